@@ -1,0 +1,898 @@
+/**
+ * The chip: compartments, synapse memory, an event-driven spike router with axonal delays,
+ * the learning engine and the op counters, stepped one time step at a time.
+ *
+ * A time step, in the order the hardware runs it:
+ *   1. compartment update: every compartment with input due this step, a running refractory
+ *      counter, or dynamics of its own (non-full decay, bias-driven firing) is updated with
+ *      the integer rules of ./compartment (the others are at rest and stay there exactly);
+ *   2. spike routing: each spike (compartment or host generator) is sent over its synapse
+ *      groups, reading the weights as they are now, into the dendritic accumulator slot of
+ *      step t + 1 + delay;
+ *   3. learning: at the end of each learning epoch the engine applies the sum-of-products
+ *      rule to the plastic synapses.
+ * `ordering: 'learn-then-route'` swaps 2 and 3 (spikes then see this step's new weights).
+ *
+ * Work per step is proportional to spikes and their fan-out, not to the network's size.
+ * The hot path allocates nothing: all state lives in typed arrays sized at construction.
+ *
+ * What this model still lacks compared with Loihi 1: noise, multi-compartment joins,
+ * graded spikes, tag/delay learning (dt, dd), the u (epoch-counter) dependencies, axon
+ * routing tables and synaptic-delay memory sharing, and the exact hardware trace decay
+ * (traces decay in floating point, then round stochastically, as Lava does).
+ */
+import { decay, effectiveBias, saturateV, thresholdUnits, TWO_21, V_MAX, V_MIN, weightScale, wrap24, wrapQ, wraps24 } from './arith';
+import { CoreOp, NUM_CORE_OPS, NUM_OPS, Op, OpCounters } from './counters';
+import { evaluateRule, ruleUses, VAR_INDEX } from './learning-rule';
+import { Prng } from './prng';
+import type { ChipSpec, LearningSpec, SynapseGroupSpec, TraceSpec } from './spec';
+import { weightLsb, weightRange } from './weights';
+
+/** Learning accumulator: 15 bits plus sign, holding dw with 7 fractional bits. */
+const ACC_FRAC = 128;
+const ACC_MAX = 32767;
+/** Traces are 7-bit unsigned. */
+const TRACE_MAX = 127;
+
+/** Run-time state of one synapse group. */
+export class SynapseGroup {
+  readonly name: string;
+  readonly preStart: number;
+  readonly preSize: number;
+  readonly postStart: number;
+  readonly postSize: number;
+  readonly dense: boolean;
+  /** Dense: [pre * postSize + post]. Sparse: parallel to targets. */
+  readonly weights: Int16Array;
+  readonly offsets: Uint32Array | null;
+  readonly targets: Uint32Array | null;
+  readonly scale: number;
+  readonly delay: number;
+  readonly numSynapses: number;
+  readonly learning: LearningSpec | null;
+  readonly wMin: number;
+  readonly wMax: number;
+  readonly lsb: number;
+  /** Per-core synapse counts of this group, as (core, count) pairs. */
+  coreSynapses: Int32Array = new Int32Array(0);
+  /** Dense groups: per-core post counts, as (core, count) pairs, for one pre spike. */
+  corePosts: Int32Array = new Int32Array(0);
+  /** Per pre: number of synapses (fan-out). */
+  readonly fanout: Uint32Array;
+  // learning state
+  preList: Int32Array;
+  preCount = 0;
+  preStamp: Int32Array;
+  postList: Int32Array;
+  postCount = 0;
+  postStamp: Int32Array;
+  epochId = 1;
+  x1: Float64Array | null = null;
+  x2: Float64Array | null = null;
+  y1: Float64Array | null = null;
+  y2: Float64Array | null = null;
+  y3: Float64Array | null = null;
+
+  constructor(spec: SynapseGroupSpec) {
+    this.name = spec.name;
+    this.preStart = spec.preStart;
+    this.preSize = spec.preSize;
+    this.postStart = spec.postStart;
+    this.postSize = spec.postSize;
+    this.scale = weightScale(spec.weightExp);
+    this.delay = spec.delay;
+    this.learning = spec.learning ?? null;
+    const range = weightRange(spec.signMode, spec.numWeightBits);
+    this.wMin = range[0];
+    this.wMax = range[1];
+    this.lsb = weightLsb(spec.signMode, spec.numWeightBits);
+    this.fanout = new Uint32Array(spec.preSize);
+    if (spec.connectivity.kind === 'dense') {
+      this.dense = true;
+      this.weights = spec.connectivity.weights;
+      this.offsets = null;
+      this.targets = null;
+      this.numSynapses = spec.preSize * spec.postSize;
+      this.fanout.fill(spec.postSize);
+    } else {
+      this.dense = false;
+      this.weights = spec.connectivity.weights;
+      this.offsets = spec.connectivity.offsets;
+      this.targets = spec.connectivity.targets;
+      this.numSynapses = this.targets.length;
+      for (let i = 0; i < spec.preSize; i++) this.fanout[i] = this.offsets[i + 1] - this.offsets[i];
+    }
+    this.preList = new Int32Array(this.learning ? spec.preSize : 0);
+    this.preStamp = new Int32Array(this.learning ? spec.preSize : 0);
+    this.postList = new Int32Array(this.learning ? spec.postSize : 0);
+    this.postStamp = new Int32Array(this.learning ? spec.postSize : 0);
+    const l = this.learning;
+    if (l) {
+      if (l.x1 || ruleUses(l.rule, 'x1')) this.x1 = new Float64Array(spec.preSize);
+      if (l.x2 || ruleUses(l.rule, 'x2')) this.x2 = new Float64Array(spec.preSize);
+      if (l.y1 || ruleUses(l.rule, 'y1')) this.y1 = new Float64Array(spec.postSize);
+      if (l.y2 || ruleUses(l.rule, 'y2')) this.y2 = new Float64Array(spec.postSize);
+      if (l.y3 || ruleUses(l.rule, 'y3')) this.y3 = new Float64Array(spec.postSize);
+    }
+  }
+
+  /** Weight of pre i -> post j (dense groups), or NaN if absent (sparse without that synapse). */
+  weight(i: number, j: number): number {
+    if (this.dense) return this.weights[i * this.postSize + j];
+    const o = this.offsets!;
+    const t = this.targets!;
+    for (let k = o[i]; k < o[i + 1]; k++) if (t[k] === j) return this.weights[k];
+    return NaN;
+  }
+
+  /** The weights as a post x pre matrix (the layout weight files use). Dense groups only. */
+  postMajor(out?: Int16Array): Int16Array {
+    const m = out ?? new Int16Array(this.preSize * this.postSize);
+    const w = this.weights;
+    for (let i = 0; i < this.preSize; i++)
+      for (let j = 0; j < this.postSize; j++) m[j * this.preSize + i] = w[i * this.postSize + j];
+    return m;
+  }
+
+  /** Set the weights from a post x pre matrix (dense groups only). */
+  setPostMajor(m: ArrayLike<number>): void {
+    const w = this.weights;
+    for (let i = 0; i < this.preSize; i++)
+      for (let j = 0; j < this.postSize; j++) w[i * this.postSize + j] = m[j * this.preSize + i];
+  }
+}
+
+interface RewardChannel {
+  name: string;
+  sourceFlag: Uint8Array;
+  impulse: number;
+  tau: number;
+  /** r1 of the current epoch. */
+  r1: number;
+  /** Step of the last reward spike. */
+  lastSpike: number;
+}
+
+export class Chip {
+  readonly spec: ChipSpec;
+  readonly numCompartments: number;
+  readonly numSources: number;
+  readonly counters: OpCounters;
+  readonly groups: SynapseGroup[];
+  readonly prng: Prng;
+  /** Last completed step; the first step run is 1. */
+  time = 0;
+
+  // compartment state and parameters
+  readonly u: Int32Array;
+  readonly v: Int32Array;
+  readonly ref: Uint8Array;
+  readonly lastUpdate: Int32Array;
+  private readonly cxProto: Uint16Array;
+  private readonly cxCore: Uint16Array;
+  private readonly pDecayU: Float64Array;
+  private readonly pDecayV: Float64Array;
+  private readonly pBias: Float64Array;
+  private readonly pVth: Float64Array;
+  private readonly pRef: Uint8Array;
+  /** Prototype is memoryless (both decays 4096) and cannot fire on bias alone. */
+  private readonly pQuiet: Uint8Array;
+  private readonly pRestV: Float64Array;
+  private readonly alwaysList: Int32Array;
+
+  // dendritic accumulators, one per delay slot, in hardware units
+  private readonly slots: number;
+  private readonly slotMask: number;
+  private readonly acc: Float64Array[];
+  private readonly singles: Int32Array[];
+  private readonly singleCount: Int32Array;
+  private readonly singleMark: Int32Array[];
+  private readonly rangeGroups: Int32Array[];
+  private readonly rangeCount: Int32Array;
+  private readonly rangeMark: Int32Array;
+
+  // generator schedule, per slot
+  private readonly genPending: Int32Array[];
+  private readonly genPendingCount: Int32Array;
+  private readonly genMark: Int32Array[];
+
+  // routing tables: per source, its (group, local pre index) pairs and message costs
+  private readonly outStart: Uint32Array;
+  private readonly outGroup: Uint16Array;
+  private readonly outPre: Uint32Array;
+  private readonly srcCore: Uint16Array;
+  private readonly srcMsgLocal: Float64Array;
+  private readonly srcMsgRemote: Float64Array;
+  private readonly srcHopsEW: Float64Array;
+  private readonly srcHopsNS: Float64Array;
+
+  // per-step work lists
+  private readonly visitStamp: Int32Array;
+  private readonly visitList: Int32Array;
+  private readonly refList: Int32Array;
+  private refCount = 0;
+  private readonly refList2: Int32Array;
+  /** Compartments that spiked in the last step. */
+  readonly spikedCx: Int32Array;
+  spikedCount = 0;
+  /** Generator ports that spiked in the last step. */
+  readonly spikedGen: Int32Array;
+  spikedGenCount = 0;
+
+  private readonly rewards: RewardChannel[];
+  private readonly plastic: SynapseGroup[];
+  private readonly vars = new Float64Array(10);
+
+  // per-core load of the current step, for the critical-path latency
+  readonly coreOps: Float64Array;
+  private readonly coreCx: Float64Array;
+  private readonly coreActive: Float64Array;
+  private timeWeights: Float64Array | null = null;
+  private barrierNs = 0;
+  /** Critical-path latency per counter bucket, ns (filled when a time model is set). */
+  latencyNs: Float64Array;
+
+  constructor(spec: ChipSpec) {
+    this.spec = spec;
+    const n = spec.numCompartments;
+    this.numCompartments = n;
+    this.numSources = n + spec.numGeneratorPorts;
+    this.counters = new OpCounters(spec.numBuckets);
+    this.latencyNs = new Float64Array(spec.numBuckets);
+    this.prng = new Prng(spec.seed);
+    this.u = new Int32Array(n);
+    this.v = new Int32Array(n);
+    this.ref = new Uint8Array(n);
+    this.lastUpdate = new Int32Array(n);
+    this.cxProto = spec.cxPrototype;
+    this.cxCore = spec.cxCore;
+
+    const np = spec.prototypes.length;
+    this.pDecayU = new Float64Array(np);
+    this.pDecayV = new Float64Array(np);
+    this.pBias = new Float64Array(np);
+    this.pVth = new Float64Array(np);
+    this.pRef = new Uint8Array(np);
+    this.pQuiet = new Uint8Array(np);
+    this.pRestV = new Float64Array(np);
+    for (let p = 0; p < np; p++) {
+      const pr = spec.prototypes[p];
+      this.pDecayU[p] = pr.decayU;
+      this.pDecayV[p] = pr.decayV;
+      this.pBias[p] = effectiveBias(pr.biasMant, pr.biasExp);
+      this.pVth[p] = thresholdUnits(pr.vthMant);
+      this.pRef[p] = pr.refractoryDelay;
+      const rest = saturateV(wrap24(this.pBias[p]));
+      this.pRestV[p] = rest;
+      this.pQuiet[p] = pr.decayU >= 4096 && pr.decayV >= 4096 && !(rest > this.pVth[p]) ? 1 : 0;
+    }
+    let always = 0;
+    for (let i = 0; i < n; i++) if (!this.pQuiet[this.cxProto[i]]) always++;
+    this.alwaysList = new Int32Array(always);
+    always = 0;
+    for (let i = 0; i < n; i++) {
+      if (!this.pQuiet[this.cxProto[i]]) this.alwaysList[always++] = i;
+      this.v[i] = this.pQuiet[this.cxProto[i]] ? this.pRestV[this.cxProto[i]] : 0;
+    }
+
+    this.groups = spec.synapseGroups.map((g) => new SynapseGroup(g));
+    this.plastic = this.groups.filter((g) => g.learning !== null);
+
+    let maxDelay = 0;
+    for (const g of this.groups) if (g.delay > maxDelay) maxDelay = g.delay;
+    let slots = 2;
+    while (slots < maxDelay + 2) slots *= 2;
+    this.slots = slots;
+    this.slotMask = slots - 1;
+    this.acc = [];
+    this.singles = [];
+    this.singleMark = [];
+    this.rangeGroups = [];
+    this.genPending = [];
+    this.genMark = [];
+    for (let s = 0; s < slots; s++) {
+      this.acc.push(new Float64Array(n));
+      this.singles.push(new Int32Array(n));
+      this.singleMark.push(new Int32Array(n));
+      this.rangeGroups.push(new Int32Array(this.groups.length));
+      this.genPending.push(new Int32Array(spec.numGeneratorPorts));
+      this.genMark.push(new Int32Array(spec.numGeneratorPorts).fill(-1));
+    }
+    this.singleCount = new Int32Array(slots);
+    this.rangeCount = new Int32Array(slots);
+    this.rangeMark = new Int32Array(this.groups.length * slots);
+    this.genPendingCount = new Int32Array(slots);
+
+    this.visitStamp = new Int32Array(n);
+    this.visitList = new Int32Array(n);
+    this.refList = new Int32Array(n);
+    this.refList2 = new Int32Array(n);
+    this.spikedCx = new Int32Array(n);
+    this.spikedGen = new Int32Array(spec.numGeneratorPorts);
+
+    // routing tables
+    const ns = this.numSources;
+    const counts = new Uint32Array(ns + 1);
+    for (const g of this.groups) for (let i = 0; i < g.preSize; i++) counts[g.preStart + i + 1]++;
+    for (let s = 0; s < ns; s++) counts[s + 1] += counts[s];
+    this.outStart = counts;
+    const total = counts[ns];
+    this.outGroup = new Uint16Array(total);
+    this.outPre = new Uint32Array(total);
+    const fill = counts.slice(0, ns);
+    this.groups.forEach((g, gi) => {
+      for (let i = 0; i < g.preSize; i++) {
+        const k = fill[g.preStart + i]++;
+        this.outGroup[k] = gi;
+        this.outPre[k] = i;
+      }
+    });
+    this.srcCore = new Uint16Array(ns);
+    for (let i = 0; i < n; i++) this.srcCore[i] = spec.cxCore[i];
+    for (let p = 0; p < spec.numGeneratorPorts; p++) this.srcCore[n + p] = spec.genCore[p];
+    this.srcMsgLocal = new Float64Array(ns);
+    this.srcMsgRemote = new Float64Array(ns);
+    this.srcHopsEW = new Float64Array(ns);
+    this.srcHopsNS = new Float64Array(ns);
+    this.buildMessageCosts();
+
+    this.coreOps = new Float64Array(spec.numCores * NUM_CORE_OPS);
+    this.coreCx = new Float64Array(spec.numCores);
+    this.coreActive = new Float64Array(spec.numCores);
+    for (let i = 0; i < n; i++) this.coreCx[spec.cxCore[i]]++;
+    this.buildCoreTables();
+
+    this.rewards = spec.rewardChannels.map((rc) => {
+      const flag = new Uint8Array(ns);
+      for (const s of rc.sources) flag[s] = 1;
+      return { name: rc.name, sourceFlag: flag, impulse: rc.r1?.impulse ?? 1, tau: rc.r1?.tau ?? 0, r1: 0, lastSpike: -1 };
+    });
+  }
+
+  /** Distinct destination cores of each source, and the mesh distance to each. */
+  private buildMessageCosts(): void {
+    const spec = this.spec;
+    const seen = new Int32Array(spec.numCores).fill(-1);
+    const mesh = spec.mesh;
+    const coord = (core: number) => {
+      const chip = Math.floor(core / spec.coresPerChip);
+      const tile = Math.floor((core % spec.coresPerChip) / mesh.coresPerTile);
+      return { tile: chip * mesh.tilesX * mesh.tilesY + tile, x: chip * mesh.tilesX + (tile % mesh.tilesX), y: Math.floor(tile / mesh.tilesX) };
+    };
+    for (let s = 0; s < this.numSources; s++) {
+      const from = coord(this.srcCore[s]);
+      for (let k = this.outStart[s]; k < this.outStart[s + 1]; k++) {
+        const g = this.groups[this.outGroup[k]];
+        const i = this.outPre[k];
+        const visit = (cx: number) => {
+          const core = this.spec.cxCore[cx];
+          if (seen[core] === s) return;
+          seen[core] = s;
+          const to = coord(core);
+          if (to.tile === from.tile) this.srcMsgLocal[s]++;
+          else {
+            this.srcMsgRemote[s]++;
+            this.srcHopsEW[s] += Math.abs(to.x - from.x);
+            this.srcHopsNS[s] += Math.abs(to.y - from.y);
+          }
+        };
+        if (g.dense) for (let j = 0; j < g.postSize; j++) visit(g.postStart + j);
+        else for (let q = g.offsets![i]; q < g.offsets![i + 1]; q++) visit(g.postStart + g.targets![q]);
+      }
+    }
+  }
+
+  private buildCoreTables(): void {
+    const nc = this.spec.numCores;
+    const tmp = new Float64Array(nc);
+    const pairs = (): Int32Array => {
+      const list: number[] = [];
+      for (let c = 0; c < nc; c++) if (tmp[c] > 0) list.push(c, tmp[c]);
+      tmp.fill(0);
+      return new Int32Array(list);
+    };
+    for (const g of this.groups) {
+      for (let j = 0; j < g.postSize; j++) tmp[this.cxCore[g.postStart + j]]++;
+      g.corePosts = pairs();
+      if (g.dense) {
+        for (let j = 0; j < g.postSize; j++) tmp[this.cxCore[g.postStart + j]] += g.preSize;
+      } else {
+        const t = g.targets!;
+        for (let k = 0; k < t.length; k++) tmp[this.cxCore[g.postStart + t[k]]]++;
+      }
+      g.coreSynapses = pairs();
+    }
+  }
+
+  /**
+   * Attach a time model for the critical-path latency: ns per CoreOp kind and the barrier
+   * time. Each step then costs max over cores of sum(ops * ns) plus the barrier.
+   */
+  setTimeModel(nsPerCoreOp: ArrayLike<number>, barrierNs: number): void {
+    this.timeWeights = Float64Array.from(nsPerCoreOp as ArrayLike<number>);
+    this.barrierNs = barrierNs;
+  }
+
+  /** Choose the counter bucket for the following steps. */
+  setBucket(b: number): void {
+    this.counters.bucket = b;
+  }
+
+  /**
+   * Schedule generator port `port` (0-based within the chip's generator ports) to spike at
+   * `step`, which must be after the current time and within the delay window.
+   */
+  schedule(port: number, step: number): void {
+    if (step <= this.time || step >= this.time + this.slots) {
+      throw new RangeError(`generator spike at step ${step} is outside the schedulable window ${this.time + 1}..${this.time + this.slots - 1}`);
+    }
+    const s = step & this.slotMask;
+    if (this.genMark[s][port] === step) return;
+    this.genMark[s][port] = step;
+    this.genPending[s][this.genPendingCount[s]++] = port;
+  }
+
+  /** Current u of a compartment (resting compartments report their rest value). */
+  current(cx: number): number {
+    return this.lastUpdate[cx] === this.time || !this.pQuiet[this.cxProto[cx]] ? this.u[cx] : 0;
+  }
+
+  /** Voltage of a compartment (resting compartments report their rest value). */
+  voltage(cx: number): number {
+    const p = this.cxProto[cx];
+    return this.lastUpdate[cx] === this.time || !this.pQuiet[p] ? this.v[cx] : this.pRestV[p];
+  }
+
+  /** Run one time step. */
+  step(): void {
+    const t = this.time + 1;
+    this.time = t;
+    const slot = t & this.slotMask;
+    const counters = this.counters;
+    const cOff = counters.bucket * NUM_OPS;
+    const cd = counters.data;
+    const timing = this.timeWeights !== null;
+
+    // 1. collect the compartments to update this step
+    let nVisit = 0;
+    const stamp = this.visitStamp;
+    const visit = this.visitList;
+    const rc = this.rangeCount[slot];
+    const rg = this.rangeGroups[slot];
+    for (let r = 0; r < rc; r++) {
+      const g = this.groups[rg[r]];
+      const end = g.postStart + g.postSize;
+      for (let cx = g.postStart; cx < end; cx++) {
+        if (stamp[cx] !== t) {
+          stamp[cx] = t;
+          visit[nVisit++] = cx;
+        }
+      }
+    }
+    this.rangeCount[slot] = 0;
+    const sc = this.singleCount[slot];
+    const sl = this.singles[slot];
+    for (let k = 0; k < sc; k++) {
+      const cx = sl[k];
+      if (stamp[cx] !== t) {
+        stamp[cx] = t;
+        visit[nVisit++] = cx;
+      }
+    }
+    this.singleCount[slot] = 0;
+    for (let k = 0; k < this.refCount; k++) {
+      const cx = this.refList[k];
+      if (stamp[cx] !== t) {
+        stamp[cx] = t;
+        visit[nVisit++] = cx;
+      }
+    }
+    const al = this.alwaysList;
+    for (let k = 0; k < al.length; k++) {
+      const cx = al[k];
+      if (stamp[cx] !== t) {
+        stamp[cx] = t;
+        visit[nVisit++] = cx;
+      }
+    }
+
+    // 2. compartment updates
+    const acc = this.acc[slot];
+    const u = this.u;
+    const v = this.v;
+    const ref = this.ref;
+    const proto = this.cxProto;
+    const pDU = this.pDecayU;
+    const pDV = this.pDecayV;
+    const pBias = this.pBias;
+    const pVth = this.pVth;
+    const pRef = this.pRef;
+    const lastUpdate = this.lastUpdate;
+    const spiked = this.spikedCx;
+    const refList2 = this.refList2;
+    let nSpiked = 0;
+    let nRef = 0;
+    let qWraps = 0;
+    let uWraps = 0;
+    let ubWraps = 0;
+    let vHigh = 0;
+    let vLow = 0;
+    let held = 0;
+    const coreActive = this.coreActive;
+    const cxCore = this.cxCore;
+    for (let k = 0; k < nVisit; k++) {
+      const cx = visit[k];
+      const p = proto[cx];
+      let q = acc[cx];
+      acc[cx] = 0;
+      if (q >= TWO_21 || q < -TWO_21) {
+        q = wrapQ(q);
+        qWraps++;
+      }
+      // (a resting memoryless compartment may hold stale u and v: its decays of 4096 clear them)
+      let uu = decay(u[cx], pDU[p]) + q;
+      if (uu > 8388608 || uu <= -8388608) {
+        uu = wrap24(uu);
+        uWraps++;
+      }
+      u[cx] = uu;
+      let u2 = uu + pBias[p];
+      if (wraps24(u2)) {
+        u2 = wrap24(u2);
+        ubWraps++;
+      }
+      let vv = decay(v[cx], pDV[p]) + u2;
+      if (vv > V_MAX) {
+        vv = V_MAX;
+        vHigh++;
+      } else if (vv < V_MIN) {
+        vv = V_MIN;
+        vLow++;
+      }
+      lastUpdate[cx] = t;
+      if (timing) coreActive[cxCore[cx]]++;
+      const r = ref[cx];
+      if (r > 0) {
+        // refractory: v is held at 0 and the counter runs down
+        if (q !== 0) held++;
+        v[cx] = 0;
+        ref[cx] = r - 1;
+        if (r > 1) refList2[nRef++] = cx;
+        continue;
+      }
+      if (vv > pVth[p]) {
+        v[cx] = 0;
+        spiked[nSpiked++] = cx;
+        const rd = pRef[p] - 1;
+        ref[cx] = rd;
+        if (rd > 0) refList2[nRef++] = cx;
+      } else {
+        v[cx] = vv;
+      }
+    }
+    // swap refractory lists
+    for (let k = 0; k < nRef; k++) this.refList[k] = refList2[k];
+    this.refCount = nRef;
+    this.spikedCount = nSpiked;
+
+    cd[cOff + Op.cxActive] += nVisit;
+    cd[cOff + Op.cxIdle] += this.numCompartments - nVisit;
+    cd[cOff + Op.spikes] += nSpiked;
+    cd[cOff + Op.qWrap] += qWraps;
+    cd[cOff + Op.uWrap] += uWraps;
+    cd[cOff + Op.uBiasWrap] += ubWraps;
+    cd[cOff + Op.vSatHigh] += vHigh;
+    cd[cOff + Op.vSatLow] += vLow;
+    cd[cOff + Op.refractoryHeld] += held;
+    cd[cOff + Op.steps] += 1;
+    cd[cOff + Op.barriers] += 1;
+
+    // generator spikes due this step
+    const gp = this.genPending[slot];
+    const gc = this.genPendingCount[slot];
+    for (let k = 0; k < gc; k++) this.spikedGen[k] = gp[k];
+    this.spikedGenCount = gc;
+    this.genPendingCount[slot] = 0;
+    cd[cOff + Op.genSpikes] += gc;
+
+    // 3 and 4: routing and learning, in the configured order
+    if (this.spec.ordering === 'route-then-learn') {
+      this.routeAll(t);
+      this.learn(t);
+    } else {
+      this.learn(t);
+      this.routeAll(t);
+    }
+
+    if (timing) this.accumulateLatency();
+  }
+
+  private routeAll(t: number): void {
+    const n = this.numCompartments;
+    for (let k = 0; k < this.spikedCount; k++) this.route(this.spikedCx[k], t);
+    for (let k = 0; k < this.spikedGenCount; k++) this.route(n + this.spikedGen[k], t);
+  }
+
+  /** Send one spike of source `src` over all its synapse groups. */
+  private route(src: number, t: number): void {
+    const cd = this.counters.data;
+    const cOff = this.counters.bucket * NUM_OPS;
+    const timing = this.timeWeights !== null;
+    const coreOps = this.coreOps;
+    let synOps = 0;
+    for (let k = this.outStart[src]; k < this.outStart[src + 1]; k++) {
+      const gi = this.outGroup[k];
+      const g = this.groups[gi];
+      const i = this.outPre[k];
+      const target = t + 1 + g.delay;
+      const s = target & this.slotMask;
+      const a = this.acc[s];
+      const w = g.weights;
+      const scale = g.scale;
+      const base = g.postStart;
+      if (g.dense) {
+        const ps = g.postSize;
+        const off = i * ps;
+        for (let j = 0; j < ps; j++) a[base + j] += w[off + j] * scale;
+        const mk = gi * this.slots + s;
+        if (this.rangeMark[mk] !== target) {
+          this.rangeMark[mk] = target;
+          this.rangeGroups[s][this.rangeCount[s]++] = gi;
+        }
+        synOps += ps;
+        if (timing) {
+          const cp = g.corePosts;
+          for (let c = 0; c < cp.length; c += 2) coreOps[cp[c] * NUM_CORE_OPS + CoreOp.synOps] += cp[c + 1];
+        }
+      } else {
+        const o = g.offsets!;
+        const tg = g.targets!;
+        const mark = this.singleMark[s];
+        const list = this.singles[s];
+        for (let q = o[i]; q < o[i + 1]; q++) {
+          const cx = base + tg[q];
+          a[cx] += w[q] * scale;
+          if (mark[cx] !== target) {
+            mark[cx] = target;
+            list[this.singleCount[s]++] = cx;
+          }
+          if (timing) coreOps[this.cxCore[cx] * NUM_CORE_OPS + CoreOp.synOps] += 1;
+        }
+        synOps += o[i + 1] - o[i];
+      }
+    }
+    cd[cOff + Op.synOps] += synOps;
+    cd[cOff + Op.msgLocal] += this.srcMsgLocal[src];
+    cd[cOff + Op.msgRemote] += this.srcMsgRemote[src];
+    cd[cOff + Op.hopsEW] += this.srcHopsEW[src];
+    cd[cOff + Op.hopsNS] += this.srcHopsNS[src];
+    if (timing) coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += this.srcMsgLocal[src] + this.srcMsgRemote[src];
+  }
+
+  /** Critical path of this step: max over cores of their op time, plus the barrier sync. */
+  private accumulateLatency(): void {
+    const w = this.timeWeights!;
+    const nc = this.spec.numCores;
+    const ops = this.coreOps;
+    let worst = 0;
+    for (let c = 0; c < nc; c++) {
+      const o = c * NUM_CORE_OPS;
+      const active = this.coreActive[c];
+      const idle = this.coreCx[c] - active;
+      const tcore =
+        ops[o + CoreOp.synOps] * w[CoreOp.synOps] +
+        active * w[CoreOp.cxActive] +
+        idle * w[CoreOp.cxIdle] +
+        ops[o + CoreOp.learnVisits] * w[CoreOp.learnVisits] +
+        ops[o + CoreOp.msgOut] * w[CoreOp.msgOut];
+      if (tcore > worst) worst = tcore;
+      ops[o] = 0;
+      ops[o + 1] = 0;
+      ops[o + 2] = 0;
+      ops[o + 3] = 0;
+      ops[o + 4] = 0;
+      this.coreActive[c] = 0;
+    }
+    this.latencyNs[this.counters.bucket] += worst + this.barrierNs;
+  }
+
+  // ---------------------------------------------------------------- learning engine
+
+  private learn(t: number): void {
+    const plastic = this.plastic;
+    if (plastic.length === 0) return;
+    // reward channels: r1 for an epoch ending now
+    for (let c = 0; c < this.rewards.length; c++) {
+      const ch = this.rewards[c];
+      for (let k = 0; k < this.spikedCount; k++) if (ch.sourceFlag[this.spikedCx[k]]) ch.lastSpike = t;
+      for (let k = 0; k < this.spikedGenCount; k++) if (ch.sourceFlag[this.numCompartments + this.spikedGen[k]]) ch.lastSpike = t;
+    }
+    for (let gi = 0; gi < plastic.length; gi++) {
+      const g = plastic[gi];
+      this.collectEpochSpikes(g, t);
+      const l = g.learning!;
+      if (t % l.tEpoch !== 0) continue;
+      this.applyRule(g, t);
+      g.preCount = 0;
+      g.postCount = 0;
+      g.epochId++;
+    }
+  }
+
+  /** Remember which pre and post neurons of a plastic group spiked during this epoch. */
+  private collectEpochSpikes(g: SynapseGroup, t: number): void {
+    const n = this.numCompartments;
+    const ps = g.preStart;
+    const pe = ps + g.preSize;
+    const qs = g.postStart;
+    const qe = qs + g.postSize;
+    const ep = g.epochId;
+    for (let k = 0; k < this.spikedCount; k++) {
+      const cx = this.spikedCx[k];
+      if (cx >= ps && cx < pe && g.preStamp[cx - ps] !== ep) {
+        g.preStamp[cx - ps] = ep;
+        g.preList[g.preCount++] = cx - ps;
+      }
+      if (cx >= qs && cx < qe && g.postStamp[cx - qs] !== ep) {
+        g.postStamp[cx - qs] = ep;
+        g.postList[g.postCount++] = cx - qs;
+      }
+    }
+    for (let k = 0; k < this.spikedGenCount; k++) {
+      const src = n + this.spikedGen[k];
+      if (src >= ps && src < pe && g.preStamp[src - ps] !== ep) {
+        g.preStamp[src - ps] = ep;
+        g.preList[g.preCount++] = src - ps;
+      }
+    }
+  }
+
+  /** Trace update at an epoch boundary: decay, add the impulse of a spike, round, clip at 7 bits. */
+  private updateTrace(x: number, spiked: boolean, spec: TraceSpec | undefined, tEpoch: number): number {
+    const impulse = spec ? spec.impulse / 256 : 0;
+    const tau = spec ? spec.tau : 0;
+    let y = tau > 0 ? x * Math.exp(-tEpoch / tau) : 0;
+    if (spiked) y += impulse;
+    y = this.stochasticRound(y);
+    if (y > TRACE_MAX) {
+      this.counters.add(Op.traceSat, 1);
+      y = TRACE_MAX;
+    }
+    return y;
+  }
+
+  /** Stochastic rounding to an integer: rounds up with probability equal to the fraction. */
+  private stochasticRound(y: number): number {
+    const f = Math.floor(y);
+    const frac = y - f;
+    if (frac === 0) return f;
+    return this.prng.nextFloat() < frac ? f + 1 : f;
+  }
+
+  private applyRule(g: SynapseGroup, t: number): void {
+    const l = g.learning!;
+    const rule = l.rule;
+    const vars = this.vars;
+    const cd = this.counters.data;
+    const cOff = this.counters.bucket * NUM_OPS;
+    const ep = g.epochId;
+    const ch = this.rewards[l.rewardChannel];
+    const rewarded = ch !== undefined && ch.lastSpike > t - l.tEpoch;
+    const r1 = ch ? (ch.tau > 0 ? this.stochasticRound(ch.r1 * Math.exp(-l.tEpoch / ch.tau)) + (rewarded ? ch.impulse : 0) : rewarded ? ch.impulse : 0) : 0;
+    if (ch) ch.r1 = r1;
+
+    // traces (only allocated when the rule or its spec uses them)
+    if (g.x1 || g.x2) {
+      for (let i = 0; i < g.preSize; i++) {
+        const s = g.preStamp[i] === ep;
+        if (g.x1) g.x1[i] = this.updateTrace(g.x1[i], s, l.x1, l.tEpoch);
+        if (g.x2) g.x2[i] = this.updateTrace(g.x2[i], s, l.x2, l.tEpoch);
+      }
+    }
+    if (g.y1 || g.y2 || g.y3) {
+      for (let j = 0; j < g.postSize; j++) {
+        const s = g.postStamp[j] === ep;
+        if (g.y1) g.y1[j] = this.updateTrace(g.y1[j], s, l.y1, l.tEpoch);
+        if (g.y2) g.y2[j] = this.updateTrace(g.y2[j], s, l.y2, l.tEpoch);
+        if (g.y3) g.y3[j] = this.updateTrace(g.y3[j], s, l.y3, l.tEpoch);
+      }
+    }
+
+    // the engine visits every plastic synapse each epoch
+    cd[cOff + Op.learnVisits] += g.numSynapses;
+    if (this.timeWeights !== null) {
+      const cs = g.coreSynapses;
+      for (let c = 0; c < cs.length; c += 2) this.coreOps[cs[c] * NUM_CORE_OPS + CoreOp.learnVisits] += cs[c + 1];
+    }
+
+    vars[VAR_INDEX.r0] = rewarded ? 1 : 0;
+    vars[VAR_INDEX.r1] = r1;
+    const w = g.weights;
+    if (rule.support === 'pair' && g.dense && !g.x1 && !g.x2 && !g.y1 && !g.y2 && !g.y3 && !ruleUses(rule, 'w')) {
+      // Every term is a multiple of x0*y0 and reads no per-synapse state: dw is the same for
+      // every synapse whose pre and post both spiked, and zero elsewhere.
+      if (g.preCount === 0 || g.postCount === 0) return;
+      vars[VAR_INDEX.x0] = 1;
+      vars[VAR_INDEX.y0] = 1;
+      vars[VAR_INDEX.x1] = vars[VAR_INDEX.x2] = vars[VAR_INDEX.y1] = vars[VAR_INDEX.y2] = vars[VAR_INDEX.y3] = 0;
+      vars[VAR_INDEX.w] = 0;
+      const dw = evaluateRule(rule, vars);
+      if (dw === 0) return;
+      const ps = g.postSize;
+      for (let a = 0; a < g.preCount; a++) {
+        const off = g.preList[a] * ps;
+        for (let b = 0; b < g.postCount; b++) {
+          const idx = off + g.postList[b];
+          const old = w[idx];
+          const nw = this.updatedWeight(g, old, dw, cd, cOff);
+          if (nw !== old) {
+            w[idx] = nw;
+            cd[cOff + Op.learnUpdates]++;
+          }
+        }
+      }
+      return;
+    }
+    // general path: visit the synapses the rule's support allows
+    for (let i = 0; i < g.preSize; i++) {
+      const x0 = g.preStamp[i] === ep ? 1 : 0;
+      if (x0 === 0 && (rule.support === 'pair' || rule.support === 'pre')) continue;
+      vars[VAR_INDEX.x0] = x0;
+      vars[VAR_INDEX.x1] = g.x1 ? g.x1[i] : 0;
+      vars[VAR_INDEX.x2] = g.x2 ? g.x2[i] : 0;
+      const start = g.dense ? i * g.postSize : g.offsets![i];
+      const end = g.dense ? start + g.postSize : g.offsets![i + 1];
+      for (let k = start; k < end; k++) {
+        const j = g.dense ? k - start : g.targets![k];
+        const y0 = g.postStamp[j] === ep ? 1 : 0;
+        if (y0 === 0 && (rule.support === 'pair' || rule.support === 'post')) continue;
+        vars[VAR_INDEX.y0] = y0;
+        vars[VAR_INDEX.y1] = g.y1 ? g.y1[j] : 0;
+        vars[VAR_INDEX.y2] = g.y2 ? g.y2[j] : 0;
+        vars[VAR_INDEX.y3] = g.y3 ? g.y3[j] : 0;
+        vars[VAR_INDEX.w] = w[k];
+        const dw = evaluateRule(rule, vars);
+        if (dw === 0) continue;
+        const old = w[k];
+        const nw = this.updatedWeight(g, old, dw, cd, cOff);
+        if (nw !== old) {
+          w[k] = nw;
+          cd[cOff + Op.learnUpdates]++;
+        }
+      }
+    }
+  }
+
+  /**
+   * New weight for old + dw: dw enters the 15-bit-plus-sign accumulator with 7 fractional
+   * bits (accSat when it clips), the sum is rounded stochastically to the weight's LSB
+   * (roundUp when it rounds away from the floor), then saturated to the sign mode's range.
+   */
+  private updatedWeight(g: SynapseGroup, old: number, dw: number, cd: Float64Array, cOff: number): number {
+    let a = dw * ACC_FRAC;
+    if (a > ACC_MAX) {
+      a = ACC_MAX;
+      cd[cOff + Op.accSat]++;
+    } else if (a < -ACC_MAX) {
+      a = -ACC_MAX;
+      cd[cOff + Op.accSat]++;
+    }
+    const lsb = g.lsb;
+    const steps = (old * ACC_FRAC + a) / (lsb * ACC_FRAC);
+    let k = Math.floor(steps);
+    const frac = steps - k;
+    if (frac > 0 && this.prng.nextFloat() < frac) {
+      k++;
+      cd[cOff + Op.roundUp]++;
+    }
+    let nw = k * lsb;
+    if (nw > g.wMax) {
+      nw = g.wMax;
+      cd[cOff + Op.weightSatHigh]++;
+    } else if (nw < g.wMin) {
+      nw = g.wMin;
+      cd[cOff + Op.weightSatLow]++;
+    }
+    return nw;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The sBP network's parameters: one table, read by the topology builder, the oracle, the
+ * tests and the tools. Values from sbp-network-spec.md §1.2, §2.1, §3 and §4.1.
+ */
+import type { NeuronType } from '../net/network';
+import type { SignMode } from '../chip/weights';
+
+/** The "1.0" unit in weight units: the threshold mantissa. */
+export const UNIT = 1024;
+/** Binary activation threshold f(z) = [z > 512]. */
+export const HALF = 512;
+/** Layer bias in weight units: -8192 (= -4096 * 2^7 hardware units / 2^6). */
+export const LAYER_BIAS_WU = -8192;
+
+/** Plastic weights: mixed sign, 8 weight bits, exponent 0 -> even integers -256..254. */
+export const PLASTIC = { signMode: 'mixed' as SignMode, numWeightBits: 8, weightExp: 0, min: -256, max: 254, step: 2 };
+
+/** The learning rule, as the authors wrote it, and its epoch. */
+export const SBP_RULE = 'dw = y0*x0*r1*4 - y0*x0*2';
+export const SBP_TEPOCH = 1;
+
+/** Initialization (weights2loihi): x1024, clip +-240, truncate toward zero to an even number. */
+export const INIT_CLIP = 240;
+
+/** Neuron types (§2.1). All have full decays (memoryless) and threshold 1024 (65,536 hardware units). */
+const layer = { vthMant: 1024, decayU: 4096, decayV: 4096, biasMant: -4096, biasExp: 7 };
+export const NEURON_TYPES: Record<'n_sfc' | 'n_sfl' | 'n_sfl_nr' | 'n_gat', NeuronType> = {
+  n_sfc: { name: 'n_sfc', ...layer, refractoryDelay: 2 },
+  n_sfl: { name: 'n_sfl', ...layer, refractoryDelay: 2 },
+  n_sfl_nr: { name: 'n_sfl_nr', ...layer, refractoryDelay: 1 },
+  n_gat: { name: 'n_gat', vthMant: 1024, decayU: 4096, decayV: 4096, biasMant: 0, biasExp: 0, refractoryDelay: 1 },
+};
+
+/** Where the authors' code places each neuron type: cores [start, end). */
+export const CORE_RANGES: Record<keyof typeof NEURON_TYPES, [number, number]> = {
+  n_sfc: [16, 95],
+  n_sfl: [2, 80],
+  n_sfl_nr: [2, 80],
+  n_gat: [40, 95],
+};
+
+export type Connectivity = 'one-to-one' | 'all-to-all' | 'one-to-all';
+
+/** Connection types (§1.2): connectivity, weight in weight units (mantissa * 2^exp) and delay. */
+export interface ConnType {
+  connectivity: Connectivity;
+  /** Fixed weight in wu; null for the plastic / fixed-matrix types p and f. */
+  weight: number | null;
+  delay: number;
+  plastic: boolean;
+}
+
+const one = (weight: number, delay = 0): ConnType => ({ connectivity: 'one-to-one', weight, delay, plastic: false });
+const all = (weight: number): ConnType => ({ connectivity: 'one-to-all', weight, delay: 0, plastic: false });
+
+export const CONN_TYPES = {
+  p: { connectivity: 'all-to-all', weight: null, delay: 0, plastic: true } as ConnType,
+  f: { connectivity: 'all-to-all', weight: null, delay: 0, plastic: false } as ConnType,
+  '1e': one(520),
+  '1e_d1': one(520, 1),
+  '1e_d3': one(520, 3),
+  '1e_d4': one(520, 4),
+  '1e_d5': one(520, 5),
+  '1ge': one(9280),
+  '1i': one(-520),
+  '1i_d3': one(-520, 3),
+  g: all(8704),
+  g1: one(8704),
+  g1s: one(8704),
+  g1_d4: one(8704, 4),
+  gi: all(-8128),
+  gp05: all(8192),
+  gm05: all(512),
+};
+export type ConnTypeName = keyof typeof CONN_TYPES;
+
+/** Gating: number of gates (= steps per sample) in each network. */
+export const TRAIN_GATES = 12;
+export const INFER_GATES = 4;
+
+/** Phase p of sample n runs at step firstPhaseStep(gates) + gates * n + p. */
+export function phaseStep(gates: number, n: number, p: number): number {
+  return gates + 1 + gates * n + p;
+}

@@ -1,0 +1,148 @@
+/**
+ * The training network on the chip, driven the way the host drives the real one: the host
+ * streams each sample's pixel spikes and its label spike into spike generators and steps the
+ * chip through the 12 phases. Everything else, including the reward that switches learning
+ * between potentiation and depression, happens on the chip. The host never reads weights or
+ * computes errors during training.
+ */
+import type { Chip, SynapseGroup } from '../chip/chip';
+import type { StepOrdering } from '../chip/spec';
+import { compileNetwork, type CompiledNetwork, type GroupLayout } from '../net/compile';
+import type { CoreLimits } from '../net/network';
+import type { Order } from './oracle';
+import { phaseStep, TRAIN_GATES } from './params';
+import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type PlasticName, type RewardSource, type SbpSizes } from './topology';
+
+export type Placement = 'paper' | 'pack';
+
+export interface SbpChipOptions {
+  sizes: SbpSizes;
+  order?: Order;
+  reward?: RewardSource;
+  placement?: Placement;
+  chips?: number;
+  limits?: CoreLimits;
+  /** Seed of the chip's learning-engine PRNG (unused by the sBP rule, whose dw is exact). */
+  seed?: number;
+}
+
+/** Counter bucket of the 12 startup steps before the first sample. */
+export const STARTUP_BUCKET = TRAIN_GATES;
+export const TRAIN_BUCKETS = TRAIN_GATES + 1;
+
+export function stepOrdering(order: Order): StepOrdering {
+  return order === 'chip' ? 'route-then-learn' : 'learn-then-route';
+}
+
+/** Spikes of one sample, per phase, as flags over all compartments. */
+export class PhaseRecord {
+  readonly flags: Uint8Array[];
+  constructor(readonly numCompartments: number, phases: number) {
+    this.flags = [];
+    for (let p = 0; p < phases; p++) this.flags.push(new Uint8Array(numCompartments));
+  }
+  clear(): void {
+    for (const f of this.flags) f.fill(0);
+  }
+  /** The 0/1 spike vector of a group in a phase. */
+  group(layout: GroupLayout, phase: number, out?: Uint8Array): Uint8Array {
+    const v = out ?? new Uint8Array(layout.size);
+    const f = this.flags[phase];
+    for (let i = 0; i < layout.size; i++) v[i] = f[layout.start + i];
+    return v;
+  }
+  count(layout: GroupLayout, phase: number): number {
+    let n = 0;
+    const f = this.flags[phase];
+    for (let i = 0; i < layout.size; i++) n += f[layout.start + i];
+    return n;
+  }
+}
+
+export class SbpTrainingChip {
+  readonly sizes: SbpSizes;
+  readonly order: Order;
+  readonly reward: RewardSource;
+  readonly compiled: CompiledNetwork;
+  readonly chip: Chip;
+  /** Samples streamed through the network so far. */
+  samples = 0;
+  private readonly inputPort: number;
+  private readonly labelPort: number;
+  private readonly rewardPort: number;
+  private readonly plastic: Record<PlasticName, SynapseGroup>;
+
+  constructor(opts: SbpChipOptions) {
+    this.sizes = opts.sizes;
+    this.order = opts.order ?? 'chip';
+    this.reward = opts.reward ?? 'chip';
+    const net = trainingNetwork(opts.sizes, this.reward);
+    this.compiled = compileNetwork(net, {
+      chips: opts.chips,
+      limits: opts.limits,
+      placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : 'pack',
+      ordering: stepOrdering(this.order),
+      numBuckets: TRAIN_BUCKETS,
+      seed: opts.seed ?? 1,
+    });
+    this.chip = this.compiled.chip;
+    const g = this.compiled.groups;
+    this.inputPort = g.input.start;
+    this.labelPort = g.in_tgt.start;
+    this.rewardPort = this.reward === 'host' ? g.reward.start : -1;
+    this.plastic = {} as Record<PlasticName, SynapseGroup>;
+    for (const name of PLASTIC_NAMES) this.plastic[name] = this.chip.groups[this.compiled.connections[PLASTIC_CONNECTIONS[name]]];
+    this.startup();
+  }
+
+  /** Steps 1..12: in_g kicks the gating ring at step 11, so g00 fires at step 12. */
+  private startup(): void {
+    const chip = this.chip;
+    chip.setBucket(STARTUP_BUCKET);
+    while (chip.time < TRAIN_GATES) {
+      if (chip.time + 1 === TRAIN_GATES - 1) chip.schedule(this.compiled.groups.in_g.start, TRAIN_GATES - 1);
+      chip.step();
+    }
+  }
+
+  /**
+   * Stream one training sample: pixel spikes (active input indices) at phase 0, the label
+   * spike at phase 2, then run the 12 phases. `record`, if given, receives every phase's
+   * spikes.
+   */
+  trainSample(active: ArrayLike<number>, start: number, end: number, label: number, record?: PhaseRecord): void {
+    const chip = this.chip;
+    const n = this.samples;
+    for (let p = 0; p < TRAIN_GATES; p++) {
+      const step = phaseStep(TRAIN_GATES, n, p);
+      if (p === 0) for (let k = start; k < end; k++) chip.schedule(this.inputPort + active[k], step);
+      if (p === 2) chip.schedule(this.labelPort + label, step);
+      // host reward schedule: spikes at the learning steps of phases 5 and 7
+      if (this.rewardPort >= 0 && (p === 5 || p === 7)) chip.schedule(this.rewardPort, step);
+      chip.setBucket(p);
+      chip.step();
+      if (record) {
+        const f = record.flags[p];
+        for (let k = 0; k < chip.spikedCount; k++) f[chip.spikedCx[k]] = 1;
+      }
+    }
+    this.samples = n + 1;
+  }
+
+  /** A plastic matrix as post x pre (a copy). */
+  matrix(name: PlasticName): Int16Array {
+    return this.plastic[name].postMajor();
+  }
+
+  /** Set a plastic matrix from post x pre values. */
+  setMatrix(name: PlasticName, m: ArrayLike<number>): void {
+    const g = this.plastic[name];
+    if (m.length !== g.preSize * g.postSize) throw new RangeError(`${name}: expected ${g.postSize}x${g.preSize} values, got ${m.length}`);
+    g.setPostMajor(m);
+  }
+
+  /** The synapse group of a plastic matrix (for fast read access). */
+  group(name: PlasticName): SynapseGroup {
+    return this.plastic[name];
+  }
+}
