@@ -146,3 +146,15 @@ export class SbpTrainingChip {
     return this.plastic[name];
   }
 }
+
+/** Load the four distinct matrices into all eight plastic groups (copies get W1 and W2). */
+export function loadWeights(net: SbpTrainingChip, w: { w1: ArrayLike<number>; w2: ArrayLike<number>; w2tPos: ArrayLike<number>; w2tNeg: ArrayLike<number> }): void {
+  net.setMatrix('w1', w.w1);
+  net.setMatrix('w1c1', w.w1);
+  net.setMatrix('w1c2', w.w1);
+  net.setMatrix('w2', w.w2);
+  net.setMatrix('w2c1', w.w2);
+  net.setMatrix('w2c2', w.w2);
+  net.setMatrix('w2tPos', w.w2tPos);
+  net.setMatrix('w2tNeg', w.w2tNeg);
+}

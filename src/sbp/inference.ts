@@ -1,0 +1,176 @@
+/**
+ * Evaluation with the paper's metrics (sbp-network-spec.md §7.3), two ways:
+ *  - on the chip: the 4-phase inference network (§1.6), with the output potential W2.h read
+ *    from the o compartments' current u in phase 3;
+ *  - the dense integer path h = [W1 x > 512], out = W2 h, o = [out > 512], which a test
+ *    proves identical to the chip, spike for spike and potential for potential.
+ */
+import type { Chip } from '../chip/chip';
+import { compileNetwork, type CompiledNetwork } from '../net/compile';
+import type { SpikeDataset } from '../data/preprocess';
+import { CONN_TYPES, HALF, INFER_GATES, phaseStep } from './params';
+import { inferenceNetwork, type SbpSizes } from './topology';
+
+export interface TestMetrics {
+  samples: number;
+  /** The binary output equals the one-hot target. */
+  accExact: number;
+  /** argmax of the output spikes equals the label (ties and all-zero go to the lowest index). */
+  accArgmaxSpikes: number;
+  /** argmax of the output potential W2.h equals the label (ties to the lowest index). */
+  accArgmaxPotential: number;
+  /** Mean over samples and outputs of (target - o)^2. */
+  mse: number;
+}
+
+/** Accumulates the metrics one sample at a time. */
+export class MetricsAccumulator {
+  samples = 0;
+  exact = 0;
+  argSpikes = 0;
+  argPotential = 0;
+  sqErr = 0;
+  constructor(readonly nout: number) {}
+
+  add(o: ArrayLike<number>, out: ArrayLike<number>, label: number): void {
+    let exact = 1;
+    let bestS = 0;
+    let bestP = 0;
+    for (let k = 0; k < this.nout; k++) {
+      const t = k === label ? 1 : 0;
+      if (o[k] !== t) {
+        exact = 0;
+        this.sqErr += 1;
+      }
+      if (o[k] > o[bestS]) bestS = k;
+      if (out[k] > out[bestP]) bestP = k;
+    }
+    this.samples++;
+    this.exact += exact;
+    if (bestS === label) this.argSpikes++;
+    if (bestP === label) this.argPotential++;
+  }
+
+  result(): TestMetrics {
+    const n = this.samples || 1;
+    return {
+      samples: this.samples,
+      accExact: this.exact / n,
+      accArgmaxSpikes: this.argSpikes / n,
+      accArgmaxPotential: this.argPotential / n,
+      mse: this.sqErr / (n * this.nout),
+    };
+  }
+}
+
+/**
+ * Dense integer forward pass of one sample. w1 is hidden x in, w2 out x hidden (post x pre).
+ * Writes h (0/1), out (W2.h) and o (0/1). `scratch` must hold `hidden` values.
+ */
+export function denseForward(
+  sizes: SbpSizes,
+  w1: ArrayLike<number>,
+  w2: ArrayLike<number>,
+  active: ArrayLike<number>,
+  start: number,
+  end: number,
+  h: Uint8Array,
+  out: Float64Array,
+  o: Uint8Array,
+): void {
+  const { input: nin, hidden: nhid, output: nout } = sizes;
+  for (let j = 0; j < nhid; j++) {
+    let s = 0;
+    const row = j * nin;
+    for (let k = start; k < end; k++) s += w1[row + active[k]];
+    h[j] = s > HALF ? 1 : 0;
+  }
+  for (let k = 0; k < nout; k++) {
+    let s = 0;
+    const row = k * nhid;
+    for (let j = 0; j < nhid; j++) if (h[j]) s += w2[row + j];
+    out[k] = s;
+    o[k] = s > HALF ? 1 : 0;
+  }
+}
+
+/** Evaluate a dataset with the dense integer path. */
+export function evaluateDense(sizes: SbpSizes, w1: ArrayLike<number>, w2: ArrayLike<number>, ds: SpikeDataset, limit = ds.count): TestMetrics {
+  const acc = new MetricsAccumulator(sizes.output);
+  const h = new Uint8Array(sizes.hidden);
+  const out = new Float64Array(sizes.output);
+  const o = new Uint8Array(sizes.output);
+  for (let s = 0; s < limit; s++) {
+    denseForward(sizes, w1, w2, ds.indices, ds.offsets[s], ds.offsets[s + 1], h, out, o);
+    acc.add(o, out, ds.labels[s]);
+  }
+  return acc.result();
+}
+
+/** The 4-phase inference network on the chip. */
+export class SbpInferenceChip {
+  readonly compiled: CompiledNetwork;
+  readonly chip: Chip;
+  samples = 0;
+  private readonly inputPort: number;
+  private readonly oStart: number;
+  /** The g03 gate's contribution to o's input in phase 3, in hardware units. */
+  private readonly gateUnits: number;
+
+  constructor(
+    readonly sizes: SbpSizes,
+    w1: ArrayLike<number>,
+    w2: ArrayLike<number>,
+    opts: { placement?: 'paper' | 'pack'; chips?: number } = {},
+  ) {
+    this.compiled = compileNetwork(inferenceNetwork(sizes, w1, w2), {
+      placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : 'pack',
+      chips: opts.chips,
+      numBuckets: INFER_GATES + 1,
+    });
+    this.chip = this.compiled.chip;
+    this.inputPort = this.compiled.groups.input.start;
+    this.oStart = this.compiled.groups.o.start;
+    this.gateUnits = (CONN_TYPES.g.weight as number) * 64;
+    const chip = this.chip;
+    chip.setBucket(INFER_GATES);
+    while (chip.time < INFER_GATES) {
+      if (chip.time + 1 === INFER_GATES - 1) chip.schedule(this.compiled.groups.in_g.start, INFER_GATES - 1);
+      chip.step();
+    }
+  }
+
+  /** Run one sample; writes the phase-3 output spikes o and potentials out = W2.h. */
+  inferSample(active: ArrayLike<number>, start: number, end: number, o: Uint8Array, out: Float64Array): void {
+    const chip = this.chip;
+    const n = this.samples;
+    const nout = this.sizes.output;
+    for (let p = 0; p < INFER_GATES; p++) {
+      const step = phaseStep(INFER_GATES, n, p);
+      if (p === 0) for (let k = start; k < end; k++) chip.schedule(this.inputPort + active[k], step);
+      chip.setBucket(p);
+      chip.step();
+      if (p === 3) {
+        o.fill(0);
+        for (let k = 0; k < chip.spikedCount; k++) {
+          const cx = chip.spikedCx[k] - this.oStart;
+          if (cx >= 0 && cx < nout) o[cx] = 1;
+        }
+        // u holds (W2.h + gate) * 2^6 this step: the gate's 8704 wu is known, so W2.h is exact
+        for (let k = 0; k < nout; k++) out[k] = (chip.current(this.oStart + k) - this.gateUnits) / 64;
+      }
+    }
+    this.samples = n + 1;
+  }
+
+  evaluate(ds: SpikeDataset, limit = ds.count): TestMetrics {
+    const acc = new MetricsAccumulator(this.sizes.output);
+    const o = new Uint8Array(this.sizes.output);
+    const out = new Float64Array(this.sizes.output);
+    for (let s = 0; s < limit; s++) {
+      this.inferSample(ds.indices, ds.offsets[s], ds.offsets[s + 1], o, out);
+      acc.add(o, out, ds.labels[s]);
+    }
+    return acc.result();
+  }
+}
