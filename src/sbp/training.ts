@@ -70,6 +70,7 @@ export class SbpTrainingChip {
   private readonly inputPort: number;
   private readonly labelPort: number;
   private readonly rewardPort: number;
+  private readonly oStart: number;
   private readonly plastic: Record<PlasticName, SynapseGroup>;
 
   constructor(opts: SbpChipOptions) {
@@ -90,6 +91,7 @@ export class SbpTrainingChip {
     this.inputPort = g.input.start;
     this.labelPort = g.in_tgt.start;
     this.rewardPort = this.reward === 'host' ? g.reward.start : -1;
+    this.oStart = g.o.start;
     this.plastic = {} as Record<PlasticName, SynapseGroup>;
     for (const name of PLASTIC_NAMES) this.plastic[name] = this.chip.groups[this.compiled.connections[PLASTIC_CONNECTIONS[name]]];
     this.startup();
@@ -108,9 +110,10 @@ export class SbpTrainingChip {
   /**
    * Stream one training sample: pixel spikes (active input indices) at phase 0, the label
    * spike at phase 2, then run the 12 phases. `record`, if given, receives every phase's
-   * spikes.
+   * spikes; `out`, if given, receives the output spikes o of phase 3 (read out, as the host
+   * reads results; it does not influence learning).
    */
-  trainSample(active: ArrayLike<number>, start: number, end: number, label: number, record?: PhaseRecord): void {
+  trainSample(active: ArrayLike<number>, start: number, end: number, label: number, record?: PhaseRecord, out?: Uint8Array): void {
     const chip = this.chip;
     const n = this.samples;
     for (let p = 0; p < TRAIN_GATES; p++) {
@@ -124,6 +127,14 @@ export class SbpTrainingChip {
       if (record) {
         const f = record.flags[p];
         for (let k = 0; k < chip.spikedCount; k++) f[chip.spikedCx[k]] = 1;
+      }
+      if (out && p === 3) {
+        out.fill(0);
+        const o0 = this.oStart;
+        for (let k = 0; k < chip.spikedCount; k++) {
+          const i = chip.spikedCx[k] - o0;
+          if (i >= 0 && i < out.length) out[i] = 1;
+        }
       }
     }
     this.samples = n + 1;

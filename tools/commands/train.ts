@@ -1,10 +1,244 @@
-/** `synfire train` (placeholder: being written). */
+/**
+ * `synfire train`: train the sBP network on the chip, evaluate it with the paper's metrics,
+ * and report accuracy, energy and latency. Checkpoints every half epoch (atomic, CRC-checked),
+ * resumes exactly, saves and loads weight files, draws learning curves.
+ */
+import { existsSync } from 'node:fs';
+import { loadDataset } from '../../src/data/datasets';
+import { costReport, perSample, timeWeights } from '../../src/energy/model';
+import { getConstants, DEFAULT_CONSTANTS, PAPER } from '../../src/energy/constants';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
 import { UserError } from '../../src/io/errors';
-import type { Command } from '../cli';
+import { weightsFromJson, weightsToJson, type SbpWeights } from '../../src/io/weights-json';
+import { initialWeights } from '../../src/sbp/init';
+import type { TestMetrics } from '../../src/sbp/inference';
+import { TrainingSession, type SessionOptions } from '../../src/sbp/session';
+import { lineChart } from '../../src/viz/svg';
+import type { Command, CliIO } from '../cli';
+import { atomicWriteFile, readUserFile } from '../fsutil';
+import { createProgress } from '../progress';
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+function metricsLine(m: TestMetrics): string {
+  return `exact ${pct(m.accExact)}  argmax(spikes) ${pct(m.accArgmaxSpikes)}  argmax(potential) ${pct(m.accArgmaxPotential)}  mse ${m.mse.toFixed(4)}  (${m.samples} test images)`;
+}
 
 export const command: Command = {
-  spec: { name: 'train', summary: 'not written yet', options: [] },
-  run() {
-    throw new UserError('synfire train is not written yet');
+  spec: {
+    name: 'train',
+    summary: 'Train the sBP network on the chip and report accuracy, energy and latency.',
+    usage: 'synfire train [--dataset mnist|fashion] [--epochs E] [options]',
+    options: [
+      { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'MNIST (400 inputs, 20x20 crop) or Fashion-MNIST (784 inputs)' },
+      { name: 'hidden', type: 'int', default: 400, min: 1, max: 1000000, help: 'hidden units' },
+      { name: 'epochs', type: 'int', default: 1, min: 0, max: 1000, help: 'epochs to train' },
+      { name: 'train-limit', type: 'int', min: 0, help: 'training samples per epoch (default: the whole training set)' },
+      { name: 'test-limit', type: 'int', default: 10000, min: 1, help: 'test images per evaluation' },
+      { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, help: 'seed of the initial weights and the data order' },
+      { name: 'no-shuffle', type: 'flag', help: 'take the training samples in file order instead of a new permutation per epoch' },
+      { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn) or 'reference' (learn, then route: the authors' numpy order)" },
+      { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule (the authors' Loihi 1 workaround)" },
+      { name: 'placement', type: 'choice', choices: ['paper', 'pack'], default: 'paper', help: "core placement: the authors' core ranges, or packed" },
+      { name: 'chips', type: 'int', default: 1, min: 1, max: 16384, help: 'chips in the system' },
+      { name: 'eval-every', type: 'choice', choices: ['half', 'epoch'], default: 'half', help: 'evaluate every half epoch or every epoch' },
+      { name: 'eval-on', type: 'choice', choices: ['dense', 'chip'], default: 'dense', help: 'evaluate with the dense integer path or the 4-phase inference network on the chip (identical results, proven by a test)' },
+      { name: 'constants', type: 'string', default: DEFAULT_CONSTANTS, help: 'energy constant set for the energy and latency estimate' },
+      { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files (Fashion-MNIST; default: Debian dataset-fashion-mnist)' },
+      { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights instead of the seed initialization' },
+      { name: 'save-weights', type: 'string', metavar: 'F.json', help: 'write the final weights (synfire-weights/1 JSON)' },
+      { name: 'checkpoint', type: 'string', metavar: 'F', help: 'write a checkpoint every half epoch (atomically)' },
+      { name: 'resume', type: 'string', metavar: 'F', help: 'continue exactly where this checkpoint left off' },
+      { name: 'plot', type: 'string', metavar: 'F.svg', help: 'draw the learning curves' },
+      { name: 'quiet', type: 'flag', help: 'no progress output' },
+    ],
+    examples: ['synfire train', 'synfire train --dataset fashion --epochs 5 --checkpoint fashion.ckpt --plot fashion.svg', 'synfire train --train-limit 0 --save-weights init.json'],
+  },
+  run(o, io) {
+    return runTrain(o, io);
   },
 };
+
+async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> {
+  const t0 = Date.now();
+  const dataset = o.dataset as 'mnist' | 'fashion';
+  const quiet = (o.quiet as boolean) || io.json;
+  const info = (s: string) => {
+    if (!quiet) io.err(s);
+  };
+  const constants = getConstants(o.constants as string);
+
+  // resume first: a bad checkpoint must fail before anything is written
+  let resumed: ReturnType<typeof decodeCheckpoint> | null = null;
+  if (o.resume) resumed = decodeCheckpoint(readUserFile(o.resume as string, 'checkpoint'), o.resume as string);
+  const meta = resumed ? (resumed.meta as { options?: Record<string, unknown> }) : null;
+  const prev = meta && meta.options ? meta.options : {};
+  // a resumed run continues with the options it was started with, unless overridden... except
+  // the ones that define the trajectory, which must match
+  if (resumed) {
+    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden'] as const) {
+      if (prev[key] !== undefined && o[key] !== undefined && o[key] !== prev[key] && o[key] !== defaultOf(key))
+        throw new UserError(`--resume: option ${key} = ${String(o[key])} differs from the checkpoint's ${String(prev[key])}`);
+      if (prev[key] !== undefined) o[key] = prev[key];
+    }
+  }
+
+  const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
+  const test = loadDataset(dataset, 'test', { dataDir: o.dataDir as string | undefined });
+  const hidden = o.hidden as number;
+  const sizes = { input: train.numInputs, hidden, output: 10 };
+  const trainLimit = (o.trainLimit as number | undefined) ?? train.count;
+  if (trainLimit > train.count) throw new UserError(`--train-limit ${trainLimit} exceeds the ${train.count} training samples of ${dataset}`);
+  const seed = o.seed as number;
+
+  let weights: SbpWeights;
+  if (o.loadWeights) {
+    weights = weightsFromJson(new TextDecoder().decode(readUserFile(o.loadWeights as string, 'weights')), o.loadWeights as string);
+    const [a, b, c] = weights.sizes;
+    if (a !== sizes.input || b !== sizes.hidden || c !== sizes.output)
+      throw new UserError(`${o.loadWeights as string}: sizes ${a}-${b}-${c} do not match the network ${sizes.input}-${sizes.hidden}-${sizes.output} (use --hidden ${b}${a !== sizes.input ? ` and a dataset with ${a} inputs` : ''})`);
+  } else weights = initialWeights(sizes, seed);
+
+  const sopts: SessionOptions = {
+    sizes,
+    seed,
+    order: o.order as 'chip' | 'reference',
+    reward: o.reward as 'chip' | 'host',
+    placement: o.placement as 'paper' | 'pack',
+    chips: o.chips as number,
+    epochs: o.epochs as number,
+    trainLimit,
+    testLimit: o.testLimit as number,
+    shuffle: !(o.noShuffle as boolean),
+    evalEvery: o.evalEvery as 'half' | 'epoch',
+    evalOn: o.evalOn as 'chip' | 'dense',
+  };
+  const session = new TrainingSession(sopts, train, test, weights);
+  if (resumed) {
+    const [a, b, c] = resumed.sizes;
+    if (a !== sizes.input || b !== sizes.hidden || c !== sizes.output)
+      throw new UserError(`${o.resume as string}: checkpoint sizes ${a}-${b}-${c} do not match the network ${sizes.input}-${sizes.hidden}-${sizes.output}`);
+    session.restore(resumed);
+    info(`resumed from ${o.resume as string}: epoch ${resumed.epoch}, sample ${resumed.sampleInEpoch}, ${resumed.samplesTrained} samples trained`);
+  }
+  const chip = session.net.chip;
+  chip.setTimeModel(timeWeights(constants), constants.barrierNs(Math.ceil(session.net.compiled.stats.cores / 4)));
+  const stats = session.net.compiled.stats;
+  info(
+    `synfire train: ${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output} on ${stats.cores} cores (${stats.compartments.toLocaleString('en-US')} compartments, ${stats.synapses.toLocaleString('en-US')} synapses, ${stats.plasticSynapses.toLocaleString('en-US')} plastic), ${sopts.epochs} epoch(s) of ${trainLimit.toLocaleString('en-US')} samples, seed ${seed}, order ${sopts.order}`,
+  );
+
+  const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
+  const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs };
+  const saveCheckpoint = () => {
+    if (!checkpointFile) return;
+    atomicWriteFile(checkpointFile, encodeCheckpoint(session.checkpoint({ options })));
+  };
+
+  // train
+  const total = sopts.epochs * trainLimit;
+  const progress = createProgress({ total, label: 'train', io, quiet });
+  const window: number[] = [];
+  let windowCorrect = 0;
+  const startTrained = session.samplesTrained;
+  const tTrain = Date.now();
+  let trainMs = 0;
+  while (!session.done) {
+    const t = Date.now();
+    const r = session.trainChunk(500);
+    trainMs += Date.now() - t;
+    window.push(r.correct, r.trained);
+    windowCorrect += r.correct;
+    let inWindow = 0;
+    for (let k = 1; k < window.length; k += 2) inWindow += window[k];
+    while (inWindow - window[1] >= 5000) {
+      windowCorrect -= window[0];
+      inWindow -= window[1];
+      window.splice(0, 2);
+    }
+    progress.update(session.samplesTrained, { 'acc(last 5k)': inWindow ? pct(windowCorrect / inWindow) : '-' });
+    const evalNow = r.boundary === 'epoch' || (r.boundary === 'half' && sopts.evalEvery === 'half');
+    if (r.boundary !== 'none') {
+      if (evalNow) {
+        const e = session.record();
+        progress.finish();
+        info(`epoch ${e.epoch.toFixed(1)}: ${metricsLine(e.test)}`);
+      }
+      saveCheckpoint();
+    }
+  }
+  progress.finish();
+  const trainedNow = session.samplesTrained - startTrained;
+  const msPerSample = trainedNow > 0 ? trainMs / trainedNow : 0;
+  void tTrain;
+
+  // final evaluation (reuse the last one if it is current)
+  let final = session.history.length > 0 ? session.history[session.history.length - 1] : null;
+  if (!final || final.samplesTrained !== session.samplesTrained) final = session.record();
+  const report = perSample(costReport(chip.counters, chip.latencyNs, constants, { chips: sopts.chips, includeStatic: false }), Math.max(1, trainedNow));
+  // exclude the startup steps: they are not part of any sample
+  const energyMilliJoule = report.energyPJ.total / 1e9;
+  const latencyMs = report.latencyNs / 1e6;
+
+  if (o.saveWeights) atomicWriteFile(o.saveWeights as string, weightsToJson(session.weights()));
+  if (o.plot) atomicWriteFile(o.plot as string, learningCurves(session.history, dataset, sizes));
+
+  const result = {
+    dataset,
+    sizes: [sizes.input, sizes.hidden, sizes.output],
+    epochs: sopts.epochs,
+    samplesTrained: session.samplesTrained,
+    seed,
+    order: sopts.order,
+    reward: sopts.reward,
+    network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
+    test: final.test,
+    history: session.history,
+    msPerSample,
+    wallSeconds: (Date.now() - t0) / 1000,
+    chipEstimate:
+      trainedNow > 0
+        ? {
+            constants: constants.name,
+            energyMilliJoulePerSample: energyMilliJoule,
+            latencyMsPerSample: latencyMs,
+            edpMilliJouleMsPerSample: energyMilliJoule * latencyMs,
+            paper: PAPER.train,
+          }
+        : null,
+  };
+  if (io.json) io.out(JSON.stringify(result));
+  else {
+    io.out(`trained ${session.samplesTrained.toLocaleString('en-US')} samples (${msPerSample.toFixed(3)} ms/sample simulated, ${result.wallSeconds.toFixed(1)} s wall)`);
+    io.out(`test: ${metricsLine(final.test)}`);
+    if (result.chipEstimate)
+      io.out(
+        `on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample (paper, measured on Loihi: ${PAPER.train.energyMilliJoule} mJ, ${PAPER.train.latencyMs} ms); see 'synfire profile' for the breakdown`,
+      );
+    if (o.saveWeights) io.out(`weights written to ${o.saveWeights as string}`);
+    if (checkpointFile && existsSync(checkpointFile)) io.out(`checkpoint: ${checkpointFile}`);
+    if (o.plot) io.out(`learning curves written to ${o.plot as string}`);
+  }
+  return 0;
+}
+
+function defaultOf(key: string): unknown {
+  const spec = command.spec.options.find((x) => x.name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) === key);
+  return spec ? (spec.default ?? (spec.type === 'flag' ? false : undefined)) : undefined;
+}
+
+function learningCurves(history: TrainingSession['history'], dataset: string, sizes: { input: number; hidden: number; output: number }): string {
+  const pts = (f: (t: TestMetrics) => number): Array<[number, number]> => history.map((h) => [h.epoch, f(h.test)]);
+  return lineChart({
+    title: `synfire: sBP on the chip, ${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output}`,
+    xLabel: 'epoch',
+    yLabel: 'test accuracy (%)',
+    rightYLabel: 'MSE',
+    series: [
+      { name: 'argmax of potential', points: pts((t) => 100 * t.accArgmaxPotential) },
+      { name: 'argmax of spikes', points: pts((t) => 100 * t.accArgmaxSpikes) },
+      { name: 'exact match', points: pts((t) => 100 * t.accExact) },
+      { name: 'MSE', points: pts((t) => t.mse), axis: 'right', dashed: true },
+    ],
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * A training run: the training chip, the data order, the position in the run and the
+ * evaluation history. Portable (no files, no clocks): the command line saves and restores
+ * its state as checkpoints.
+ *
+ * Data order: each epoch draws a fresh permutation of the training set from the data PRNG
+ * (seeded from the run's seed), and trains on its first `trainLimit` entries; with
+ * `shuffle: false` the first `trainLimit` samples in file order. A checkpoint stores the
+ * data PRNG's state at the start of the current epoch, so a resumed run redraws the same
+ * permutation and continues at the same sample.
+ */
+import { Prng } from '../chip/prng';
+import type { SpikeDataset } from '../data/preprocess';
+import type { Checkpoint, MatrixName } from '../io/checkpoint';
+import type { SbpWeights } from '../io/weights-json';
+import { evaluateDense, SbpInferenceChip, type TestMetrics } from './inference';
+import type { Order } from './oracle';
+import { PLASTIC_NAMES, type RewardSource, type SbpSizes } from './topology';
+import { loadWeights, SbpTrainingChip, type Placement } from './training';
+
+export interface SessionOptions {
+  sizes: SbpSizes;
+  seed: number;
+  order: Order;
+  reward: RewardSource;
+  placement: Placement;
+  chips: number;
+  epochs: number;
+  /** Samples per epoch (at most the training set size). */
+  trainLimit: number;
+  testLimit: number;
+  shuffle: boolean;
+  evalEvery: 'half' | 'epoch';
+  /** Evaluate with the 4-phase inference network on the chip, or the equivalent dense integer path. */
+  evalOn: 'chip' | 'dense';
+}
+
+export interface HistoryEntry {
+  epoch: number;
+  samplesTrained: number;
+  test: TestMetrics;
+}
+
+/** The data PRNG of a run: a stream separate from the weight initialization's. */
+export function dataPrng(seed: number): Prng {
+  return new Prng((seed ^ 0x5bd1e995) >>> 0);
+}
+
+export class TrainingSession {
+  readonly net: SbpTrainingChip;
+  readonly history: HistoryEntry[] = [];
+  epoch = 0;
+  sampleInEpoch = 0;
+  samplesTrained = 0;
+  private readonly rng: Prng;
+  private epochRngState: number[];
+  private order: Uint32Array | null = null;
+  /** Output spikes of the last trained sample (o in phase 3), read out for the running accuracy. */
+  readonly lastOut: Uint8Array;
+
+  constructor(
+    readonly opts: SessionOptions,
+    readonly train: SpikeDataset,
+    readonly test: SpikeDataset,
+    weights: SbpWeights,
+  ) {
+    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips });
+    loadWeights(this.net, weights);
+    this.rng = dataPrng(opts.seed);
+    this.epochRngState = this.rng.saveState();
+    this.lastOut = new Uint8Array(opts.sizes.output);
+  }
+
+  get samplesPerEpoch(): number {
+    return this.opts.trainLimit;
+  }
+
+  get done(): boolean {
+    return this.epoch >= this.opts.epochs || this.opts.trainLimit === 0;
+  }
+
+  private ensureOrder(): Uint32Array {
+    if (this.order) return this.order;
+    this.epochRngState = this.rng.saveState();
+    if (this.opts.shuffle) this.order = this.rng.permutation(this.train.count);
+    else {
+      this.order = new Uint32Array(this.train.count);
+      for (let i = 0; i < this.train.count; i++) this.order[i] = i;
+    }
+    return this.order;
+  }
+
+  /** Index into the training set of the next sample. */
+  nextIndex(): number {
+    return this.ensureOrder()[this.sampleInEpoch];
+  }
+
+  /**
+   * Train up to `max` samples, stopping early at the half-epoch and epoch boundaries.
+   * Returns the number trained and whether a boundary was reached.
+   */
+  trainChunk(max: number): { trained: number; boundary: 'none' | 'half' | 'epoch'; correct: number } {
+    const order = this.ensureOrder();
+    const spe = this.samplesPerEpoch;
+    const half = Math.floor(spe / 2);
+    const ds = this.train;
+    let trained = 0;
+    let correct = 0;
+    const out = this.lastOut;
+    while (trained < max && this.sampleInEpoch < spe) {
+      const k = order[this.sampleInEpoch];
+      const label = ds.labels[k];
+      this.net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label, undefined, out);
+      let exact = 1;
+      for (let c = 0; c < out.length; c++) if (out[c] !== (c === label ? 1 : 0)) exact = 0;
+      correct += exact;
+      this.sampleInEpoch++;
+      this.samplesTrained++;
+      trained++;
+      if (this.sampleInEpoch === half && half > 0 && half < spe) return { trained, boundary: 'half', correct };
+    }
+    if (this.sampleInEpoch >= spe) {
+      this.epoch++;
+      this.sampleInEpoch = 0;
+      this.order = null;
+      return { trained, boundary: 'epoch', correct };
+    }
+    return { trained, boundary: 'none', correct };
+  }
+
+  /** Test-set metrics of the current weights. */
+  evaluate(): TestMetrics {
+    const { sizes, testLimit, evalOn } = this.opts;
+    const w1 = this.net.matrix('w1');
+    const w2 = this.net.matrix('w2');
+    const limit = Math.min(testLimit, this.test.count);
+    if (evalOn === 'chip') return new SbpInferenceChip(sizes, w1, w2, { placement: this.opts.placement, chips: this.opts.chips }).evaluate(this.test, limit);
+    return evaluateDense(sizes, w1, w2, this.test, limit);
+  }
+
+  /** Evaluate and append to the history. */
+  record(): HistoryEntry {
+    const e: HistoryEntry = { epoch: this.epoch + this.sampleInEpoch / Math.max(1, this.samplesPerEpoch), samplesTrained: this.samplesTrained, test: this.evaluate() };
+    this.history.push(e);
+    return e;
+  }
+
+  weights(): SbpWeights {
+    const s = this.opts.sizes;
+    return { sizes: [s.input, s.hidden, s.output], w1: this.net.matrix('w1'), w2: this.net.matrix('w2'), w2tPos: this.net.matrix('w2tPos'), w2tNeg: this.net.matrix('w2tNeg') };
+  }
+
+  /** The run's state as a checkpoint (taken at a sample boundary). */
+  checkpoint(meta: Record<string, unknown>): Checkpoint {
+    this.ensureOrder();
+    const s = this.opts.sizes;
+    const matrices = {} as Record<MatrixName, Int16Array>;
+    for (const name of PLASTIC_NAMES) matrices[name] = this.net.matrix(name);
+    return {
+      sizes: [s.input, s.hidden, s.output],
+      matrices,
+      epoch: this.epoch,
+      sampleInEpoch: this.sampleInEpoch,
+      samplesTrained: this.samplesTrained,
+      seed: this.opts.seed,
+      rngState: this.epochRngState.slice(),
+      meta: { ...meta, history: this.history, chipRng: this.net.chip.prng.saveState() },
+    };
+  }
+
+  /**
+   * Continue from a checkpoint. The chip restarts its gating ring; the network carries no
+   * state across a sample boundary except weights (every group is silent in phase 0 apart
+   * from the ring, and no refractory count or delayed spike reaches a later sample's active
+   * phases), so the continuation is exact.
+   */
+  restore(cp: Checkpoint): void {
+    for (const name of PLASTIC_NAMES) this.net.setMatrix(name, cp.matrices[name]);
+    this.epoch = cp.epoch;
+    this.sampleInEpoch = cp.sampleInEpoch;
+    this.samplesTrained = cp.samplesTrained;
+    this.rng.restoreState(cp.rngState);
+    this.order = null;
+    const meta = cp.meta as { history?: HistoryEntry[]; chipRng?: number[] } | null;
+    if (meta && Array.isArray(meta.history)) for (const h of meta.history) this.history.push(h);
+    if (meta && Array.isArray(meta.chipRng)) this.net.chip.prng.restoreState(meta.chipRng);
+    this.ensureOrder();
+  }
+}
