@@ -34,6 +34,16 @@ const ACC_MAX = 32767;
 /** Traces are 7-bit unsigned. */
 const TRACE_MAX = 127;
 
+/** a[base + j] += w[off + j] * scale for j < n: the dense delivery kernel. */
+function addScaledRow(a: Float64Array, base: number, w: Int16Array, off: number, n: number, scale: number): void {
+  for (let j = 0; j < n; j++) a[base + j] += w[off + j] * scale;
+}
+
+/** a[j] += w[off + j] for j < n: the fast kernel's row sum, in weight units. */
+function addRow(a: Float64Array, w: Int16Array, off: number, n: number): void {
+  for (let j = 0; j < n; j++) a[j] += w[off + j];
+}
+
 /** Run-time state of one synapse group. */
 export class SynapseGroup {
   readonly name: string;
@@ -59,6 +69,18 @@ export class SynapseGroup {
   corePosts: Int32Array = new Int32Array(0);
   /** Per pre: number of synapses (fan-out). */
   readonly fanout: Uint32Array;
+  /**
+   * Fast kernel: the group whose dense row sums this group reads. A group is its own
+   * leader unless it is an exact copy of an earlier group (same pre, shape, delay, scale,
+   * rule and identical weights): then only the leader adds rows and the copy reads the sums.
+   */
+  leader = -1;
+  /** Fast kernel, dense groups: row sums in weight units, one buffer per delay slot. */
+  scratch: Float64Array[] | null = null;
+  /** Spikes this group delivered in the current step (for the per-core time model). */
+  stepSpikes = 0;
+  /** Incremented by every write through setPostMajor; the chip re-checks copies when it changes. */
+  writes = 0;
   // learning state
   preList: Int32Array;
   preCount = 0;
@@ -136,6 +158,7 @@ export class SynapseGroup {
 
   /** Set the weights from a post x pre matrix (dense groups only). */
   setPostMajor(m: ArrayLike<number>): void {
+    this.writes++;
     const w = this.weights;
     for (let i = 0; i < this.preSize; i++)
       for (let j = 0; j < this.postSize; j++) w[i * this.postSize + j] = m[j * this.preSize + i];
@@ -219,8 +242,15 @@ export class Chip {
   readonly spikedGen: Int32Array;
   spikedGenCount = 0;
 
+  private readonly fast: boolean;
+  private readonly flushList: Int32Array[];
+  private readonly flushCount: Int32Array;
+  private readonly flushMark: Int32Array;
+  private sharingWrites = -1;
+
   private readonly rewards: RewardChannel[];
   private readonly plastic: SynapseGroup[];
+  private readonly plasticIndex: number[];
   private readonly vars = new Float64Array(10);
 
   // per-core load of the current step, for the critical-path latency
@@ -228,6 +258,10 @@ export class Chip {
   private readonly coreCx: Float64Array;
   private readonly coreActive: Float64Array;
   private timeWeights: Float64Array | null = null;
+  private readonly denseTouched: Int32Array;
+  private denseTouchedCount = 0;
+  /** Learning visits per core of the plastic groups with tEpoch 1 (the same every step). */
+  private readonly learnVisitsEveryStep: Float64Array;
   private barrierNs = 0;
   /** Critical-path latency per counter bucket, ns (filled when a time model is set). */
   latencyNs: Float64Array;
@@ -277,6 +311,7 @@ export class Chip {
 
     this.groups = spec.synapseGroups.map((g) => new SynapseGroup(g));
     this.plastic = this.groups.filter((g) => g.learning !== null);
+    this.plasticIndex = this.plastic.map((g) => this.groups.indexOf(g));
 
     let maxDelay = 0;
     for (const g of this.groups) if (g.delay > maxDelay) maxDelay = g.delay;
@@ -302,6 +337,18 @@ export class Chip {
     this.rangeCount = new Int32Array(slots);
     this.rangeMark = new Int32Array(this.groups.length * slots);
     this.genPendingCount = new Int32Array(slots);
+    this.fast = (spec.kernel ?? 'fast') === 'fast';
+    this.flushList = [];
+    for (let s = 0; s < slots; s++) this.flushList.push(new Int32Array(this.groups.length));
+    this.flushCount = new Int32Array(slots);
+    this.flushMark = new Int32Array(this.groups.length * slots).fill(-1);
+    this.groups.forEach((g, gi) => {
+      g.leader = gi;
+      if (this.fast && g.dense) {
+        g.scratch = [];
+        for (let s = 0; s < slots; s++) g.scratch.push(new Float64Array(g.postSize));
+      }
+    });
 
     this.visitStamp = new Int32Array(n);
     this.visitList = new Int32Array(n);
@@ -341,6 +388,13 @@ export class Chip {
     this.coreActive = new Float64Array(spec.numCores);
     for (let i = 0; i < n; i++) this.coreCx[spec.cxCore[i]]++;
     this.buildCoreTables();
+    this.denseTouched = new Int32Array(this.groups.length);
+    this.learnVisitsEveryStep = new Float64Array(spec.numCores);
+    for (const g of this.plastic) {
+      if (g.learning!.tEpoch !== 1) continue;
+      const cs = g.coreSynapses;
+      for (let c = 0; c < cs.length; c += 2) this.learnVisitsEveryStep[cs[c]] += cs[c + 1];
+    }
 
     this.rewards = spec.rewardChannels.map((rc) => {
       const flag = new Uint8Array(ns);
@@ -452,6 +506,11 @@ export class Chip {
     const cOff = counters.bucket * NUM_OPS;
     const cd = counters.data;
     const timing = this.timeWeights !== null;
+
+    if (this.fast) {
+      this.checkSharing();
+      this.flush(slot);
+    }
 
     // 1. collect the compartments to update this step
     let nVisit = 0;
@@ -607,6 +666,94 @@ export class Chip {
     if (timing) this.accumulateLatency();
   }
 
+  /** Fast kernel: move the row sums due at this slot into the dendritic accumulators. */
+  private flush(slot: number): void {
+    const n = this.flushCount[slot];
+    if (n === 0) return;
+    const list = this.flushList[slot];
+    const a = this.acc[slot];
+    for (let k = 0; k < n; k++) {
+      const g = this.groups[list[k]];
+      const src = this.groups[g.leader].scratch![slot];
+      const base = g.postStart;
+      const scale = g.scale;
+      for (let j = 0; j < g.postSize; j++) a[base + j] += src[j] * scale;
+    }
+    for (let k = 0; k < n; k++) {
+      const g = this.groups[list[k]];
+      if (g.leader === list[k]) g.scratch![slot].fill(0);
+    }
+    this.flushCount[slot] = 0;
+  }
+
+  /** Fast kernel: move every pending row sum into the accumulators (before copies change). */
+  private flushAll(): void {
+    for (let s = 0; s < this.slots; s++) this.flush(s);
+  }
+
+  /** Can group b read group a's row sums (a copy with identical weights and learning)? */
+  private sameCopy(a: SynapseGroup, b: SynapseGroup): boolean {
+    if (!a.dense || !b.dense || a.preStart !== b.preStart || a.preSize !== b.preSize || a.postSize !== b.postSize) return false;
+    if (a.delay !== b.delay || a.scale !== b.scale) return false;
+    const la = a.learning;
+    const lb = b.learning;
+    if ((la === null) !== (lb === null)) return false;
+    if (la && lb) {
+      if (la.rule.text !== lb.rule.text || la.tEpoch !== lb.tEpoch || la.rewardChannel !== lb.rewardChannel) return false;
+      if (!this.pairFastPath(a) || !this.pairFastPath(b)) return false;
+    }
+    const wa = a.weights;
+    const wb = b.weights;
+    for (let k = 0; k < wa.length; k++) if (wa[k] !== wb[k]) return false;
+    return true;
+  }
+
+  /** Re-derive which dense groups are copies, when weights were written from outside. */
+  private checkSharing(): void {
+    let writes = 0;
+    for (const g of this.groups) writes += g.writes;
+    if (writes === this.sharingWrites) return;
+    this.sharingWrites = writes;
+    this.flushAll();
+    const gs = this.groups;
+    for (let b = 0; b < gs.length; b++) {
+      gs[b].leader = b;
+      if (!gs[b].dense) continue;
+      for (let a = 0; a < b; a++) {
+        if (gs[a].leader === a && this.sameCopy(gs[a], gs[b])) {
+          gs[b].leader = a;
+          break;
+        }
+      }
+    }
+  }
+
+  /** Call after writing a group's weights directly (not through setPostMajor). */
+  weightsChanged(): void {
+    this.groups[0].writes++;
+  }
+
+  /**
+   * A copy stays a copy only while every learning epoch updates it exactly like its leader:
+   * no pre spike (nothing changes), or the same post spikes (the pre population is shared). Otherwise it stops reading the
+   * leader's sums, taking over the sums already pending (routed with identical weights).
+   */
+  private checkCopiesStillEqual(): void {
+    for (let p = 0; p < this.plastic.length; p++) {
+      const g = this.plastic[p];
+      const gi = this.plasticIndex[p];
+      if (g.leader === gi || this.time % g.learning!.tEpoch !== 0) continue;
+      const L = this.groups[g.leader];
+      // no pre spike in the epoch: neither group changes
+      if (g.preCount === 0) continue;
+      let same = g.postCount === L.postCount;
+      for (let k = 0; same && k < g.postCount; k++) if (L.postStamp[g.postList[k]] !== L.epochId) same = false;
+      if (same) continue;
+      for (let s = 0; s < this.slots; s++) g.scratch![s].set(L.scratch![s]);
+      g.leader = gi;
+    }
+  }
+
   private routeAll(t: number): void {
     const n = this.numCompartments;
     for (let k = 0; k < this.spikedCount; k++) this.route(this.spikedCx[k], t);
@@ -632,8 +779,15 @@ export class Chip {
       const base = g.postStart;
       if (g.dense) {
         const ps = g.postSize;
-        const off = i * ps;
-        for (let j = 0; j < ps; j++) a[base + j] += w[off + j] * scale;
+        if (g.scratch !== null) {
+          // fast kernel: sum rows in weight units; a copy reads its leader's sums at flush
+          if (g.leader === gi) addRow(g.scratch[s], w, i * ps, ps);
+          const fm = gi * this.slots + s;
+          if (this.flushMark[fm] !== target) {
+            this.flushMark[fm] = target;
+            this.flushList[s][this.flushCount[s]++] = gi;
+          }
+        } else addScaledRow(a, base, w, i * ps, ps, scale);
         const mk = gi * this.slots + s;
         if (this.rangeMark[mk] !== target) {
           this.rangeMark[mk] = target;
@@ -641,8 +795,9 @@ export class Chip {
         }
         synOps += ps;
         if (timing) {
-          const cp = g.corePosts;
-          for (let c = 0; c < cp.length; c += 2) coreOps[cp[c] * NUM_CORE_OPS + CoreOp.synOps] += cp[c + 1];
+          // per-core synops of dense rows are added once per step (spikes x posts per core)
+          if (g.stepSpikes === 0) this.denseTouched[this.denseTouchedCount++] = gi;
+          g.stepSpikes++;
         }
       } else {
         const o = g.offsets!;
@@ -674,6 +829,14 @@ export class Chip {
     const w = this.timeWeights!;
     const nc = this.spec.numCores;
     const ops = this.coreOps;
+    for (let k = 0; k < this.denseTouchedCount; k++) {
+      const g = this.groups[this.denseTouched[k]];
+      const cp = g.corePosts;
+      for (let c = 0; c < cp.length; c += 2) ops[cp[c] * NUM_CORE_OPS + CoreOp.synOps] += cp[c + 1] * g.stepSpikes;
+      g.stepSpikes = 0;
+    }
+    this.denseTouchedCount = 0;
+    const lv = this.learnVisitsEveryStep;
     let worst = 0;
     for (let c = 0; c < nc; c++) {
       const o = c * NUM_CORE_OPS;
@@ -683,7 +846,7 @@ export class Chip {
         ops[o + CoreOp.synOps] * w[CoreOp.synOps] +
         active * w[CoreOp.cxActive] +
         idle * w[CoreOp.cxIdle] +
-        ops[o + CoreOp.learnVisits] * w[CoreOp.learnVisits] +
+        (ops[o + CoreOp.learnVisits] + lv[c]) * w[CoreOp.learnVisits] +
         ops[o + CoreOp.msgOut] * w[CoreOp.msgOut];
       if (tcore > worst) worst = tcore;
       ops[o] = 0;
@@ -707,11 +870,11 @@ export class Chip {
       for (let k = 0; k < this.spikedCount; k++) if (ch.sourceFlag[this.spikedCx[k]]) ch.lastSpike = t;
       for (let k = 0; k < this.spikedGenCount; k++) if (ch.sourceFlag[this.numCompartments + this.spikedGen[k]]) ch.lastSpike = t;
     }
+    for (let gi = 0; gi < plastic.length; gi++) this.collectEpochSpikes(plastic[gi], t);
+    if (this.fast) this.checkCopiesStillEqual();
     for (let gi = 0; gi < plastic.length; gi++) {
       const g = plastic[gi];
-      this.collectEpochSpikes(g, t);
-      const l = g.learning!;
-      if (t % l.tEpoch !== 0) continue;
+      if (t % g.learning!.tEpoch !== 0) continue;
       this.applyRule(g, t);
       g.preCount = 0;
       g.postCount = 0;
@@ -800,7 +963,8 @@ export class Chip {
 
     // the engine visits every plastic synapse each epoch
     cd[cOff + Op.learnVisits] += g.numSynapses;
-    if (this.timeWeights !== null) {
+    if (this.timeWeights !== null && l.tEpoch !== 1) {
+      // (groups with tEpoch 1 are in learnVisitsEveryStep)
       const cs = g.coreSynapses;
       for (let c = 0; c < cs.length; c += 2) this.coreOps[cs[c] * NUM_CORE_OPS + CoreOp.learnVisits] += cs[c + 1];
     }
@@ -808,7 +972,7 @@ export class Chip {
     vars[VAR_INDEX.r0] = rewarded ? 1 : 0;
     vars[VAR_INDEX.r1] = r1;
     const w = g.weights;
-    if (rule.support === 'pair' && g.dense && !g.x1 && !g.x2 && !g.y1 && !g.y2 && !g.y3 && !ruleUses(rule, 'w')) {
+    if (this.pairFastPath(g)) {
       // Every term is a multiple of x0*y0 and reads no per-synapse state: dw is the same for
       // every synapse whose pre and post both spiked, and zero elsewhere.
       if (g.preCount === 0 || g.postCount === 0) return;
@@ -861,6 +1025,12 @@ export class Chip {
         }
       }
     }
+  }
+
+  /** Every term is a multiple of x0*y0 and reads no per-synapse state (see applyRule). */
+  private pairFastPath(g: SynapseGroup): boolean {
+    const rule = g.learning!.rule;
+    return rule.support === 'pair' && g.dense && !g.x1 && !g.x2 && !g.y1 && !g.y2 && !g.y3 && !ruleUses(rule, 'w');
   }
 
   /**

@@ -100,6 +100,13 @@ export interface ChipSpec {
   synapseGroups: SynapseGroupSpec[];
   rewardChannels: RewardChannelSpec[];
   ordering: StepOrdering;
+  /**
+   * 'fast' (default): dense rows are summed once per step into per-group buffers, and exact
+   * copies of a dense group share those sums while their weights stay identical.
+   * 'naive': every spike adds every synapse straight into the dendritic accumulators.
+   * Both give identical spikes, weights and counters (a test proves it).
+   */
+  kernel?: 'fast' | 'naive';
   /** Number of counter buckets (e.g. phases of a gating chain). */
   numBuckets: number;
   /** Seed of the learning engine's PRNG (stochastic rounding of dw and traces). */
