@@ -358,6 +358,7 @@ export function compileNetwork(net: NetworkDesc, opts: CompileOptions = {}): Com
     synapseGroups,
     rewardChannels,
     ordering: opts.ordering ?? 'route-then-learn',
+    kernel: opts.kernel ?? 'fast',
     numBuckets: opts.numBuckets ?? 1,
     seed: opts.seed ?? 1,
   };

@@ -110,4 +110,6 @@ export interface CompileOptions {
   ordering?: StepOrdering;
   numBuckets?: number;
   seed?: number;
+  /** Simulation kernel ('fast' default; 'naive' is the straightforward reference path). */
+  kernel?: 'fast' | 'naive';
 }

@@ -24,6 +24,7 @@ export interface SbpChipOptions {
   limits?: CoreLimits;
   /** Seed of the chip's learning-engine PRNG (unused by the sBP rule, whose dw is exact). */
   seed?: number;
+  kernel?: 'fast' | 'naive';
 }
 
 /** Counter bucket of the 12 startup steps before the first sample. */
@@ -78,14 +79,25 @@ export class SbpTrainingChip {
     this.order = opts.order ?? 'chip';
     this.reward = opts.reward ?? 'chip';
     const net = trainingNetwork(opts.sizes, this.reward);
-    this.compiled = compileNetwork(net, {
-      chips: opts.chips,
-      limits: opts.limits,
-      placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : 'pack',
-      ordering: stepOrdering(this.order),
-      numBuckets: TRAIN_BUCKETS,
-      seed: opts.seed ?? 1,
-    });
+    const compile = (placement: 'hint' | 'pack') =>
+      compileNetwork(net, {
+        chips: opts.chips,
+        limits: opts.limits,
+        placement,
+        ordering: stepOrdering(this.order),
+        numBuckets: TRAIN_BUCKETS,
+        seed: opts.seed ?? 1,
+        kernel: opts.kernel,
+      });
+    if ((opts.placement ?? 'paper') === 'paper') {
+      // the authors' core ranges hold the 400-hidden network; larger ones are packed instead
+      try {
+        this.compiled = compile('hint');
+      } catch (e) {
+        if (!(e instanceof Error) || e.name !== 'UserError') throw e;
+        this.compiled = compile('pack');
+      }
+    } else this.compiled = compile('pack');
     this.chip = this.compiled.chip;
     const g = this.compiled.groups;
     this.inputPort = g.input.start;

@@ -1,0 +1,100 @@
+/**
+ * `npm run bench`: speed of the simulator on MNIST 400-400-10, one core.
+ * Measures in one run: training ms/sample with the fast kernel and with the naive kernel
+ * (ratio reported), inference ms/sample (4-phase network on the chip, and the dense integer
+ * path), synaptic ops per second and peak RSS. Writes JSON to stdout and a summary section
+ * to BENCHMARKS.md.
+ */
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { loadDataset } from '../src/data/datasets';
+import { Op } from '../src/chip/counters';
+import { initialWeights } from '../src/sbp/init';
+import { evaluateDense, SbpInferenceChip } from '../src/sbp/inference';
+import { loadWeights, SbpTrainingChip } from '../src/sbp/training';
+import type { SpikeDataset } from '../src/data/preprocess';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const TRAIN = arg('train-samples', 6000);
+const WARM = arg('warmup', 1000);
+const NAIVE = arg('naive-samples', 2000);
+const INFER = arg('infer-samples', 10000);
+const sizes = { input: 400, hidden: 400, output: 10 };
+
+function timeTraining(kernel: 'fast' | 'naive', ds: SpikeDataset, warm: number, n: number) {
+  const net = new SbpTrainingChip({ sizes, kernel });
+  loadWeights(net, initialWeights(sizes, 1));
+  for (let k = 0; k < warm; k++) net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], ds.labels[k]);
+  const ops0 = net.chip.counters.total(Op.synOps);
+  const t0 = performance.now();
+  for (let k = warm; k < warm + n; k++) net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], ds.labels[k]);
+  const ms = performance.now() - t0;
+  const synOps = net.chip.counters.total(Op.synOps) - ops0;
+  return { kernel, samples: n, msPerSample: ms / n, synOpsPerSecond: synOps / (ms / 1000), w1: net.matrix('w1') };
+}
+
+const train = loadDataset('mnist', 'train');
+const test = loadDataset('mnist', 'test');
+const fast = timeTraining('fast', train, WARM, TRAIN);
+const rssTrain = process.memoryUsage().rss;
+const naive = timeTraining('naive', train, WARM, NAIVE);
+// the fast and naive kernels must agree: compare W1 after the same samples
+const fastCheck = timeTraining('fast', train, WARM, NAIVE);
+const identical = fastCheck.w1.every((v, i) => v === naive.w1[i]);
+
+const w = initialWeights(sizes, 1);
+const chip = new SbpInferenceChip(sizes, w.w1, w.w2);
+chip.evaluate(test, 500);
+let t0 = performance.now();
+const inferChip = chip.evaluate(test, INFER);
+const inferChipMs = (performance.now() - t0) / INFER;
+t0 = performance.now();
+const inferDense = evaluateDense(sizes, w.w1, w.w2, test, INFER);
+const inferDenseMs = (performance.now() - t0) / INFER;
+
+const result = {
+  machine: { node: process.version, cpus: 1 },
+  network: '400-400-10',
+  training: {
+    fast: { samples: fast.samples, msPerSample: fast.msPerSample, synOpsPerSecond: fast.synOpsPerSecond },
+    naive: { samples: naive.samples, msPerSample: naive.msPerSample, synOpsPerSecond: naive.synOpsPerSecond },
+    speedupFastOverNaive: naive.msPerSample / fast.msPerSample,
+    fastAndNaiveIdentical: identical,
+    chipPaperMsPerSample: 1.5,
+  },
+  inference: {
+    chipNetwork: { samples: INFER, msPerSample: inferChipMs, accArgmaxPotential: inferChip.accArgmaxPotential },
+    densePath: { samples: INFER, msPerSample: inferDenseMs, identicalMetrics: JSON.stringify(inferChip) === JSON.stringify(inferDense) },
+    chipPaperMsPerSample: 0.17,
+  },
+  peakRssMiB: { afterTraining: rssTrain / 1048576, end: process.memoryUsage().rss / 1048576 },
+};
+process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+
+const f2 = (x: number) => x.toFixed(3);
+const section = `## Simulator speed (npm run bench)
+
+Measured by \`npm run bench\` (\`node dist/bench.js --train-samples ${TRAIN} --warmup ${WARM} --naive-samples ${NAIVE} --infer-samples ${INFER}\`), MNIST 400-400-10, one core, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}.
+
+| what | ms/sample | synaptic ops/s | note |
+|---|---|---|---|
+| training, fast kernel | ${f2(fast.msPerSample)} | ${(fast.synOpsPerSecond / 1e6).toFixed(0)} M | ${fast.samples} samples after ${WARM} warm-up |
+| training, naive kernel | ${f2(naive.msPerSample)} | ${(naive.synOpsPerSecond / 1e6).toFixed(0)} M | ${naive.samples} samples; fast is ${(naive.msPerSample / fast.msPerSample).toFixed(2)}x faster; weights identical: ${identical} |
+| training on Loihi (paper) | 1.5 | | Renner et al. 2024, Table 1 |
+| inference, 4-phase network on the chip | ${f2(inferChipMs)} | | ${INFER} test images |
+| inference, dense integer path | ${f2(inferDenseMs)} | | identical metrics: ${result.inference.densePath.identicalMetrics} |
+| inference on Loihi (paper) | 0.17 | | |
+
+Peak RSS after the training runs: ${(rssTrain / 1048576).toFixed(0)} MiB.
+`;
+const file = 'BENCHMARKS.md';
+let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nEvery figure here was measured by the command shown with it.\n\n';
+const start = text.indexOf('## Simulator speed');
+if (start >= 0) {
+  const next = text.indexOf('\n## ', start + 3);
+  text = text.slice(0, start) + section + (next >= 0 ? text.slice(next + 1) : '');
+} else text = text.trimEnd() + '\n\n' + section;
+writeFileSync(file, text);
