@@ -52,8 +52,14 @@ export class SynapseGroup {
   readonly postStart: number;
   readonly postSize: number;
   readonly dense: boolean;
-  /** Dense: [pre * postSize + post]. Sparse: parallel to targets. */
-  readonly weights: Int16Array;
+  /**
+   * Dense: [pre * postSize + post]. Sparse: parallel to targets. In the fast kernel an exact
+   * copy of a plastic group shares its leader's array (sharesStorage) while they stay equal.
+   */
+  weights: Int16Array;
+  sharesStorage = false;
+  /** Fast kernel: this group plus the copies sharing its storage (for counting their updates). */
+  copies = 1;
   readonly offsets: Uint32Array | null;
   readonly targets: Uint32Array | null;
   readonly scale: number;
@@ -77,6 +83,20 @@ export class SynapseGroup {
   leader = -1;
   /** Fast kernel, dense groups: row sums in weight units, one buffer per delay slot. */
   scratch: Float64Array[] | null = null;
+  /**
+   * Fast kernel, dense leaders: the pre spikes of this step, and a memo of the last row sum
+   * computed: which pres it covered (memoStamp[i] === memoId), the sums, and the weight
+   * changes made since to synapses of those pres. When the same pres fire again the sum is
+   * memoSum + memoDelta, exactly what adding the rows again would give.
+   */
+  stepPre: Int32Array = new Int32Array(0);
+  stepPreCount = 0;
+  memoStamp: Int32Array = new Int32Array(0);
+  memoId = 0;
+  memoCount = -1;
+  memoSum: Float64Array = new Float64Array(0);
+  memoDelta: Float64Array = new Float64Array(0);
+  memoDirty = false;
   /** Spikes this group delivered in the current step (for the per-core time model). */
   stepSpikes = 0;
   /** Incremented by every write through setPostMajor; the chip re-checks copies when it changes. */
@@ -94,6 +114,8 @@ export class SynapseGroup {
   y1: Float64Array | null = null;
   y2: Float64Array | null = null;
   y3: Float64Array | null = null;
+  /** Reward trace r1 as this group's learning rule sees it (decays over the group's epochs). */
+  r1 = 0;
 
   constructor(spec: SynapseGroupSpec) {
     this.name = spec.name;
@@ -159,6 +181,10 @@ export class SynapseGroup {
   /** Set the weights from a post x pre matrix (dense groups only). */
   setPostMajor(m: ArrayLike<number>): void {
     this.writes++;
+    if (this.sharesStorage) {
+      this.weights = new Int16Array(this.weights);
+      this.sharesStorage = false;
+    }
     const w = this.weights;
     for (let i = 0; i < this.preSize; i++)
       for (let j = 0; j < this.postSize; j++) w[i * this.postSize + j] = m[j * this.preSize + i];
@@ -170,8 +196,6 @@ interface RewardChannel {
   sourceFlag: Uint8Array;
   impulse: number;
   tau: number;
-  /** r1 of the current epoch. */
-  r1: number;
   /** Step of the last reward spike. */
   lastSpike: number;
 }
@@ -259,6 +283,8 @@ export class Chip {
   private readonly coreActive: Float64Array;
   private timeWeights: Float64Array | null = null;
   private readonly denseTouched: Int32Array;
+  private readonly denseRouted: Int32Array;
+  private denseRoutedCount = 0;
   private denseTouchedCount = 0;
   /** Learning visits per core of the plastic groups with tEpoch 1 (the same every step). */
   private readonly learnVisitsEveryStep: Float64Array;
@@ -345,6 +371,10 @@ export class Chip {
     this.groups.forEach((g, gi) => {
       g.leader = gi;
       if (this.fast && g.dense) {
+        g.stepPre = new Int32Array(g.preSize);
+        g.memoStamp = new Int32Array(g.preSize);
+        g.memoSum = new Float64Array(g.postSize);
+        g.memoDelta = new Float64Array(g.postSize);
         g.scratch = [];
         for (let s = 0; s < slots; s++) g.scratch.push(new Float64Array(g.postSize));
       }
@@ -389,6 +419,7 @@ export class Chip {
     for (let i = 0; i < n; i++) this.coreCx[spec.cxCore[i]]++;
     this.buildCoreTables();
     this.denseTouched = new Int32Array(this.groups.length);
+    this.denseRouted = new Int32Array(this.groups.length);
     this.learnVisitsEveryStep = new Float64Array(spec.numCores);
     for (const g of this.plastic) {
       if (g.learning!.tEpoch !== 1) continue;
@@ -399,11 +430,20 @@ export class Chip {
     this.rewards = spec.rewardChannels.map((rc) => {
       const flag = new Uint8Array(ns);
       for (const s of rc.sources) flag[s] = 1;
-      return { name: rc.name, sourceFlag: flag, impulse: rc.r1?.impulse ?? 1, tau: rc.r1?.tau ?? 0, r1: 0, lastSpike: -1 };
+      return { name: rc.name, sourceFlag: flag, impulse: rc.r1?.impulse ?? 1, tau: rc.r1?.tau ?? 0, lastSpike: -1 };
     });
   }
 
-  /** Distinct destination cores of each source, and the mesh distance to each. */
+  /**
+   * Counting rule for spike messages (msgLocal, msgRemote, hopsEW, hopsNS), fixed per source
+   * at construction: a spike is sent once to each distinct core that holds at least one of
+   * its targets, over all the source's synapse groups (Loihi's output axons are per source
+   * and destination core; the destination core fans the spike out to its synapses itself).
+   * A destination in the sender's tile (its own core included) is one msgLocal; any other is
+   * one msgRemote plus |dx| east-west and |dy| north-south mesh hops between the two tiles
+   * (dimension-order routing; chips sit side by side in x). Host generator spikes are sent
+   * from their entry core (spec.genCore, core 0 from the compiler).
+   */
   private buildMessageCosts(): void {
     const spec = this.spec;
     const seen = new Int32Array(spec.numCores).fill(-1);
@@ -634,6 +674,10 @@ export class Chip {
     this.refCount = nRef;
     this.spikedCount = nSpiked;
 
+    // Counting rule: every configured compartment is serviced every step. Those updated above
+    // (input due, refractory count running, or own dynamics) are cxActive; all the others are
+    // cxIdle, since the core still visits them. "Configured" = the chip's compartments, not
+    // the 1,024 slots of each core.
     cd[cOff + Op.cxActive] += nVisit;
     cd[cOff + Op.cxIdle] += this.numCompartments - nVisit;
     cd[cOff + Op.spikes] += nSpiked;
@@ -644,7 +688,7 @@ export class Chip {
     cd[cOff + Op.vSatLow] += vLow;
     cd[cOff + Op.refractoryHeld] += held;
     cd[cOff + Op.steps] += 1;
-    cd[cOff + Op.barriers] += 1;
+    cd[cOff + Op.barriers] += 1; // one mesh-wide barrier sync ends every step
 
     // generator spikes due this step
     const gp = this.genPending[slot];
@@ -700,11 +744,33 @@ export class Chip {
     if ((la === null) !== (lb === null)) return false;
     if (la && lb) {
       if (la.rule.text !== lb.rule.text || la.tEpoch !== lb.tEpoch || la.rewardChannel !== lb.rewardChannel) return false;
-      if (!this.pairFastPath(a) || !this.pairFastPath(b)) return false;
+      if (!this.pairFastPath(a) || !this.pairFastPath(b) || !this.neverRounds(a)) return false;
     }
     const wa = a.weights;
     const wb = b.weights;
     for (let k = 0; k < wa.length; k++) if (wa[k] !== wb[k]) return false;
+    return true;
+  }
+
+  /**
+   * Copies may share storage only if learning never draws from the PRNG for them: a reward
+   * channel without decay (r1 is 0 or its impulse) and a dw that is always a multiple of the
+   * weight LSB. Then sharing cannot change the PRNG stream.
+   */
+  private neverRounds(g: SynapseGroup): boolean {
+    const l = g.learning!;
+    const ch = this.rewards[l.rewardChannel];
+    if (ch && ch.tau > 0) return false;
+    const v = new Float64Array(10);
+    v[VAR_INDEX.x0] = 1;
+    v[VAR_INDEX.y0] = 1;
+    for (const r0 of [0, 1])
+      for (const r1 of [0, ch ? ch.impulse : 0]) {
+        v[VAR_INDEX.r0] = r0;
+        v[VAR_INDEX.r1] = r1;
+        const dw = evaluateRule(l.rule, v);
+        if (Math.floor(dw / g.lsb) * g.lsb !== dw || Math.abs(dw * ACC_FRAC) > ACC_MAX) return false;
+      }
     return true;
   }
 
@@ -716,12 +782,23 @@ export class Chip {
     this.sharingWrites = writes;
     this.flushAll();
     const gs = this.groups;
+    for (const g of gs) {
+      if (g.sharesStorage) g.weights = new Int16Array(g.weights);
+      g.sharesStorage = false;
+      g.copies = 1;
+    }
     for (let b = 0; b < gs.length; b++) {
       gs[b].leader = b;
+      gs[b].memoCount = -1;
       if (!gs[b].dense) continue;
       for (let a = 0; a < b; a++) {
         if (gs[a].leader === a && this.sameCopy(gs[a], gs[b])) {
           gs[b].leader = a;
+          if (gs[b].learning) {
+            gs[b].weights = gs[a].weights;
+            gs[b].sharesStorage = true;
+            gs[a].copies++;
+          }
           break;
         }
       }
@@ -751,6 +828,12 @@ export class Chip {
       if (same) continue;
       for (let s = 0; s < this.slots; s++) g.scratch![s].set(L.scratch![s]);
       g.leader = gi;
+      g.memoCount = -1;
+      if (g.sharesStorage) {
+        g.weights = new Int16Array(L.weights);
+        g.sharesStorage = false;
+        L.copies--;
+      }
     }
   }
 
@@ -758,6 +841,57 @@ export class Chip {
     const n = this.numCompartments;
     for (let k = 0; k < this.spikedCount; k++) this.route(this.spikedCx[k], t);
     for (let k = 0; k < this.spikedGenCount; k++) this.route(n + this.spikedGen[k], t);
+    if (this.denseRoutedCount > 0) this.sumDenseRows(t);
+  }
+
+  /**
+   * Fast kernel: the row sums of the dense leaders that received spikes this step. A group
+   * whose pre spikes are exactly the memo's set reuses memoSum + memoDelta; otherwise the
+   * rows are added afresh and become the new memo.
+   */
+  private sumDenseRows(t: number): void {
+    for (let k = 0; k < this.denseRoutedCount; k++) {
+      const g = this.groups[this.denseRouted[k]];
+      const dst = g.scratch![(t + 1 + g.delay) & this.slotMask];
+      const n = g.stepPreCount;
+      const ps = g.postSize;
+      let same = n === g.memoCount;
+      for (let q = 0; same && q < n; q++) if (g.memoStamp[g.stepPre[q]] !== g.memoId) same = false;
+      const sum = g.memoSum;
+      if (same) {
+        if (g.memoDirty) {
+          const d = g.memoDelta;
+          for (let j = 0; j < ps; j++) {
+            sum[j] += d[j];
+            d[j] = 0;
+          }
+          g.memoDirty = false;
+        }
+      } else {
+        g.memoId++;
+        sum.fill(0);
+        g.memoDelta.fill(0);
+        g.memoDirty = false;
+        const w = g.weights;
+        for (let q = 0; q < n; q++) {
+          const i = g.stepPre[q];
+          g.memoStamp[i] = g.memoId;
+          addRow(sum, w, i * ps, ps);
+        }
+        g.memoCount = n;
+      }
+      for (let j = 0; j < ps; j++) dst[j] += sum[j];
+      g.stepPreCount = 0;
+    }
+    this.denseRoutedCount = 0;
+  }
+
+  /** A learning update of synapse (i, j) of a dense leader: keep its memo exact. */
+  private noteChange(g: SynapseGroup, i: number, j: number, delta: number): void {
+    if (g.memoCount >= 0 && g.memoStamp[i] === g.memoId) {
+      g.memoDelta[j] += delta;
+      g.memoDirty = true;
+    }
   }
 
   /** Send one spike of source `src` over all its synapse groups. */
@@ -781,7 +915,10 @@ export class Chip {
         const ps = g.postSize;
         if (g.scratch !== null) {
           // fast kernel: sum rows in weight units; a copy reads its leader's sums at flush
-          if (g.leader === gi) addRow(g.scratch[s], w, i * ps, ps);
+          if (g.leader === gi) {
+            if (g.stepPreCount === 0) this.denseRouted[this.denseRoutedCount++] = gi;
+            g.stepPre[g.stepPreCount++] = i;
+          }
           const fm = gi * this.slots + s;
           if (this.flushMark[fm] !== target) {
             this.flushMark[fm] = target;
@@ -816,6 +953,10 @@ export class Chip {
         synOps += o[i + 1] - o[i];
       }
     }
+    // Counting rules: one synOp per synapse the spike is delivered over (its whole fan-out,
+    // whatever the weight), and the source's precomputed messages (see buildMessageCosts).
+    // For the critical path, synOps are charged to the core holding the post compartment and
+    // the messages (msgOut) to the sending core.
     cd[cOff + Op.synOps] += synOps;
     cd[cOff + Op.msgLocal] += this.srcMsgLocal[src];
     cd[cOff + Op.msgRemote] += this.srcMsgRemote[src];
@@ -824,7 +965,13 @@ export class Chip {
     if (timing) coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += this.srcMsgLocal[src] + this.srcMsgRemote[src];
   }
 
-  /** Critical path of this step: max over cores of their op time, plus the barrier sync. */
+  /**
+   * Critical path of this step: max over cores of their op time, plus the barrier sync.
+   * A core's time = synOps into its compartments x ns(synOp) + its active and idle
+   * compartment updates x ns(cxActive / cxIdle) + plastic synapses it visits x ns(learnVisit)
+   * + messages its compartments (or, for core 0, the host generators) send x ns(msgOut).
+   * Mesh hop times are not on the critical path (the per-step barrier covers the mesh).
+   */
   private accumulateLatency(): void {
     const w = this.timeWeights!;
     const nc = this.spec.numCores;
@@ -875,7 +1022,8 @@ export class Chip {
     for (let gi = 0; gi < plastic.length; gi++) {
       const g = plastic[gi];
       if (t % g.learning!.tEpoch !== 0) continue;
-      this.applyRule(g, t);
+      if (g.sharesStorage) this.countVisits(g);
+      else this.applyRule(g, t);
       g.preCount = 0;
       g.postCount = 0;
       g.epochId++;
@@ -941,8 +1089,10 @@ export class Chip {
     const ep = g.epochId;
     const ch = this.rewards[l.rewardChannel];
     const rewarded = ch !== undefined && ch.lastSpike > t - l.tEpoch;
-    const r1 = ch ? (ch.tau > 0 ? this.stochasticRound(ch.r1 * Math.exp(-l.tEpoch / ch.tau)) + (rewarded ? ch.impulse : 0) : rewarded ? ch.impulse : 0) : 0;
-    if (ch) ch.r1 = r1;
+    // r1 is kept per plastic group: each group decays it once per own epoch (a channel-wide
+    // value would be decayed, and get the impulse, once per group sharing the channel)
+    const r1 = ch ? (ch.tau > 0 ? this.stochasticRound(g.r1 * Math.exp(-l.tEpoch / ch.tau)) + (rewarded ? ch.impulse : 0) : rewarded ? ch.impulse : 0) : 0;
+    g.r1 = r1;
 
     // traces (only allocated when the rule or its spec uses them)
     if (g.x1 || g.x2) {
@@ -961,14 +1111,14 @@ export class Chip {
       }
     }
 
-    // the engine visits every plastic synapse each epoch
-    cd[cOff + Op.learnVisits] += g.numSynapses;
-    if (this.timeWeights !== null && l.tEpoch !== 1) {
-      // (groups with tEpoch 1 are in learnVisitsEveryStep)
-      const cs = g.coreSynapses;
-      for (let c = 0; c < cs.length; c += 2) this.coreOps[cs[c] * NUM_CORE_OPS + CoreOp.learnVisits] += cs[c + 1];
-    }
+    // Counting rule: the learning engine visits every plastic synapse at every epoch end, so
+    // learnVisits += all synapses of the group, whether or not pre or post spiked or a weight
+    // changes (learnUpdates counts only changed weights, and costs nothing extra). With
+    // tEpoch = 1 (sBP) that is every synapse every step. For the critical path the visits are
+    // charged to the core whose synapse memory holds them (the post compartment's core).
+    this.countVisits(g);
 
+    const memo = g.scratch !== null && g.memoCount >= 0;
     vars[VAR_INDEX.r0] = rewarded ? 1 : 0;
     vars[VAR_INDEX.r1] = r1;
     const w = g.weights;
@@ -991,7 +1141,8 @@ export class Chip {
           const nw = this.updatedWeight(g, old, dw, cd, cOff);
           if (nw !== old) {
             w[idx] = nw;
-            cd[cOff + Op.learnUpdates]++;
+            cd[cOff + Op.learnUpdates] += g.copies;
+            if (memo) this.noteChange(g, g.preList[a], g.postList[b], nw - old);
           }
         }
       }
@@ -1022,8 +1173,19 @@ export class Chip {
         if (nw !== old) {
           w[k] = nw;
           cd[cOff + Op.learnUpdates]++;
+          if (memo) this.noteChange(g, i, g.dense ? k - start : g.targets![k], nw - old);
         }
       }
+    }
+  }
+
+  /** The learning engine's visits of one group's synapses in one epoch. */
+  private countVisits(g: SynapseGroup): void {
+    this.counters.data[this.counters.bucket * NUM_OPS + Op.learnVisits] += g.numSynapses;
+    if (this.timeWeights !== null && g.learning!.tEpoch !== 1) {
+      // (groups with tEpoch 1 are in learnVisitsEveryStep)
+      const cs = g.coreSynapses;
+      for (let c = 0; c < cs.length; c += 2) this.coreOps[cs[c] * NUM_CORE_OPS + CoreOp.learnVisits] += cs[c + 1];
     }
   }
 
@@ -1040,12 +1202,14 @@ export class Chip {
    */
   private updatedWeight(g: SynapseGroup, old: number, dw: number, cd: Float64Array, cOff: number): number {
     let a = dw * ACC_FRAC;
+    // (g.copies > 1 only for a leader whose copies share its storage: their identical
+    // updates are counted here too)
     if (a > ACC_MAX) {
       a = ACC_MAX;
-      cd[cOff + Op.accSat]++;
+      cd[cOff + Op.accSat] += g.copies;
     } else if (a < -ACC_MAX) {
       a = -ACC_MAX;
-      cd[cOff + Op.accSat]++;
+      cd[cOff + Op.accSat] += g.copies;
     }
     const lsb = g.lsb;
     const steps = (old * ACC_FRAC + a) / (lsb * ACC_FRAC);
@@ -1058,10 +1222,10 @@ export class Chip {
     let nw = k * lsb;
     if (nw > g.wMax) {
       nw = g.wMax;
-      cd[cOff + Op.weightSatHigh]++;
+      cd[cOff + Op.weightSatHigh] += g.copies;
     } else if (nw < g.wMin) {
       nw = g.wMin;
-      cd[cOff + Op.weightSatLow]++;
+      cd[cOff + Op.weightSatLow] += g.copies;
     }
     return nw;
   }

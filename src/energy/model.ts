@@ -8,6 +8,12 @@
  * The model does not compute latency itself; it only sums the per-bucket latency the chip
  * measured with timeWeights() below, because the critical path needs per-core counts that
  * the aggregate counters no longer hold.
+ *
+ * The counts are what the chip does (rules stated where they are counted, src/chip/chip.ts):
+ * every configured compartment is updated every step (cxActive + cxIdle = compartments x
+ * steps); the learning engine visits every plastic synapse every epoch (learnVisits =
+ * plastic synapses x epochs); a spike is one message per distinct destination core (local
+ * within the sender's tile, otherwise remote plus mesh hops); one barrier per step.
  */
 import { CoreOp, NUM_CORE_OPS, Op, OpCounters } from '../chip/counters';
 import { EnergyConstants } from './constants';
@@ -87,10 +93,11 @@ function bucketEnergy(counters: OpCounters, b: number, c: EnergyConstants, out: 
   // The learning engine's cost is per plastic synapse visited each learning epoch, whether
   // or not the weight changes; learnUpdates (weights that changed) is not charged again.
   out.learnVisits = n(Op.learnVisits) * c.pJ.learnVisit;
-  // Every compartment is updated every step: active ones at the active cost, the rest idle.
+  // Every configured compartment is updated every step: active ones (input, refractory count
+  // or own dynamics) at the active cost, the rest at the idle cost.
   out.cxActive = n(Op.cxActive) * c.pJ.cxActive;
   out.cxIdle = n(Op.cxIdle) * c.pJ.cxIdle;
-  // A message delivered within the sender's tile.
+  // A message delivered to a core within the sender's tile (its own core included).
   out.msgLocal = n(Op.msgLocal) * c.pJ.msgLocal;
   // A message to another tile pays each hop it travels, by direction...
   out.hops = n(Op.hopsEW) * c.pJ.hopEW + n(Op.hopsNS) * c.pJ.hopNS;

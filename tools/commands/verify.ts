@@ -1,10 +1,159 @@
-/** `synfire verify` (placeholder: being written). */
+/**
+ * `synfire verify`: train on the chip and on the §4.6 oracle side by side and check after every
+ * sample that every per-phase spike, every plastic weight (all eight matrices) and the §1.5
+ * active-phase invariants agree (src/sbp/verify.ts). Exits 1 at the first mismatch, naming it.
+ */
+import { loadDataset } from '../../src/data/datasets';
+import { Prng } from '../../src/chip/prng';
 import { UserError } from '../../src/io/errors';
-import type { Command } from '../cli';
+import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
+import { initialWeights } from '../../src/sbp/init';
+import { verifyRun, type Mismatch } from '../../src/sbp/verify';
+import type { Command, CliIO } from '../cli';
+import { readUserFile } from '../fsutil';
+import { createProgress, formatCount } from '../progress';
+
+/** Seed mix of the data-order stream, so it is independent of the weight stream of the same seed. */
+const DATA_SEED_MIX = 0x5bd1e995;
 
 export const command: Command = {
-  spec: { name: 'verify', summary: 'not written yet', options: [] },
-  run() {
-    throw new UserError('synfire verify is not written yet');
+  spec: {
+    name: 'verify',
+    summary:
+      'Check that the spiking training network computes exactly the integer backprop of the oracle (sbp-network-spec §4.6): every per-phase spike, every plastic weight and the active-phase invariants, after every sample.',
+    usage: 'synfire verify [--dataset mnist|fashion] [--samples N] [--seed S] [options]',
+    options: [
+      { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'MNIST (400 inputs, 20x20 crop) or Fashion-MNIST (784 inputs); training split' },
+      { name: 'samples', type: 'int', default: 1000, min: 1, max: 100000000, metavar: 'N', help: 'training samples to verify' },
+      { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights and of the data order' },
+      { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn: backprop reads W2 before the update) or 'reference' (learn, then route: the authors' numpy order)" },
+      { name: 'hidden', type: 'int', min: 1, max: 1000000, metavar: 'H', help: "hidden units (default 400, or the weight file's)" },
+      { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
+      { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
+      { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files' },
+      { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights (synfire-weights/1) instead of the seed initialization' },
+      { name: 'quiet', type: 'flag', help: 'no progress output' },
+    ],
+    examples: ['synfire verify --samples 2000', 'synfire verify --dataset fashion --samples 500 --order reference --json'],
+  },
+  run(o, io) {
+    return runVerify(o, io);
   },
 };
+
+/**
+ * The dataset indices of the first `n` training samples: successive independent permutations
+ * of the whole set (as the authors concatenate epochs, spec §6), or file order, cycling.
+ */
+export function sampleOrder(count: number, n: number, seed: number, shuffle: boolean): Uint32Array {
+  const out = new Uint32Array(n);
+  if (!shuffle) {
+    for (let k = 0; k < n; k++) out[k] = k % count;
+    return out;
+  }
+  const rng = new Prng((seed ^ DATA_SEED_MIX) >>> 0);
+  for (let k = 0; k < n; k += count) {
+    const perm = rng.permutation(count);
+    const take = Math.min(count, n - k);
+    for (let i = 0; i < take; i++) out[k + i] = perm[i];
+  }
+  return out;
+}
+
+/** A mismatch as one line: where it is and what was expected. */
+export function describeMismatch(m: Mismatch): string {
+  const where =
+    m.phase >= 0
+      ? `phase ${m.phase}, group ${m.group}, neuron ${m.index}`
+      : `weights after the sample, matrix ${m.group}, post ${m.post} pre ${m.pre} (index ${m.index})`;
+  const kind = m.kind === 'inactive' || m.kind === 'gate' ? 'invariant violated' : 'mismatch';
+  return `${kind} at sample ${m.sample} (dataset index ${m.datasetIndex}), ${where}: expected ${m.expected}, got ${m.actual} (${m.what})`;
+}
+
+async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number> {
+  const dataset = o.dataset as 'mnist' | 'fashion';
+  const n = o.samples as number;
+  const seed = o.seed as number;
+  const order = o.order as 'chip' | 'reference';
+  const reward = o.reward as 'chip' | 'host';
+  const shuffle = !(o.noShuffle as boolean);
+  const quiet = (o.quiet as boolean) || io.json;
+
+  // weights first: a bad file must fail before the dataset is loaded
+  let loaded: SbpWeights | null = null;
+  const file = o.loadWeights as string | undefined;
+  if (file !== undefined) loaded = weightsFromJson(new TextDecoder().decode(readUserFile(file, 'weights')), file);
+  const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
+
+  let hidden = o.hidden as number | undefined;
+  if (loaded) {
+    const [a, b, c] = loaded.sizes;
+    if (hidden !== undefined && hidden !== b) throw new UserError(`${file}: the weights have ${b} hidden units but --hidden is ${hidden}`);
+    if (a !== train.numInputs || c !== 10)
+      throw new UserError(`${file}: sizes ${a}-${b}-${c} do not fit ${dataset} (${train.numInputs} inputs, 10 outputs)`);
+    hidden = b;
+  }
+  hidden = hidden ?? 400;
+  const sizes = { input: train.numInputs, hidden, output: 10 };
+  const weights = loaded ?? initialWeights(sizes, seed);
+  const indices = sampleOrder(train.count, n, seed, shuffle);
+
+  const label = `${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output}`;
+  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, seed ${seed}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
+  const progress = createProgress({ total: n, label: 'verify', io, quiet });
+  const r = verifyRun({
+    sizes,
+    order,
+    reward,
+    weights,
+    samples: { dataset: train, indices },
+    onSample(done, bad) {
+      progress.update(done, { mismatches: String(bad) });
+    },
+  });
+  progress.finish();
+  const failed = r.mismatches + r.invariantViolations > 0;
+
+  if (io.json) {
+    io.out(
+      JSON.stringify({
+        samples: r.samples,
+        mismatches: r.mismatches,
+        invariantViolations: r.invariantViolations,
+        firstMismatch: r.firstMismatch ?? null,
+        requestedSamples: n,
+        dataset,
+        sizes: [sizes.input, sizes.hidden, sizes.output],
+        order,
+        reward,
+        seed,
+        shuffle,
+        weights: file ?? null,
+        copiesEqual: r.copiesEqual,
+        saturatedLow: r.saturatedLow,
+        saturatedHigh: r.saturatedHigh,
+        pmAsymmetry: r.pmAsymmetry,
+        spikeChecks: r.spikeChecks,
+        weightChecks: r.weightChecks,
+        activity: r.activity,
+        msPerSample: r.msPerSample,
+        wallSeconds: r.wallSeconds,
+      }),
+    );
+  } else {
+    const a = r.activity;
+    io.out(`verified ${formatCount(r.samples)} of ${formatCount(n)} samples (${label}, order ${order}, reward ${reward}, seed ${seed})`);
+    io.out(`  oracle mismatches: ${r.mismatches} (spikes compared ${formatCount(r.spikeChecks)}, weights compared ${formatCount(r.weightChecks)})`);
+    io.out(`  active-phase invariant violations: ${r.invariantViolations}; W1 and W2 copies equal: ${r.copiesEqual ? 'yes' : 'NO'}`);
+    io.out(`  exercised: d+ ${formatCount(a.dPos)}, d- ${formatCount(a.dNeg)}, d1+ ${formatCount(a.d1Pos)}, d1- ${formatCount(a.d1Neg)} spikes`);
+    io.out(`  at the end: ${formatCount(r.saturatedLow)} weights at -256, ${formatCount(r.saturatedHigh)} at +254; P != -M at ${formatCount(r.pmAsymmetry)} entries`);
+    io.out(`  ${r.msPerSample.toFixed(3)} ms/sample, ${r.wallSeconds.toFixed(1)} s`);
+  }
+  if (failed) {
+    const m = r.firstMismatch as Mismatch;
+    io.err(`synfire verify: FAILED: ${describeMismatch(m)}`);
+    return 1;
+  }
+  if (!io.json) io.out('OK: the spiking network equals the oracle bit for bit');
+  return 0;
+}

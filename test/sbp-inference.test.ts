@@ -1,0 +1,158 @@
+/**
+ * The 4-phase inference network (sbp-network-spec.md §1.6) on the chip equals the dense integer
+ * forward pass h = [W1x > 512], out = W2.h, o = [out > 512] (§7.3), spike for spike (o) and
+ * potential for potential (out); and the paper's metrics on hand-made cases.
+ */
+import { describe, expect, it } from 'vitest';
+import { Op } from '../src/chip/counters';
+import { Prng } from '../src/chip/prng';
+import { loadDataset } from '../src/data/datasets';
+import { sampleBits, type SpikeDataset } from '../src/data/preprocess';
+import type { SbpWeights } from '../src/io/weights-json';
+import { denseForward, evaluateDense, MetricsAccumulator, SbpInferenceChip } from '../src/sbp/inference';
+import { initialWeights } from '../src/sbp/init';
+import { newTrace, oracleTrain, type OracleState } from '../src/sbp/oracle';
+import type { SbpSizes } from '../src/sbp/topology';
+
+const SIZES: SbpSizes = { input: 400, hidden: 400, output: 10 };
+const TEST_IMAGES = 600;
+
+/** Weights after `n` oracle training samples from rand_He initialization ("trained-ish"). */
+function trainedWeights(train: SpikeDataset, seed: number, n: number): SbpWeights {
+  const w = initialWeights(SIZES, seed);
+  const s: OracleState = { nin: 400, nhid: 400, nout: 10, w1: w.w1.slice(), w2: w.w2.slice(), p: w.w2tPos.slice(), m: w.w2tNeg.slice() };
+  const tr = newTrace(400, 10);
+  const x = new Uint8Array(400);
+  for (let k = 0; k < n; k++) {
+    sampleBits(train, k, x);
+    oracleTrain(s, x, train.labels[k], 'chip', tr);
+  }
+  return { sizes: [400, 400, 10], w1: s.w1, w2: s.w2, w2tPos: s.p, w2tNeg: s.m };
+}
+
+/** Uniformly random even weights in [-254, 254] (far from trained, much larger sums). */
+function uniformWeights(seed: number): SbpWeights {
+  const rng = new Prng(seed);
+  const even = () => -254 + 2 * rng.nextInt(255);
+  const w1 = Int16Array.from({ length: 400 * 400 }, even);
+  const w2 = Int16Array.from({ length: 10 * 400 }, even);
+  return { sizes: [400, 400, 10], w1, w2, w2tPos: new Int16Array(4000), w2tNeg: new Int16Array(4000) };
+}
+
+/** Runs the chip and the dense pass on the first `n` images; returns what it compared. */
+function compareChipDense(test: SpikeDataset, w: SbpWeights, n: number) {
+  const chip = new SbpInferenceChip(SIZES, w.w1, w.w2);
+  const oc = new Uint8Array(10);
+  const outc = new Float64Array(10);
+  const h = new Uint8Array(400);
+  const od = new Uint8Array(10);
+  const outd = new Float64Array(10);
+  let spikes = 0;
+  const distinctOut = new Set<number>();
+  for (let s = 0; s < n; s++) {
+    const a = test.offsets[s];
+    const b = test.offsets[s + 1];
+    chip.inferSample(test.indices, a, b, oc, outc);
+    denseForward(SIZES, w.w1, w.w2, test.indices, a, b, h, outd, od);
+    for (let k = 0; k < 10; k++) {
+      if (oc[k] !== od[k] || outc[k] !== outd[k]) {
+        throw new Error(`image ${s}, output ${k}: chip o=${oc[k]} out=${outc[k]}, dense o=${od[k]} out=${outd[k]}`);
+      }
+      // the dense pass itself: o = [out > 512] (§1.5)
+      expect(od[k]).toBe(outd[k] > 512 ? 1 : 0);
+      spikes += oc[k];
+      distinctOut.add(outc[k]);
+    }
+  }
+  const qWrap = chip.chip.counters.total(Op.qWrap);
+  return { spikes, distinct: distinctOut.size, qWrap };
+}
+
+describe('SbpInferenceChip equals denseForward', () => {
+  const train = loadDataset('mnist', 'train');
+  const test = loadDataset('mnist', 'test');
+
+  it('has 814 compartments for 400-400-10 (x, h1, o and 4 gates, §1.1)', () => {
+    const w = initialWeights(SIZES, 1);
+    const chip = new SbpInferenceChip(SIZES, w.w1, w.w2);
+    expect(chip.compiled.stats.compartments).toBe(400 + 400 + 10 + 4);
+    expect(chip.compiled.stats.compartments).toBe(814);
+    // and the fixed matrices are the 164,000 f weights
+    expect(chip.compiled.stats.plasticSynapses).toBe(0);
+  });
+
+  it(`trained-ish weights (2,000 oracle samples), ${TEST_IMAGES} test images`, () => {
+    const w = trainedWeights(train, 4, 2000);
+    const r = compareChipDense(test, w, TEST_IMAGES);
+    // the output layer fires and the potentials vary, so equality is not vacuous
+    expect(r.spikes).toBeGreaterThan(TEST_IMAGES / 2);
+    expect(r.distinct).toBeGreaterThan(100);
+    // every sum stayed inside the 21-bit dendritic accumulator (the dense pass has no such limit)
+    expect(r.qWrap).toBe(0);
+    // the metrics agree too
+    const chip = new SbpInferenceChip(SIZES, w.w1, w.w2);
+    expect(chip.evaluate(test, TEST_IMAGES)).toEqual(evaluateDense(SIZES, w.w1, w.w2, test, TEST_IMAGES));
+  }, 60_000);
+
+  it(`random weights (rand_He and uniform), ${TEST_IMAGES} test images each`, () => {
+    for (const w of [initialWeights(SIZES, 11), initialWeights(SIZES, 12), uniformWeights(13)]) {
+      const r = compareChipDense(test, w, TEST_IMAGES);
+      expect(r.spikes).toBeGreaterThan(0);
+      expect(r.distinct).toBeGreaterThan(100);
+      expect(r.qWrap).toBe(0);
+    }
+  }, 60_000);
+
+  it('the chip keeps its 4-step schedule: sample n ends at step 5 + 4n + 3 (§1.4)', () => {
+    const w = initialWeights(SIZES, 2);
+    const chip = new SbpInferenceChip(SIZES, w.w1, w.w2);
+    const o = new Uint8Array(10);
+    const out = new Float64Array(10);
+    for (let s = 0; s < 7; s++) chip.inferSample(test.indices, test.offsets[s], test.offsets[s + 1], o, out);
+    expect(chip.chip.time).toBe(5 + 4 * 6 + 3);
+  });
+});
+
+describe('MetricsAccumulator (§7.3 metrics) on hand-made cases', () => {
+  it('exact match needs o equal to the one-hot target', () => {
+    const m = new MetricsAccumulator(4);
+    m.add([0, 0, 1, 0], [0, 100, 600, 0], 2); // exact
+    m.add([0, 1, 1, 0], [0, 600, 700, 0], 2); // extra spike: not exact
+    m.add([0, 0, 0, 0], [0, 0, 500, 0], 2); // missing spike: not exact
+    const r = m.result();
+    expect(r.samples).toBe(3);
+    expect(r.accExact).toBeCloseTo(1 / 3, 12);
+  });
+
+  it('argmax ties and an all-zero output go to the lowest index', () => {
+    const m = new MetricsAccumulator(4);
+    // spikes tie between 1 and 2 -> 1; potentials tie between 2 and 3 -> 2
+    m.add([0, 1, 1, 0], [10, 20, 30, 30], 1); // spikes right, potential wrong
+    m.add([0, 1, 1, 0], [10, 20, 30, 30], 2); // spikes wrong, potential right
+    // all-zero spikes -> index 0; all-equal potentials -> index 0
+    m.add([0, 0, 0, 0], [-5, -5, -5, -5], 0); // both right
+    m.add([0, 0, 0, 0], [-5, -5, -5, -5], 3); // both wrong
+    // negative potentials: the largest is the least negative
+    m.add([0, 0, 0, 1], [-300, -20, -40, -100], 1); // spikes wrong (3), potential right (1)
+    const r = m.result();
+    expect(r.samples).toBe(5);
+    expect(r.accArgmaxSpikes).toBeCloseTo(2 / 5, 12);
+    expect(r.accArgmaxPotential).toBeCloseTo(3 / 5, 12);
+  });
+
+  it('MSE is the mean over samples and outputs of (target - o)^2', () => {
+    const m = new MetricsAccumulator(5);
+    m.add([1, 0, 0, 0, 0], [600, 0, 0, 0, 0], 0); // 0 wrong
+    m.add([1, 1, 0, 0, 0], [600, 600, 0, 0, 0], 0); // 1 wrong
+    m.add([0, 0, 0, 1, 1], [0, 0, 0, 600, 600], 0); // 3 wrong: target 0 missed, 3 and 4 extra
+    m.add([0, 0, 0, 0, 0], [0, 0, 0, 0, 0], 4); // 1 wrong
+    const r = m.result();
+    expect(r.mse).toBeCloseTo((0 + 1 + 3 + 1) / (4 * 5), 12);
+    expect(r.accExact).toBeCloseTo(1 / 4, 12);
+  });
+
+  it('an empty accumulator reports zeros, not NaN', () => {
+    const r = new MetricsAccumulator(10).result();
+    expect(r).toEqual({ samples: 0, accExact: 0, accArgmaxSpikes: 0, accArgmaxPotential: 0, mse: 0 });
+  });
+});
