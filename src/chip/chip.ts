@@ -21,7 +21,7 @@
  * routing tables and synaptic-delay memory sharing, and the exact hardware trace decay
  * (traces decay in floating point, then round stochastically, as Lava does).
  */
-import { decay, effectiveBias, saturateV, thresholdUnits, TWO_21, V_MAX, V_MIN, weightScale, wrap24, wrapQ, wraps24 } from './arith';
+import { decay, effectiveBias, saturateV, thresholdUnits, TWO_21, TWO_23, V_MAX, V_MIN, weightScale, wrap24, wrapQ } from './arith';
 import { CoreOp, NUM_CORE_OPS, NUM_OPS, Op, OpCounters } from './counters';
 import { evaluateRule, ruleUses, VAR_INDEX } from './learning-rule';
 import { Prng } from './prng';
@@ -62,6 +62,8 @@ export class SynapseGroup {
   copies = 1;
   readonly offsets: Uint32Array | null;
   readonly targets: Uint32Array | null;
+  /** Sparse group whose every row reaches all posts 0..postSize-1 in order (one-to-all). */
+  readonly fullRows: boolean;
   readonly scale: number;
   readonly delay: number;
   readonly numSynapses: number;
@@ -97,6 +99,8 @@ export class SynapseGroup {
   memoSum: Float64Array = new Float64Array(0);
   memoDelta: Float64Array = new Float64Array(0);
   memoDirty = false;
+  /** Fast kernel: the prototype of all post compartments if they share a memoryless one, else -1. */
+  postMemoryless = -1;
   /** Spikes this group delivered in the current step (for the per-core time model). */
   stepSpikes = 0;
   /** Incremented by every write through setPostMajor; the chip re-checks copies when it changes. */
@@ -138,6 +142,7 @@ export class SynapseGroup {
       this.targets = null;
       this.numSynapses = spec.preSize * spec.postSize;
       this.fanout.fill(spec.postSize);
+      this.fullRows = false;
     } else {
       this.dense = false;
       this.weights = spec.connectivity.weights;
@@ -145,6 +150,12 @@ export class SynapseGroup {
       this.targets = spec.connectivity.targets;
       this.numSynapses = this.targets.length;
       for (let i = 0; i < spec.preSize; i++) this.fanout[i] = this.offsets[i + 1] - this.offsets[i];
+      let full = true;
+      for (let i = 0; full && i < spec.preSize; i++) {
+        if (this.fanout[i] !== spec.postSize) full = false;
+        for (let k = 0; full && k < spec.postSize; k++) if (this.targets[this.offsets[i] + k] !== k) full = false;
+      }
+      this.fullRows = full;
     }
     this.preList = new Int32Array(this.learning ? spec.preSize : 0);
     this.preStamp = new Int32Array(this.learning ? spec.preSize : 0);
@@ -256,6 +267,11 @@ export class Chip {
   // per-step work lists
   private readonly visitStamp: Int32Array;
   private readonly visitList: Int32Array;
+  /** Per-step tallies of the rules that fired: qWrap, uWrap, uBiasWrap, vSatHigh, vSatLow, refractoryHeld. */
+  private readonly ruleSteps = new Float64Array(6);
+  private nVisit = 0;
+  private nSpiked = 0;
+  private nRef = 0;
   private readonly refList: Int32Array;
   private refCount = 0;
   private readonly refList2: Int32Array;
@@ -370,6 +386,12 @@ export class Chip {
     this.flushMark = new Int32Array(this.groups.length * slots).fill(-1);
     this.groups.forEach((g, gi) => {
       g.leader = gi;
+      if (this.fast) {
+        const p0 = this.cxProto[g.postStart];
+        let uniform = spec.prototypes[p0].decayU >= 4096 && spec.prototypes[p0].decayV >= 4096;
+        for (let j = 1; uniform && j < g.postSize; j++) if (this.cxProto[g.postStart + j] !== p0) uniform = false;
+        g.postMemoryless = uniform ? p0 : -1;
+      }
       if (this.fast && g.dense) {
         g.stepPre = new Int32Array(g.preSize);
         g.memoStamp = new Int32Array(g.preSize);
@@ -552,21 +574,28 @@ export class Chip {
       this.flush(slot);
     }
 
-    // 1. collect the compartments to update this step
-    let nVisit = 0;
+    // 1 and 2. update every compartment with input due, a running refractory counter or
+    // dynamics of its own, each once (visitStamp), in that order
+    this.nVisit = 0;
+    this.nSpiked = 0;
+    this.nRef = 0;
+    const rs = this.ruleSteps;
+    for (let k = 0; k < rs.length; k++) rs[k] = 0;
+    const acc = this.acc[slot];
     const stamp = this.visitStamp;
-    const visit = this.visitList;
     const rc = this.rangeCount[slot];
     const rg = this.rangeGroups[slot];
     for (let r = 0; r < rc; r++) {
       const g = this.groups[rg[r]];
       const end = g.postStart + g.postSize;
-      for (let cx = g.postStart; cx < end; cx++) {
-        if (stamp[cx] !== t) {
-          stamp[cx] = t;
-          visit[nVisit++] = cx;
+      if (g.postMemoryless >= 0) this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, timing);
+      else
+        for (let cx = g.postStart; cx < end; cx++) {
+          if (stamp[cx] !== t) {
+            stamp[cx] = t;
+            this.visitCx(cx, t, acc, timing);
+          }
         }
-      }
     }
     this.rangeCount[slot] = 0;
     const sc = this.singleCount[slot];
@@ -575,7 +604,7 @@ export class Chip {
       const cx = sl[k];
       if (stamp[cx] !== t) {
         stamp[cx] = t;
-        visit[nVisit++] = cx;
+        this.visitCx(cx, t, acc, timing);
       }
     }
     this.singleCount[slot] = 0;
@@ -583,7 +612,7 @@ export class Chip {
       const cx = this.refList[k];
       if (stamp[cx] !== t) {
         stamp[cx] = t;
-        visit[nVisit++] = cx;
+        this.visitCx(cx, t, acc, timing);
       }
     }
     const al = this.alwaysList;
@@ -591,84 +620,19 @@ export class Chip {
       const cx = al[k];
       if (stamp[cx] !== t) {
         stamp[cx] = t;
-        visit[nVisit++] = cx;
+        this.visitCx(cx, t, acc, timing);
       }
     }
-
-    // 2. compartment updates
-    const acc = this.acc[slot];
-    const u = this.u;
-    const v = this.v;
-    const ref = this.ref;
-    const proto = this.cxProto;
-    const pDU = this.pDecayU;
-    const pDV = this.pDecayV;
-    const pBias = this.pBias;
-    const pVth = this.pVth;
-    const pRef = this.pRef;
-    const lastUpdate = this.lastUpdate;
-    const spiked = this.spikedCx;
+    const nVisit = this.nVisit;
+    const nSpiked = this.nSpiked;
+    const nRef = this.nRef;
     const refList2 = this.refList2;
-    let nSpiked = 0;
-    let nRef = 0;
-    let qWraps = 0;
-    let uWraps = 0;
-    let ubWraps = 0;
-    let vHigh = 0;
-    let vLow = 0;
-    let held = 0;
-    const coreActive = this.coreActive;
-    const cxCore = this.cxCore;
-    for (let k = 0; k < nVisit; k++) {
-      const cx = visit[k];
-      const p = proto[cx];
-      let q = acc[cx];
-      acc[cx] = 0;
-      if (q >= TWO_21 || q < -TWO_21) {
-        q = wrapQ(q);
-        qWraps++;
-      }
-      // (a resting memoryless compartment may hold stale u and v: its decays of 4096 clear them)
-      let uu = decay(u[cx], pDU[p]) + q;
-      if (uu > 8388608 || uu <= -8388608) {
-        uu = wrap24(uu);
-        uWraps++;
-      }
-      u[cx] = uu;
-      let u2 = uu + pBias[p];
-      if (wraps24(u2)) {
-        u2 = wrap24(u2);
-        ubWraps++;
-      }
-      let vv = decay(v[cx], pDV[p]) + u2;
-      if (vv > V_MAX) {
-        vv = V_MAX;
-        vHigh++;
-      } else if (vv < V_MIN) {
-        vv = V_MIN;
-        vLow++;
-      }
-      lastUpdate[cx] = t;
-      if (timing) coreActive[cxCore[cx]]++;
-      const r = ref[cx];
-      if (r > 0) {
-        // refractory: v is held at 0 and the counter runs down
-        if (q !== 0) held++;
-        v[cx] = 0;
-        ref[cx] = r - 1;
-        if (r > 1) refList2[nRef++] = cx;
-        continue;
-      }
-      if (vv > pVth[p]) {
-        v[cx] = 0;
-        spiked[nSpiked++] = cx;
-        const rd = pRef[p] - 1;
-        ref[cx] = rd;
-        if (rd > 0) refList2[nRef++] = cx;
-      } else {
-        v[cx] = vv;
-      }
-    }
+    const qWraps = rs[0];
+    const uWraps = rs[1];
+    const ubWraps = rs[2];
+    const vHigh = rs[3];
+    const vLow = rs[4];
+    const held = rs[5];
     // swap refractory lists
     for (let k = 0; k < nRef; k++) this.refList[k] = refList2[k];
     this.refCount = nRef;
@@ -708,6 +672,130 @@ export class Chip {
     }
 
     if (timing) this.accumulateLatency();
+  }
+
+  /**
+   * Update one compartment at step t with the integer rules, in the hardware's order:
+   * q (21-bit wrap) -> u = decay(u) + q (24-bit wrap) -> u + bias (24-bit wrap) ->
+   * v = decay(v) + u + bias (saturate) -> refractory hold, or strict threshold, spike, reset.
+   * A resting memoryless compartment may hold stale u and v: its decays of 4096 clear them.
+   */
+  private visitCx(cx: number, t: number, acc: Float64Array, timing: boolean): void {
+    const p = this.cxProto[cx];
+    const rs = this.ruleSteps;
+    let q = acc[cx];
+    acc[cx] = 0;
+    if (q >= TWO_21 || q < -TWO_21) {
+      q = wrapQ(q);
+      rs[0]++;
+    }
+    let uu = decay(this.u[cx], this.pDecayU[p]) + q;
+    if (uu > TWO_23 || uu <= -TWO_23) {
+      uu = wrap24(uu);
+      rs[1]++;
+    }
+    this.u[cx] = uu;
+    let u2 = uu + this.pBias[p];
+    if (u2 > TWO_23 || u2 <= -TWO_23) {
+      u2 = wrap24(u2);
+      rs[2]++;
+    }
+    let vv = decay(this.v[cx], this.pDecayV[p]) + u2;
+    if (vv > V_MAX) {
+      vv = V_MAX;
+      rs[3]++;
+    } else if (vv < V_MIN) {
+      vv = V_MIN;
+      rs[4]++;
+    }
+    this.lastUpdate[cx] = t;
+    this.nVisit++;
+    if (timing) this.coreActive[this.cxCore[cx]]++;
+    const r = this.ref[cx];
+    if (r > 0) {
+      // refractory: v is held at 0 and the counter runs down
+      if (q !== 0) rs[5]++;
+      this.v[cx] = 0;
+      this.ref[cx] = r - 1;
+      if (r > 1) this.refList2[this.nRef++] = cx;
+      return;
+    }
+    if (vv > this.pVth[p]) {
+      this.v[cx] = 0;
+      this.spikedCx[this.nSpiked++] = cx;
+      const rd = this.pRef[p] - 1;
+      this.ref[cx] = rd;
+      if (rd > 0) this.refList2[this.nRef++] = cx;
+    } else {
+      this.v[cx] = vv;
+    }
+  }
+
+  /**
+   * visitCx for a range of compartments sharing one memoryless prototype (both decays 4096):
+   * the same rules with the decays folded away (decay(x, 4096) = 0) and the prototype's
+   * parameters hoisted out of the loop. Compartments already visited this step are skipped.
+   */
+  private visitMemorylessRange(start: number, end: number, p: number, t: number, acc: Float64Array, timing: boolean): void {
+    const stamp = this.visitStamp;
+    const u = this.u;
+    const v = this.v;
+    const ref = this.ref;
+    const lastUpdate = this.lastUpdate;
+    const bias = this.pBias[p];
+    const vth = this.pVth[p];
+    const rd = this.pRef[p] - 1;
+    const rs = this.ruleSteps;
+    const spiked = this.spikedCx;
+    const refList2 = this.refList2;
+    let nVisit = this.nVisit;
+    let nSpiked = this.nSpiked;
+    let nRef = this.nRef;
+    for (let cx = start; cx < end; cx++) {
+      if (stamp[cx] === t) continue;
+      stamp[cx] = t;
+      let q = acc[cx];
+      acc[cx] = 0;
+      if (q >= TWO_21 || q < -TWO_21) {
+        q = wrapQ(q);
+        rs[0]++;
+      }
+      if (q > TWO_23 || q <= -TWO_23) {
+        q = wrap24(q);
+        rs[1]++;
+      }
+      u[cx] = q;
+      let vv = q + bias;
+      if (vv > TWO_23 || vv <= -TWO_23) {
+        vv = wrap24(vv);
+        rs[2]++;
+      }
+      if (vv > V_MAX) {
+        vv = V_MAX;
+        rs[3]++;
+      } else if (vv < V_MIN) {
+        vv = V_MIN;
+        rs[4]++;
+      }
+      lastUpdate[cx] = t;
+      nVisit++;
+      if (timing) this.coreActive[this.cxCore[cx]]++;
+      const r = ref[cx];
+      if (r > 0) {
+        if (q !== 0) rs[5]++;
+        v[cx] = 0;
+        ref[cx] = r - 1;
+        if (r > 1) refList2[nRef++] = cx;
+      } else if (vv > vth) {
+        v[cx] = 0;
+        spiked[nSpiked++] = cx;
+        ref[cx] = rd;
+        if (rd > 0) refList2[nRef++] = cx;
+      } else v[cx] = vv;
+    }
+    this.nVisit = nVisit;
+    this.nSpiked = nSpiked;
+    this.nRef = nRef;
   }
 
   /** Fast kernel: move the row sums due at this slot into the dendritic accumulators. */
@@ -933,6 +1021,21 @@ export class Chip {
         synOps += ps;
         if (timing) {
           // per-core synops of dense rows are added once per step (spikes x posts per core)
+          if (g.stepSpikes === 0) this.denseTouched[this.denseTouchedCount++] = gi;
+          g.stepSpikes++;
+        }
+      } else if (g.fullRows && this.fast) {
+        // fast kernel: a one-to-all row is a contiguous add plus one range mark
+        const o = g.offsets![i];
+        const ps = g.postSize;
+        addScaledRow(a, base, w, o, ps, scale);
+        const mk = gi * this.slots + s;
+        if (this.rangeMark[mk] !== target) {
+          this.rangeMark[mk] = target;
+          this.rangeGroups[s][this.rangeCount[s]++] = gi;
+        }
+        synOps += ps;
+        if (timing) {
           if (g.stepSpikes === 0) this.denseTouched[this.denseTouchedCount++] = gi;
           g.stepSpikes++;
         }

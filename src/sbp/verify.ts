@@ -241,11 +241,9 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
 
     // the chip and the oracle
     if (opts.beforeSample) opts.beforeSample(net, k);
+    // the flags are all 0 here: the spike checks below cover every compartment in every phase
+    // and clear each flag as they read it
     const flags = record.flags;
-    for (let p = 0; p < flags.length; p++) {
-      const f = flags[p];
-      for (let c = 0; c < numCx; c++) f[c] = 0;
-    }
     net.trainSample(ds.indices, start, end, label, record);
     oracleTrain(state, x, label, order, tr);
     for (let j = 0; j < nhid; j++) {
@@ -272,6 +270,7 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
       spikeChecks += n;
       for (let i = 0; i < n; i++) {
         const a = f[base + i];
+        f[base + i] = 0;
         if (a !== e[i]) {
           note({ sample: k, datasetIndex: s, phase: ch.phase, group: ch.group, index: i, expected: e[i], actual: a, kind: ch.kind, what: ch.what });
         }
@@ -497,6 +496,15 @@ function buildChecks(
   }
   // phase-major order, so the first discrepancy found is the earliest in the sample
   const checks: SpikeCheck[] = [];
-  for (let p = 0; p < TRAIN_GATES; p++) for (let c = 0; c < byPhase[p].length; c++) checks.push(byPhase[p][c]);
+  const numCx = net.chip.numCompartments;
+  for (let p = 0; p < TRAIN_GATES; p++) {
+    // every compartment exactly once per phase: the checks also clear the record's flags
+    let covered = 0;
+    for (let c = 0; c < byPhase[p].length; c++) {
+      checks.push(byPhase[p][c]);
+      covered += byPhase[p][c].layout.size;
+    }
+    if (covered !== numCx) throw new Error(`verify: phase ${p} checks cover ${covered} of ${numCx} compartments`);
+  }
   return checks;
 }

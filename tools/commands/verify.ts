@@ -21,13 +21,13 @@ export const command: Command = {
     name: 'verify',
     summary:
       'Check that the spiking training network computes exactly the integer backprop of the oracle (sbp-network-spec §4.6): every per-phase spike, every plastic weight and the active-phase invariants, after every sample.',
-    usage: 'synfire verify [--dataset mnist|fashion] [--samples N] [--seed S] [options]',
+    usage: '[--dataset mnist|fashion] [--samples N] [--seed S] [options]',
     options: [
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'MNIST (400 inputs, 20x20 crop) or Fashion-MNIST (784 inputs); training split' },
       { name: 'samples', type: 'int', default: 1000, min: 1, max: 100000000, metavar: 'N', help: 'training samples to verify' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights and of the data order' },
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn: backprop reads W2 before the update) or 'reference' (learn, then route: the authors' numpy order)" },
-      { name: 'hidden', type: 'int', min: 1, max: 1000000, metavar: 'H', help: "hidden units (default 400, or the weight file's)" },
+      { name: 'hidden', type: 'int', min: 1, max: 1000000, metavar: 'H', help: "hidden units; default 400, or the weight file's" },
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files' },
