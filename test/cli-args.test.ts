@@ -191,8 +191,8 @@ describe('main (in process)', () => {
       const s = capture();
       expect(await main(argv, s)).toBe(0);
       const text = s.stdoutText();
-      expect(text).toContain('hello');
-      expect(text).toContain('Print a greeting');
+      expect(text).toContain('train');
+      expect(text).toContain('Train the sBP network');
       expect(text).toContain('boom');
       expect(text).toContain('synfire <command> [options]');
       expect(text).toMatch(/0\s+success/);
@@ -340,16 +340,11 @@ describe('bin/synfire.js end to end', () => {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const run = (...args: string[]) => spawnSync(process.execPath, ['bin/synfire.js', ...args], { cwd: root, encoding: 'utf8' });
 
-  beforeAll(() => {
-    const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
-  });
-
-  it('prints the hello help', () => {
-    const r = run('hello', '--help');
+  it('prints the demo help', () => {
+    const r = run('demo', '--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('Usage: synfire hello [options]');
-    expect(r.stdout).toContain('--times N');
+    expect(r.stdout).toContain('Usage: synfire demo [options]');
+    expect(r.stdout).toContain('--steps N');
     expect(r.stderr).toBe('');
   });
 
@@ -359,24 +354,24 @@ describe('bin/synfire.js end to end', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain("synfire: error: unknown command 'nosuch'");
     expect(r.stderr).toContain('the commands are: ');
-    expect(r.stderr).toContain('hello');
+    expect(r.stderr).toContain('train');
     expect(r.stderr).toContain("Run 'synfire --help'");
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('exits 2 for an unknown option', () => {
-    const r = run('hello', '--bogus');
+    const r = run('demo', '--bogus');
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('synfire hello: error: unknown option --bogus');
+    expect(r.stderr).toContain('synfire demo: error: unknown option --bogus');
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('runs hello, in text and in JSON', () => {
-    const text = run('hello', '--name', 'Loihi', '--times=2');
+  it('runs a command in text and in JSON (only the JSON object on stdout)', () => {
+    const text = run('demo', '--steps', '8');
     expect(text.status).toBe(0);
-    expect(text.stdout).toBe('hello, Loihi!\nhello, Loihi!\n');
-    const json = run('hello', '--json', '--shout');
+    expect(text.stdout.length).toBeGreaterThan(0);
+    const json = run('demo', '--json', '--steps', '8');
     expect(json.status).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual({ greetings: ['HELLO, WORLD!'] });
+    expect(JSON.parse(json.stdout).steps).toBe(8);
   });
 });

@@ -92,11 +92,6 @@ describe('synfire demo end to end', () => {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
   const run = (...args: string[]) => spawnSync(process.execPath, ['bin/synfire.js', 'demo', ...args], { cwd: root, encoding: 'utf8' });
 
-  beforeAll(() => {
-    const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
-  });
-
   it('--json prints the network, the counters and the spikes', () => {
     const r = run('--json');
     expect(r.status).toBe(0);

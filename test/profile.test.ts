@@ -252,11 +252,6 @@ describe('buildProfileReport on the ring (one cycle = one "sample" of 3 phases)'
 
 describe('synfire profile --json (built CLI)', () => {
   const root = join(__dirname, '..');
-  beforeAll(() => {
-    const b = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error('npm run build failed:\n' + b.stdout + b.stderr);
-  }, 60_000);
-
   it('prints one JSON object whose ratio is estimate / paper (infer, 50 samples)', () => {
     const r = spawnSync(process.execPath, ['bin/synfire.js', 'profile', '--mode', 'infer', '--samples', '50', '--json'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);

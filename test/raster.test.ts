@@ -96,8 +96,6 @@ let main: RasterJson;
 let mainSvg: string;
 
 beforeAll(() => {
-  const build = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
   const r = run('--out', join(tmp, 'r.svg'), '--train-first', '50', '--json');
   if (r.status !== 0) throw new Error(`synfire raster failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   main = JSON.parse(r.stdout) as RasterJson;

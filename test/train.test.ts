@@ -15,8 +15,6 @@ const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { en
 let dir = '';
 
 beforeAll(() => {
-  const b = spawnSync('npm', ['run', 'build'], { encoding: 'utf8', cwd: join(__dirname, '..') });
-  expect(b.status, b.stderr).toBe(0);
   dir = mkdtempSync(join(tmpdir(), 'synfire-train-'));
 });
 

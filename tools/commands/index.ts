@@ -5,6 +5,5 @@ import { command as verify } from './verify';
 import { command as profile } from './profile';
 import { command as raster } from './raster';
 import { command as demo } from './demo';
-import { command as hello } from './hello';
 
-export const commands: Command[] = [train, verify, profile, raster, demo, hello];
+export const commands: Command[] = [train, verify, profile, raster, demo];
