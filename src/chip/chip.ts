@@ -25,6 +25,7 @@ import { decay, effectiveBias, saturateV, thresholdUnits, TWO_21, TWO_23, V_MAX,
 import { CoreOp, NUM_CORE_OPS, NUM_OPS, Op, OpCounters } from './counters';
 import { evaluateRule, ruleUses, VAR_INDEX } from './learning-rule';
 import { Prng } from './prng';
+import { jsRowSumKernel, type RowSumKernel } from './row-sum';
 import type { ChipSpec, LearningSpec, SynapseGroupSpec, TraceSpec } from './spec';
 import { weightLsb, weightRange } from './weights';
 
@@ -37,11 +38,6 @@ const TRACE_MAX = 127;
 /** a[base + j] += w[off + j] * scale for j < n: the dense delivery kernel. */
 function addScaledRow(a: Float64Array, base: number, w: Int16Array, off: number, n: number, scale: number): void {
   for (let j = 0; j < n; j++) a[base + j] += w[off + j] * scale;
-}
-
-/** a[j] += w[off + j] for j < n: the fast kernel's row sum, in weight units. */
-function addRow(a: Float64Array, w: Int16Array, off: number, n: number): void {
-  for (let j = 0; j < n; j++) a[j] += w[off + j];
 }
 
 /** Run-time state of one synapse group. */
@@ -57,6 +53,8 @@ export class SynapseGroup {
    * copy of a plastic group shares its leader's array (sharesStorage) while they stay equal.
    */
   weights: Int16Array;
+  /** The group's own storage (weights points elsewhere only while it shares a leader's). */
+  ownWeights: Int16Array;
   sharesStorage = false;
   /** Fast kernel: this group plus the copies sharing its storage (for counting their updates). */
   copies = 1;
@@ -96,7 +94,7 @@ export class SynapseGroup {
   memoStamp: Int32Array = new Int32Array(0);
   memoId = 0;
   memoCount = -1;
-  memoSum: Float64Array = new Float64Array(0);
+  memoSum: Int32Array = new Int32Array(0);
   memoDelta: Float64Array = new Float64Array(0);
   memoDirty = false;
   /** Fast kernel: the prototype of all post compartments if they share a memoryless one, else -1. */
@@ -138,6 +136,7 @@ export class SynapseGroup {
     if (spec.connectivity.kind === 'dense') {
       this.dense = true;
       this.weights = spec.connectivity.weights;
+      this.ownWeights = this.weights;
       this.offsets = null;
       this.targets = null;
       this.numSynapses = spec.preSize * spec.postSize;
@@ -146,6 +145,7 @@ export class SynapseGroup {
     } else {
       this.dense = false;
       this.weights = spec.connectivity.weights;
+      this.ownWeights = this.weights;
       this.offsets = spec.connectivity.offsets;
       this.targets = spec.connectivity.targets;
       this.numSynapses = this.targets.length;
@@ -193,7 +193,8 @@ export class SynapseGroup {
   setPostMajor(m: ArrayLike<number>): void {
     this.writes++;
     if (this.sharesStorage) {
-      this.weights = new Int16Array(this.weights);
+      this.ownWeights.set(this.weights);
+      this.weights = this.ownWeights;
       this.sharesStorage = false;
     }
     const w = this.weights;
@@ -283,6 +284,8 @@ export class Chip {
   spikedGenCount = 0;
 
   private readonly fast: boolean;
+  /** Fast kernel: the row-sum implementation (plain JS unless the host injects another). */
+  readonly rowSum: RowSumKernel;
   private readonly flushList: Int32Array[];
   private readonly flushCount: Int32Array;
   private readonly flushMark: Int32Array;
@@ -380,6 +383,7 @@ export class Chip {
     this.rangeMark = new Int32Array(this.groups.length * slots);
     this.genPendingCount = new Int32Array(slots);
     this.fast = (spec.kernel ?? 'fast') === 'fast';
+    this.rowSum = spec.rowSum ?? jsRowSumKernel;
     this.flushList = [];
     for (let s = 0; s < slots; s++) this.flushList.push(new Int32Array(this.groups.length));
     this.flushCount = new Int32Array(slots);
@@ -393,9 +397,14 @@ export class Chip {
         g.postMemoryless = uniform ? p0 : -1;
       }
       if (this.fast && g.dense) {
-        g.stepPre = new Int32Array(g.preSize);
+        const k = this.rowSum;
+        const own = k.allocInt16(g.weights.length);
+        own.set(g.weights);
+        g.weights = own;
+        g.ownWeights = own;
+        g.stepPre = k.allocInt32(g.preSize);
         g.memoStamp = new Int32Array(g.preSize);
-        g.memoSum = new Float64Array(g.postSize);
+        g.memoSum = k.allocInt32(g.postSize);
         g.memoDelta = new Float64Array(g.postSize);
         g.scratch = [];
         for (let s = 0; s < slots; s++) g.scratch.push(new Float64Array(g.postSize));
@@ -871,7 +880,10 @@ export class Chip {
     this.flushAll();
     const gs = this.groups;
     for (const g of gs) {
-      if (g.sharesStorage) g.weights = new Int16Array(g.weights);
+      if (g.sharesStorage) {
+        g.ownWeights.set(g.weights);
+        g.weights = g.ownWeights;
+      }
       g.sharesStorage = false;
       g.copies = 1;
     }
@@ -918,7 +930,8 @@ export class Chip {
       g.leader = gi;
       g.memoCount = -1;
       if (g.sharesStorage) {
-        g.weights = new Int16Array(L.weights);
+        g.ownWeights.set(L.weights);
+        g.weights = g.ownWeights;
         g.sharesStorage = false;
         L.copies--;
       }
@@ -957,15 +970,10 @@ export class Chip {
         }
       } else {
         g.memoId++;
-        sum.fill(0);
         g.memoDelta.fill(0);
         g.memoDirty = false;
-        const w = g.weights;
-        for (let q = 0; q < n; q++) {
-          const i = g.stepPre[q];
-          g.memoStamp[i] = g.memoId;
-          addRow(sum, w, i * ps, ps);
-        }
+        this.rowSum.sumRows(g.weights, ps, g.stepPre, n, sum);
+        for (let q = 0; q < n; q++) g.memoStamp[g.stepPre[q]] = g.memoId;
         g.memoCount = n;
       }
       for (let j = 0; j < ps; j++) dst[j] += sum[j];

@@ -5,6 +5,7 @@
  */
 import type { LearningRule } from './learning-rule';
 import type { SignMode } from './weights';
+import type { RowSumKernel } from './row-sum';
 
 /** Parameters shared by a set of compartments, in the chip's register units. */
 export interface CompartmentPrototype {
@@ -107,6 +108,8 @@ export interface ChipSpec {
    * Both give identical spikes, weights and counters (a test proves it).
    */
   kernel?: 'fast' | 'naive';
+  /** Row-sum implementation for the fast kernel (default: the portable JS one). */
+  rowSum?: RowSumKernel;
   /** Number of counter buckets (e.g. phases of a gating chain). */
   numBuckets: number;
   /** Seed of the learning engine's PRNG (stochastic rounding of dw and traces). */

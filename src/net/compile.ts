@@ -359,6 +359,7 @@ export function compileNetwork(net: NetworkDesc, opts: CompileOptions = {}): Com
     rewardChannels,
     ordering: opts.ordering ?? 'route-then-learn',
     kernel: opts.kernel ?? 'fast',
+    rowSum: opts.rowSum,
     numBuckets: opts.numBuckets ?? 1,
     seed: opts.seed ?? 1,
   };

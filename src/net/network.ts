@@ -6,6 +6,7 @@
  */
 import type { CompartmentPrototype, StepOrdering, TraceSpec } from '../chip/spec';
 import type { SignMode } from '../chip/weights';
+import type { RowSumKernel } from '../chip/row-sum';
 
 /** A neuron type: the compartment parameters shared by a group. */
 export type NeuronType = CompartmentPrototype;
@@ -112,4 +113,6 @@ export interface CompileOptions {
   seed?: number;
   /** Simulation kernel ('fast' default; 'naive' is the straightforward reference path). */
   kernel?: 'fast' | 'naive';
+  /** Row-sum implementation for the fast kernel (e.g. WebAssembly SIMD on Node). */
+  rowSum?: RowSumKernel;
 }

@@ -38,6 +38,13 @@ export interface VerifyOptions {
   order: Order;
   reward?: RewardSource;
   placement?: Placement;
+  /**
+   * Simulation kernel of the chip (default 'fast'). The fast kernel lets exact weight copies
+   * share storage while their updates stay identical and un-shares them the moment they would
+   * differ, so a copy compared with the oracle is a real check under both kernels; 'naive'
+   * keeps every copy in its own memory from the start.
+   */
+  kernel?: 'fast' | 'naive';
   /** Initial weights (copied; not modified). */
   weights: SbpWeights;
   samples: SampleSource;
@@ -86,6 +93,7 @@ export interface VerifyActivity {
 export interface VerifyResult {
   order: Order;
   reward: RewardSource;
+  kernel: 'fast' | 'naive';
   sizes: SbpSizes;
   /** Samples run (including a failing one). */
   samples: number;
@@ -186,7 +194,8 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
   const total = sampleIdx ? sampleIdx.length : ds.count;
 
   const tSetup = Date.now();
-  const net = new SbpTrainingChip({ sizes, order, reward, placement: opts.placement });
+  const kernel = opts.kernel ?? 'fast';
+  const net = new SbpTrainingChip({ sizes, order, reward, placement: opts.placement, kernel });
   loadWeights(net, w);
   const state: OracleState = {
     nin,
@@ -318,6 +327,7 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
   const result: VerifyResult = {
     order,
     reward,
+    kernel,
     sizes: { input: nin, hidden: nhid, output: nout },
     samples: done,
     mismatches,
