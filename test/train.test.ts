@@ -128,4 +128,20 @@ describe('synfire train', () => {
     for (const k of ['samples', 'accExact', 'accArgmaxSpikes', 'accArgmaxPotential', 'mse']) expect(j.test).toHaveProperty(k);
     expect(j.test.samples).toBe(20);
   });
+
+  it('--seeds with two workers gives the same results as separate one-worker runs', () => {
+    const common = ['--train-limit', '300', '--test-limit', '50', '--epochs', '1'];
+    const r = run(['train', ...common, '--seeds', '4,5', '--workers', '2', '--save-weights', join(dir, 'seeds.json'), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const multi = JSON.parse(r.stdout);
+    expect(multi.seeds).toEqual([4, 5]);
+    for (const [i, seed] of [4, 5].entries()) {
+      const one = run(['train', ...common, '--seed', String(seed), '--save-weights', join(dir, `one${seed}.json`), '--json', '--quiet']);
+      expect(one.status, one.stderr).toBe(0);
+      expect(multi.runs[i].test).toEqual(JSON.parse(one.stdout).test);
+      expect(readFileSync(join(dir, `seeds.s${seed}.json`), 'utf8')).toBe(readFileSync(join(dir, `one${seed}.json`), 'utf8'));
+    }
+    const mean = (multi.runs[0].test.accArgmaxSpikes + multi.runs[1].test.accArgmaxSpikes) / 2;
+    expect(multi.summary.accArgmaxSpikes.mean).toBeCloseTo(mean, 12);
+  });
 });

@@ -51,13 +51,82 @@ export const command: Command = {
       { name: 'resume', type: 'string', metavar: 'F', help: 'continue exactly where this checkpoint left off' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'draw the learning curves' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
+      { name: 'seeds', type: 'string', metavar: 'S1,S2,...', help: 'train one run per seed (file options get a .s<seed> suffix) and report mean and spread' },
+      { name: 'workers', type: 'int', default: 1, min: 1, max: 64, help: 'worker threads for --seeds runs (results are identical to one worker)' },
     ],
     examples: ['synfire train', 'synfire train --dataset fashion --epochs 5 --checkpoint fashion.ckpt --plot fashion.svg', 'synfire train --train-limit 0 --save-weights init.json'],
   },
   run(o, io) {
+    if (o.seeds !== undefined) return runSeeds(o, io);
     return runTrain(o, io);
   },
 };
+
+/** Per-seed file name: train.ckpt -> train.s3.ckpt. */
+function withSeed(file: string, seed: number): string {
+  const slash = file.lastIndexOf('/');
+  const dot = file.lastIndexOf('.');
+  return dot > slash + 1 ? `${file.slice(0, dot)}.s${seed}${file.slice(dot)}` : `${file}.s${seed}`;
+}
+
+/** `--seeds`: one independent run per seed, in worker threads, then mean and spread. */
+async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> {
+  const seeds = String(o.seeds)
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0)
+    .map((x) => {
+      const n = Number(x);
+      if (!(Number.isInteger(n) && n >= 0 && n <= 4294967295)) throw new UserError(`--seeds: '${x}' is not a seed (an integer 0..4294967295)`, 2);
+      return n;
+    });
+  if (seeds.length === 0) throw new UserError('--seeds: give at least one seed, e.g. --seeds 1,2,3', 2);
+  const fileOpts = new Set(['checkpoint', 'resume', 'save-weights', 'plot', 'load-weights']);
+  const jobs = seeds.map((seed) => {
+    const argv = ['train'];
+    for (const spec of command.spec.options) {
+      if (spec.name === 'seeds' || spec.name === 'workers' || spec.name === 'seed' || spec.name === 'quiet') continue;
+      const key = spec.name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      const v = o[key];
+      if (v === undefined || v === false) continue;
+      if (spec.type === 'flag') argv.push(`--${spec.name}`);
+      else argv.push(`--${spec.name}`, fileOpts.has(spec.name) && spec.name !== 'load-weights' ? withSeed(String(v), seed) : String(v));
+    }
+    argv.push('--seed', String(seed), '--json', '--quiet');
+    return argv;
+  });
+  const { runInWorkers } = await import('../pool');
+  const workers = o.workers as number;
+  if (!io.json) io.err(`training ${seeds.length} seed(s) in ${Math.min(workers, seeds.length)} worker(s)...`);
+  const results = await runInWorkers(jobs, workers, (i, r) => {
+    if (!io.json) io.err(`seed ${seeds[i]} finished (exit ${r.code})`);
+  });
+  const failed = results.findIndex((r) => r.code !== 0);
+  if (failed >= 0) throw new UserError(`seed ${seeds[failed]} failed: ${results[failed].stderr.trim() || results[failed].stdout.trim()}`);
+  const runs = results.map((r) => JSON.parse(r.stdout) as { test: TestMetrics; history: Array<{ epoch: number; test: TestMetrics }>; msPerSample: number });
+  const keys = ['accExact', 'accArgmaxSpikes', 'accArgmaxPotential', 'mse'] as const;
+  const stat = (xs: number[]) => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) * (b - mean), 0) / (xs.length - 1)) : 0;
+    return { mean, sd, min: Math.min(...xs), max: Math.max(...xs) };
+  };
+  const summary: Record<string, ReturnType<typeof stat>> = {};
+  for (const k of keys) summary[k] = stat(runs.map((r) => r.test[k]));
+  const perEvaluation = runs[0].history.map((h, e) => {
+    const row: Record<string, unknown> = { epoch: h.epoch };
+    for (const k of keys) row[k] = stat(runs.map((r) => (r.history[e] ? r.history[e].test[k] : NaN)));
+    return row;
+  });
+  const out = { seeds, workers, runs, summary, perEvaluation };
+  if (io.json) io.out(JSON.stringify(out));
+  else {
+    for (let i = 0; i < seeds.length; i++) io.out(`seed ${seeds[i]}: ${metricsLine(runs[i].test)}`);
+    io.out(
+      `mean ± sd over ${seeds.length} seeds: exact ${pct(summary.accExact.mean)} ± ${pct(summary.accExact.sd)}, argmax(spikes) ${pct(summary.accArgmaxSpikes.mean)} ± ${pct(summary.accArgmaxSpikes.sd)}, argmax(potential) ${pct(summary.accArgmaxPotential.mean)} ± ${pct(summary.accArgmaxPotential.sd)}`,
+    );
+  }
+  return 0;
+}
 
 async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> {
   const t0 = Date.now();

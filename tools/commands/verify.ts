@@ -29,6 +29,7 @@ export const command: Command = {
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn: backprop reads W2 before the update) or 'reference' (learn, then route: the authors' numpy order)" },
       { name: 'hidden', type: 'int', min: 1, max: 1000000, metavar: 'H', help: "hidden units; default 400, or the weight file's" },
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
+      { name: 'kernel', type: 'choice', choices: ['fast', 'naive'], default: 'fast', help: "chip simulation kernel: 'fast' (shared row sums) or 'naive' (every synapse, every copy in its own memory)" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files' },
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights (synfire-weights/1) instead of the seed initialization' },
@@ -76,6 +77,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const seed = o.seed as number;
   const order = o.order as 'chip' | 'reference';
   const reward = o.reward as 'chip' | 'host';
+  const kernel = o.kernel as 'fast' | 'naive';
   const shuffle = !(o.noShuffle as boolean);
   const quiet = (o.quiet as boolean) || io.json;
 
@@ -99,12 +101,13 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const indices = sampleOrder(train.count, n, seed, shuffle);
 
   const label = `${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output}`;
-  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, seed ${seed}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
+  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, kernel ${kernel}, seed ${seed}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
   const progress = createProgress({ total: n, label: 'verify', io, quiet });
   const r = verifyRun({
     sizes,
     order,
     reward,
+    kernel,
     weights,
     samples: { dataset: train, indices },
     onSample(done, bad) {
@@ -126,6 +129,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
         sizes: [sizes.input, sizes.hidden, sizes.output],
         order,
         reward,
+        kernel,
         seed,
         shuffle,
         weights: file ?? null,
@@ -142,7 +146,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     );
   } else {
     const a = r.activity;
-    io.out(`verified ${formatCount(r.samples)} of ${formatCount(n)} samples (${label}, order ${order}, reward ${reward}, seed ${seed})`);
+    io.out(`verified ${formatCount(r.samples)} of ${formatCount(n)} samples (${label}, order ${order}, reward ${reward}, kernel ${kernel}, seed ${seed})`);
     io.out(`  oracle mismatches: ${r.mismatches} (spikes compared ${formatCount(r.spikeChecks)}, weights compared ${formatCount(r.weightChecks)})`);
     io.out(`  active-phase invariant violations: ${r.invariantViolations}; W1 and W2 copies equal: ${r.copiesEqual ? 'yes' : 'NO'}`);
     io.out(`  exercised: d+ ${formatCount(a.dPos)}, d- ${formatCount(a.dNeg)}, d1+ ${formatCount(a.d1Pos)}, d1- ${formatCount(a.d1Neg)} spikes`);

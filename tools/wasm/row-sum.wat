@@ -1,0 +1,127 @@
+;; The row-sum kernel in WebAssembly SIMD (see src/chip/row-sum.ts for the contract):
+;;   out[j] = sum_{q < count} w[rows[q] * rowLen + j]   for j < rowLen,
+;; with w Int16 (sign-extended to i32 before adding), rows i32, out i32 (overwritten).
+;; All pointers are byte offsets into the exported memory. Additions are i32 and wrap mod 2^32,
+;; which never happens in range: |sum| <= count * 32768 < 2^31 for count < 2^16, and the chip's
+;; weights (|w| <= 256) allow 2^23 rows. Rows are not bounds-checked here (the caller
+;; guarantees rows[q] < number of rows of w); an address past the memory traps.
+;;
+;; Rows are taken four at a time so that each 8-column chunk of out is loaded and stored once
+;; per four rows (the weight loads are then the only memory traffic that grows with count);
+;; the remaining count % 4 rows go one at a time. Columns go 8 at a time (one i16x8 load,
+;; widened into two i32x4 halves), with a scalar tail for rowLen % 8. Loads need no alignment.
+(module
+  (memory (export "memory") 1)
+
+  (func (export "sum_rows")
+    (param $w i32) (param $rowLen i32) (param $rows i32) (param $count i32) (param $out i32)
+    (local $j i32)        ;; column index
+    (local $q i32)        ;; row-list index
+    (local $vecEnd i32)   ;; rowLen rounded down to a multiple of 8
+    (local $rowBytes i32) ;; 2 * rowLen
+    (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32) ;; byte addresses of rows
+    (local $o i32)        ;; byte address of out[j]
+    (local $lo v128) (local $hi v128) (local $v v128)
+
+    (local.set $vecEnd (i32.and (local.get $rowLen) (i32.const -8)))
+    (local.set $rowBytes (i32.shl (local.get $rowLen) (i32.const 1)))
+
+    ;; out[0 .. rowLen) = 0
+    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $rowLen) (i32.const 2)))
+
+    ;; ---- four rows at a time ----
+    (local.set $q (i32.const 0))
+    (block $quadsDone
+      (loop $quads
+        (br_if $quadsDone (i32.gt_s (i32.add (local.get $q) (i32.const 4)) (local.get $count)))
+        ;; b_k = w + rows[q + k] * 2 * rowLen
+        (local.set $b0 (i32.add (local.get $w) (i32.mul (i32.load offset=0
+          (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+        (local.set $b1 (i32.add (local.get $w) (i32.mul (i32.load offset=4
+          (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+        (local.set $b2 (i32.add (local.get $w) (i32.mul (i32.load offset=8
+          (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+        (local.set $b3 (i32.add (local.get $w) (i32.mul (i32.load offset=12
+          (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+
+        ;; 8 columns per step
+        (local.set $j (i32.const 0))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.ge_s (local.get $j) (local.get $vecEnd)))
+            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $lo (v128.load offset=0 align=4 (local.get $o)))
+            (local.set $hi (v128.load offset=16 align=4 (local.get $o)))
+
+            (local.set $v (v128.load align=2 (i32.add (local.get $b0) (i32.shl (local.get $j) (i32.const 1)))))
+            (local.set $lo (i32x4.add (local.get $lo) (i32x4.extend_low_i16x8_s (local.get $v))))
+            (local.set $hi (i32x4.add (local.get $hi) (i32x4.extend_high_i16x8_s (local.get $v))))
+            (local.set $v (v128.load align=2 (i32.add (local.get $b1) (i32.shl (local.get $j) (i32.const 1)))))
+            (local.set $lo (i32x4.add (local.get $lo) (i32x4.extend_low_i16x8_s (local.get $v))))
+            (local.set $hi (i32x4.add (local.get $hi) (i32x4.extend_high_i16x8_s (local.get $v))))
+            (local.set $v (v128.load align=2 (i32.add (local.get $b2) (i32.shl (local.get $j) (i32.const 1)))))
+            (local.set $lo (i32x4.add (local.get $lo) (i32x4.extend_low_i16x8_s (local.get $v))))
+            (local.set $hi (i32x4.add (local.get $hi) (i32x4.extend_high_i16x8_s (local.get $v))))
+            (local.set $v (v128.load align=2 (i32.add (local.get $b3) (i32.shl (local.get $j) (i32.const 1)))))
+            (local.set $lo (i32x4.add (local.get $lo) (i32x4.extend_low_i16x8_s (local.get $v))))
+            (local.set $hi (i32x4.add (local.get $hi) (i32x4.extend_high_i16x8_s (local.get $v))))
+
+            (v128.store offset=0 align=4 (local.get $o) (local.get $lo))
+            (v128.store offset=16 align=4 (local.get $o) (local.get $hi))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br $vec)))
+
+        ;; scalar tail: columns vecEnd .. rowLen
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_s (local.get $j) (local.get $rowLen)))
+            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+            (i32.store align=4 (local.get $o)
+              (i32.add (i32.load align=4 (local.get $o))
+                (i32.add
+                  (i32.add
+                    (i32.load16_s align=2 (i32.add (local.get $b0) (i32.shl (local.get $j) (i32.const 1))))
+                    (i32.load16_s align=2 (i32.add (local.get $b1) (i32.shl (local.get $j) (i32.const 1)))))
+                  (i32.add
+                    (i32.load16_s align=2 (i32.add (local.get $b2) (i32.shl (local.get $j) (i32.const 1))))
+                    (i32.load16_s align=2 (i32.add (local.get $b3) (i32.shl (local.get $j) (i32.const 1))))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $tail)))
+
+        (local.set $q (i32.add (local.get $q) (i32.const 4)))
+        (br $quads)))
+
+    ;; ---- the remaining count % 4 rows, one at a time ----
+    (block $singlesDone
+      (loop $singles
+        (br_if $singlesDone (i32.ge_s (local.get $q) (local.get $count)))
+        (local.set $b0 (i32.add (local.get $w) (i32.mul (i32.load
+          (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+
+        (local.set $j (i32.const 0))
+        (block $vec1Done
+          (loop $vec1
+            (br_if $vec1Done (i32.ge_s (local.get $j) (local.get $vecEnd)))
+            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $v (v128.load align=2 (i32.add (local.get $b0) (i32.shl (local.get $j) (i32.const 1)))))
+            (v128.store offset=0 align=4 (local.get $o)
+              (i32x4.add (v128.load offset=0 align=4 (local.get $o)) (i32x4.extend_low_i16x8_s (local.get $v))))
+            (v128.store offset=16 align=4 (local.get $o)
+              (i32x4.add (v128.load offset=16 align=4 (local.get $o)) (i32x4.extend_high_i16x8_s (local.get $v))))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br $vec1)))
+
+        (block $tail1Done
+          (loop $tail1
+            (br_if $tail1Done (i32.ge_s (local.get $j) (local.get $rowLen)))
+            (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+            (i32.store align=4 (local.get $o)
+              (i32.add (i32.load align=4 (local.get $o))
+                (i32.load16_s align=2 (i32.add (local.get $b0) (i32.shl (local.get $j) (i32.const 1))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $tail1)))
+
+        (local.set $q (i32.add (local.get $q) (i32.const 1)))
+        (br $singles)))
+  )
+)
