@@ -25,6 +25,13 @@ import type { CliIO } from '../tools/cli';
 import { command as verifyCommand, sampleOrder } from '../tools/commands/verify';
 
 const ORDERS: Order[] = ['chip', 'reference'];
+/** Both step orders on both chip kernels ('naive' keeps every weight copy in its own memory). */
+const RUNS: Array<[Order, 'fast' | 'naive']> = [
+  ['chip', 'fast'],
+  ['reference', 'fast'],
+  ['chip', 'naive'],
+  ['reference', 'naive'],
+];
 /** Plastic weight range (spec §3.1: mixed sign, even values). */
 const W_MIN = -256;
 const W_MAX = 254;
@@ -110,16 +117,17 @@ describe('random small networks: zero mismatches in both orders', () => {
     [16, 12, 4],
   ]) {
     const sizes: SbpSizes = { input: sz[0], hidden: sz[1], output: sz[2] };
-    it(`${sz.join('-')}, 5 seeds x 400 samples`, () => {
+    it(`${sz.join('-')}, 5 seeds x 400 samples, both orders, both chip kernels`, () => {
       const total = { dPos: 0, dNeg: 0, d1Pos: 0, d1Neg: 0, samples: 0 };
       for (let seed = 1; seed <= 5; seed++) {
         const rng = new Prng(1000 * sz[0] + seed);
         // odd seeds: P = W2^T, M = -W2^T from init-like weights; even seeds: separate random P and M
         const weights = seed % 2 === 1 ? randomWeights(rng, sizes, -240, 240, false) : randomWeights(rng, sizes, -254, 254, true);
         const dataset = randomDataset(rng, sizes.input, sizes.output, 400);
-        for (const order of ORDERS) {
-          const r = verifyRun({ sizes, order, weights, samples: { dataset } });
+        for (const [order, kernel] of RUNS) {
+          const r = verifyRun({ sizes, order, kernel, weights, samples: { dataset } });
           expectExact(r, 400);
+          expect(r.kernel).toBe(kernel);
           // every neuron of every group in every phase: 2 input-sized, 6 hidden-sized and
           // 7 output-sized groups and 12 gates (spec §1.1)
           expect(r.spikeChecks).toBe(400 * 12 * (2 * sizes.input + 6 * sizes.hidden + 7 * sizes.output + 12));
@@ -131,7 +139,7 @@ describe('random small networks: zero mismatches in both orders', () => {
         }
       }
       // the runs exercised every learning path
-      expect(total.samples).toBe(4000);
+      expect(total.samples).toBe(5 * RUNS.length * 400);
       expect(total.dPos).toBeGreaterThan(100);
       expect(total.dNeg).toBeGreaterThan(100);
       expect(total.d1Pos).toBeGreaterThan(100);
@@ -181,9 +189,11 @@ describe('the verifier reports faults precisely', () => {
       samples: { dataset },
       beforeSample(net, s) {
         if (s !== k) return;
-        const g = net.group('w1c2'); // x -> h1_copy2, pre-major storage
-        before = g.weights[i * g.postSize + j];
-        g.weights[i * g.postSize + j] = before > 0 ? before - 2 : before + 2;
+        // x -> h1_copy2, written as the host would (the chip then gives the copy its own memory)
+        const m = net.matrix('w1c2');
+        before = m[j * sizes.input + i];
+        m[j * sizes.input + i] = before > 0 ? before - 2 : before + 2;
+        net.setMatrix('w1c2', m);
       },
     });
     expect(r.samples).toBe(k + 1);
@@ -310,6 +320,18 @@ describe('real MNIST, 400-400-10', () => {
       if (r.saturatedLow === 0) expect(sameArray(r.weights.w2tNeg, w2t.w2tNeg)).toBe(true);
     }
   }, 120_000);
+});
+
+describe('real MNIST on the naive kernel', () => {
+  it('300 samples: every W1/W2 copy in its own memory stays equal to the oracle', () => {
+    const ds = mnistTrain();
+    const sizes: SbpSizes = { input: 400, hidden: 400, output: 10 };
+    const weights = initialWeights(sizes, 77);
+    const indices = sampleOrder(ds.count, 300, 77, true);
+    const r = verifyRun({ sizes, order: 'chip', kernel: 'naive', weights, samples: { dataset: ds, indices } });
+    expectExact(r, 300);
+    expect(r.activity.d1Pos + r.activity.d1Neg).toBeGreaterThan(100);
+  }, 60_000);
 });
 
 describe('reward source', () => {

@@ -28,7 +28,7 @@ export const command: Command = {
   spec: {
     name: 'train',
     summary: 'Train the sBP network on the chip and report accuracy, energy and latency.',
-    usage: 'synfire train [--dataset mnist|fashion] [--epochs E] [options]',
+    usage: '[--dataset mnist|fashion] [--epochs E] [--seeds S1,S2,... --workers N] [options]',
     options: [
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'MNIST (400 inputs, 20x20 crop) or Fashion-MNIST (784 inputs)' },
       { name: 'hidden', type: 'int', default: 400, min: 1, max: 1000000, help: 'hidden units' },

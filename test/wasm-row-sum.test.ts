@@ -1,0 +1,178 @@
+// The WebAssembly SIMD row-sum kernel must give exactly the results of the JavaScript reference
+// kernel (and of a naive sum written here), for every row length (vector body and scalar tail),
+// every row count (four-row blocks and the remainder), the chip's weight range and the extreme
+// Int16 range, and for views that do not start at the arena's alignment boundaries.
+import { describe, expect, it } from 'vitest';
+import { Prng } from '../src/chip/prng';
+import { jsRowSumKernel, type RowSumKernel } from '../src/chip/row-sum';
+import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
+
+function wasmKernel(capacityBytes: number): RowSumKernel {
+  const k = createWasmRowSumKernel(capacityBytes);
+  if (k === null) throw new Error('Node 20 has WebAssembly SIMD, so the kernel must not be null');
+  return k;
+}
+
+/** An independent naive sum over plain arrays. */
+function naiveSum(w: ArrayLike<number>, rowLen: number, rows: ArrayLike<number>, count: number): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < rowLen; j++) {
+    let s = 0;
+    for (let q = 0; q < count; q++) s += w[rows[q] * rowLen + j];
+    out.push(s);
+  }
+  return out;
+}
+
+const SENTINEL = 0x5a5a5a5a;
+const GUARD = 9; // elements after out[rowLen - 1] that must stay untouched
+
+/**
+ * Runs one case on `wasm` with views offset from the allocations (so byteOffsets are not
+ * 16-byte aligned), and compares with jsRowSumKernel on copies and with naiveSum.
+ */
+function checkCase(
+  wasm: RowSumKernel, rng: Prng, rowLen: number, nRows: number, count: number, wMin: number, wMax: number,
+): void {
+  const wOff = 1 + rng.nextInt(7);
+  const rOff = 1 + rng.nextInt(3);
+  const oOff = 1 + rng.nextInt(3);
+  const w = wasm.allocInt16(wOff + nRows * rowLen).subarray(wOff);
+  const rows = wasm.allocInt32(rOff + count).subarray(rOff);
+  const outAll = wasm.allocInt32(oOff + rowLen + GUARD);
+  const out = outAll.subarray(oOff, oOff + rowLen);
+  for (let i = 0; i < w.length; i++) w[i] = wMin + rng.nextInt(wMax - wMin + 1);
+  for (let q = 0; q < count; q++) rows[q] = rng.nextInt(nRows); // repeats allowed
+  outAll.fill(SENTINEL); // stale contents must be overwritten, neighbours left alone
+
+  wasm.sumRows(w, rowLen, rows, count, out);
+
+  const jsW = jsRowSumKernel.allocInt16(w.length);
+  jsW.set(w);
+  const jsRows = jsRowSumKernel.allocInt32(count);
+  jsRows.set(rows.subarray(0, count));
+  const jsOut = jsRowSumKernel.allocInt32(rowLen);
+  jsRowSumKernel.sumRows(jsW, rowLen, jsRows, count, jsOut);
+
+  const label = `rowLen ${rowLen}, count ${count}, weights ${wMin}..${wMax}`;
+  expect(Array.from(out), label).toEqual(Array.from(jsOut));
+  expect(Array.from(out), label).toEqual(naiveSum(w, rowLen, rows, count));
+  for (let i = 0; i < oOff; i++) expect(outAll[i], `${label}: guard before out`).toBe(SENTINEL);
+  for (let i = oOff + rowLen; i < outAll.length; i++) expect(outAll[i], `${label}: guard after out`).toBe(SENTINEL);
+}
+
+describe('wasm SIMD row-sum kernel', () => {
+  it('is available on Node and hands out zeroed, 16-byte-aligned views of one fixed memory', () => {
+    const k = wasmKernel(1 << 16);
+    expect(k.name).not.toBe('js');
+    const a = k.allocInt16(3);
+    const b = k.allocInt32(5);
+    const c = k.allocInt16(0);
+    const d = k.allocInt32(7);
+    for (const v of [a, b, c, d]) expect(v.byteOffset % 16).toBe(0);
+    expect(a.buffer).toBe(b.buffer);
+    expect(b.byteOffset).toBeGreaterThanOrEqual(a.byteOffset + a.byteLength);
+    expect(d.byteOffset).toBeGreaterThanOrEqual(b.byteOffset + b.byteLength);
+    expect(Array.from(d)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('matches the JS kernel for rowLen 1..41, 400, 784 and counts 0..300, chip weights -256..255', () => {
+    const wasm = wasmKernel(64 << 20);
+    const rng = new Prng(20240917);
+    const rowLens = [...Array.from({ length: 41 }, (_, i) => i + 1), 400, 784];
+    for (const rowLen of rowLens) {
+      // every count 0..9 (the four-row blocks, the 1..3 remainder rows) and a few large ones
+      const counts = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 17 + rng.nextInt(100), 150, 299, 300];
+      for (const count of counts) checkCase(wasm, rng, rowLen, 1 + rng.nextInt(40), count, -256, 255);
+    }
+  });
+
+  it('matches the JS kernel on the extreme Int16 range -32768..32767 with few rows', () => {
+    const wasm = wasmKernel(8 << 20);
+    const rng = new Prng(7);
+    for (const rowLen of [1, 7, 8, 9, 15, 16, 17, 33, 400]) {
+      for (let count = 0; count <= 12; count++) checkCase(wasm, rng, rowLen, 6, count, -32768, 32767);
+    }
+    // all weights at the two extremes: sign extension and the largest sums
+    for (const value of [-32768, 32767]) {
+      const rowLen = 13;
+      const w = wasm.allocInt16(2 * rowLen).fill(value);
+      const rows = wasm.allocInt32(11);
+      for (let q = 0; q < rows.length; q++) rows[q] = q % 2;
+      const out = wasm.allocInt32(rowLen);
+      wasm.sumRows(w, rowLen, rows, rows.length, out);
+      expect(Array.from(out)).toEqual(new Array<number>(rowLen).fill(11 * value));
+    }
+  });
+
+  it('throws a clear error when the arena is full, and keeps earlier views attached', () => {
+    const capacity = 100_000;
+    const k = wasmKernel(capacity);
+    const first = k.allocInt16(capacity / 2); // the promised capacity fits
+    first[0] = 123;
+    expect(() => k.allocInt32(1 << 20)).toThrow(/arena full/);
+    let total = first.byteLength;
+    let thrown: unknown = null;
+    for (let i = 0; i < 1000 && thrown === null; i++) {
+      try {
+        total += k.allocInt32(1000).byteLength;
+      } catch (e) {
+        thrown = e;
+      }
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    expect(String((thrown as Error).message)).toMatch(/arena full.*allocInt32\(1000\).*capacityBytes/);
+    expect(total).toBeGreaterThanOrEqual(capacity);
+    expect(first.byteLength).toBe(capacity); // not detached: memory never grew
+    expect(first[0]).toBe(123);
+    expect(() => k.allocInt16(-1)).toThrow(/non-negative integer/);
+  });
+
+  it('rejects arrays that are not its own', () => {
+    const k = wasmKernel(1 << 16);
+    const w = k.allocInt16(8);
+    const rows = k.allocInt32(1);
+    expect(() => k.sumRows(w, 8, rows, 1, new Int32Array(8))).toThrow(/must come from this kernel/);
+    expect(() => k.sumRows(w, 8, rows, 1, k.allocInt32(4))).toThrow(/exceeds out/);
+  });
+
+  it('is not slower than the JS kernel for 150 rows x 400 columns', () => {
+    const nRows = 784;
+    const rowLen = 400;
+    const count = 150;
+    const rng = new Prng(99);
+    const wasm = wasmKernel(nRows * rowLen * 2 + (1 << 16));
+    const setup = (k: RowSumKernel) => {
+      const w = k.allocInt16(nRows * rowLen);
+      const rows = k.allocInt32(count);
+      const out = k.allocInt32(rowLen);
+      return { w, rows, out };
+    };
+    const a = setup(jsRowSumKernel);
+    const b = setup(wasm);
+    for (let i = 0; i < a.w.length; i++) a.w[i] = b.w[i] = rng.nextInt(512) - 256;
+    const perm = rng.permutation(nRows);
+    for (let q = 0; q < count; q++) a.rows[q] = b.rows[q] = perm[q];
+
+    const nsPerElement = (k: RowSumKernel, x: { w: Int16Array; rows: Int32Array; out: Int32Array }) => {
+      const calls = 400;
+      for (let i = 0; i < calls; i++) k.sumRows(x.w, rowLen, x.rows, count, x.out); // warm up / tier up
+      const samples: number[] = [];
+      for (let round = 0; round < 5; round++) {
+        const t0 = performance.now();
+        for (let i = 0; i < calls; i++) k.sumRows(x.w, rowLen, x.rows, count, x.out);
+        samples.push(((performance.now() - t0) * 1e6) / (calls * count * rowLen));
+      }
+      samples.sort((p, q) => p - q);
+      return samples[2]; // median
+    };
+    const jsNs = nsPerElement(jsRowSumKernel, a);
+    const wasmNs = nsPerElement(wasm, b);
+    console.log(
+      `row-sum 150x400: js ${jsNs.toFixed(3)} ns/element, wasm-simd ${wasmNs.toFixed(3)} ns/element ` +
+        `(${(jsNs / wasmNs).toFixed(1)}x)`,
+    );
+    expect(Array.from(b.out)).toEqual(Array.from(a.out));
+    expect(wasmNs).toBeLessThanOrEqual(jsNs);
+  });
+});
