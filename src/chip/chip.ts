@@ -383,7 +383,9 @@ export class Chip {
     this.rangeMark = new Int32Array(this.groups.length * slots);
     this.genPendingCount = new Int32Array(slots);
     this.fast = (spec.kernel ?? 'fast') === 'fast';
-    this.rowSum = spec.rowSum ?? jsRowSumKernel;
+    let rowSumBytes = 0;
+    for (const g of this.groups) if (g.dense) rowSumBytes += 2 * g.weights.length + 4 * (g.preSize + g.postSize) + 48;
+    this.rowSum = (this.fast && spec.rowSum ? spec.rowSum(rowSumBytes) : null) ?? jsRowSumKernel;
     this.flushList = [];
     for (let s = 0; s < slots; s++) this.flushList.push(new Int32Array(this.groups.length));
     this.flushCount = new Int32Array(slots);

@@ -108,8 +108,11 @@ export interface ChipSpec {
    * Both give identical spikes, weights and counters (a test proves it).
    */
   kernel?: 'fast' | 'naive';
-  /** Row-sum implementation for the fast kernel (default: the portable JS one). */
-  rowSum?: RowSumKernel;
+  /**
+   * Makes the fast kernel's row-sum implementation, given the bytes its arrays need
+   * (default, or when it returns null: the portable JS one).
+   */
+  rowSum?: (capacityBytes: number) => RowSumKernel | null;
   /** Number of counter buckets (e.g. phases of a gating chain). */
   numBuckets: number;
   /** Seed of the learning engine's PRNG (stochastic rounding of dw and traces). */

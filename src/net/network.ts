@@ -113,6 +113,6 @@ export interface CompileOptions {
   seed?: number;
   /** Simulation kernel ('fast' default; 'naive' is the straightforward reference path). */
   kernel?: 'fast' | 'naive';
-  /** Row-sum implementation for the fast kernel (e.g. WebAssembly SIMD on Node). */
-  rowSum?: RowSumKernel;
+  /** Makes the fast kernel's row-sum implementation (e.g. WebAssembly SIMD on Node). */
+  rowSum?: (capacityBytes: number) => RowSumKernel | null;
 }

@@ -7,6 +7,7 @@
  */
 import type { Chip } from '../chip/chip';
 import { compileNetwork, type CompiledNetwork } from '../net/compile';
+import type { CompileOptions } from '../net/network';
 import type { SpikeDataset } from '../data/preprocess';
 import { CONN_TYPES, HALF, INFER_GATES, phaseStep } from './params';
 import { inferenceNetwork, type SbpSizes } from './topology';
@@ -121,12 +122,13 @@ export class SbpInferenceChip {
     readonly sizes: SbpSizes,
     w1: ArrayLike<number>,
     w2: ArrayLike<number>,
-    opts: { placement?: 'paper' | 'pack'; chips?: number } = {},
+    opts: { placement?: 'paper' | 'pack'; chips?: number; rowSum?: CompileOptions['rowSum'] } = {},
   ) {
     this.compiled = compileNetwork(inferenceNetwork(sizes, w1, w2), {
       placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : 'pack',
       chips: opts.chips,
       numBuckets: INFER_GATES + 1,
+      rowSum: opts.rowSum,
     });
     this.chip = this.compiled.chip;
     this.inputPort = this.compiled.groups.input.start;

@@ -13,6 +13,7 @@ import { Prng } from '../chip/prng';
 import type { SpikeDataset } from '../data/preprocess';
 import type { Checkpoint, MatrixName } from '../io/checkpoint';
 import type { SbpWeights } from '../io/weights-json';
+import type { CompileOptions } from '../net/network';
 import { evaluateDense, SbpInferenceChip, type TestMetrics } from './inference';
 import type { Order } from './oracle';
 import { PLASTIC_NAMES, type RewardSource, type SbpSizes } from './topology';
@@ -33,6 +34,8 @@ export interface SessionOptions {
   evalEvery: 'half' | 'epoch';
   /** Evaluate with the 4-phase inference network on the chip, or the equivalent dense integer path. */
   evalOn: 'chip' | 'dense';
+  /** Row-sum implementation for the chip's fast kernel (the host may inject WebAssembly). */
+  rowSum?: CompileOptions['rowSum'];
 }
 
 export interface HistoryEntry {
@@ -64,7 +67,7 @@ export class TrainingSession {
     readonly test: SpikeDataset,
     weights: SbpWeights,
   ) {
-    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips });
+    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, rowSum: opts.rowSum });
     loadWeights(this.net, weights);
     this.rng = dataPrng(opts.seed);
     this.epochRngState = this.rng.saveState();
@@ -134,7 +137,7 @@ export class TrainingSession {
     const w1 = this.net.matrix('w1');
     const w2 = this.net.matrix('w2');
     const limit = Math.min(testLimit, this.test.count);
-    if (evalOn === 'chip') return new SbpInferenceChip(sizes, w1, w2, { placement: this.opts.placement, chips: this.opts.chips }).evaluate(this.test, limit);
+    if (evalOn === 'chip') return new SbpInferenceChip(sizes, w1, w2, { placement: this.opts.placement, chips: this.opts.chips, rowSum: this.opts.rowSum }).evaluate(this.test, limit);
     return evaluateDense(sizes, w1, w2, this.test, limit);
   }
 

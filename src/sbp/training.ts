@@ -8,7 +8,7 @@
 import type { Chip, SynapseGroup } from '../chip/chip';
 import type { StepOrdering } from '../chip/spec';
 import { compileNetwork, type CompiledNetwork, type GroupLayout } from '../net/compile';
-import type { CoreLimits } from '../net/network';
+import type { CompileOptions, CoreLimits } from '../net/network';
 import type { Order } from './oracle';
 import { phaseStep, TRAIN_GATES } from './params';
 import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type PlasticName, type RewardSource, type SbpSizes } from './topology';
@@ -25,6 +25,7 @@ export interface SbpChipOptions {
   /** Seed of the chip's learning-engine PRNG (unused by the sBP rule, whose dw is exact). */
   seed?: number;
   kernel?: 'fast' | 'naive';
+  rowSum?: CompileOptions['rowSum'];
 }
 
 /** Counter bucket of the 12 startup steps before the first sample. */
@@ -88,6 +89,7 @@ export class SbpTrainingChip {
         numBuckets: TRAIN_BUCKETS,
         seed: opts.seed ?? 1,
         kernel: opts.kernel,
+        rowSum: opts.rowSum,
       });
     if ((opts.placement ?? 'paper') === 'paper') {
       // the authors' core ranges hold the 400-hidden network; larger ones are packed instead

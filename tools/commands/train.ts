@@ -17,6 +17,7 @@ import { lineChart } from '../../src/viz/svg';
 import type { Command, CliIO } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { createProgress } from '../progress';
+import { createWasmRowSumKernel } from '../wasm-row-sum';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -43,6 +44,7 @@ export const command: Command = {
       { name: 'chips', type: 'int', default: 1, min: 1, max: 16384, help: 'chips in the system' },
       { name: 'eval-every', type: 'choice', choices: ['half', 'epoch'], default: 'half', help: 'evaluate every half epoch or every epoch' },
       { name: 'eval-on', type: 'choice', choices: ['dense', 'chip'], default: 'dense', help: 'evaluate with the dense integer path or the 4-phase inference network on the chip (identical results, proven by a test)' },
+      { name: 'kernel', type: 'choice', choices: ['wasm', 'js'], default: 'wasm', help: "row sums in WebAssembly SIMD (Node) or in the portable JavaScript kernel (identical results)" },
       { name: 'constants', type: 'string', default: DEFAULT_CONSTANTS, help: 'energy constant set for the energy and latency estimate' },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files (Fashion-MNIST; default: Debian dataset-fashion-mnist)' },
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights instead of the seed initialization' },
@@ -181,6 +183,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     shuffle: !(o.noShuffle as boolean),
     evalEvery: o.evalEvery as 'half' | 'epoch',
     evalOn: o.evalOn as 'chip' | 'dense',
+    rowSum: o.kernel === 'wasm' ? createWasmRowSumKernel : undefined,
   };
   const session = new TrainingSession(sopts, train, test, weights);
   if (resumed) {
