@@ -13,28 +13,35 @@
  *            the §4.6 oracle's matrices for the same run (they must be equal);
  *  - counters, energy: the op counts and the energy/latency report of the training run;
  *  - infer:  the trained weights on the 4-phase inference chip and on the dense path;
- *  - io:     weights JSON and checkpoint (typed-binary) encode/decode round trips.
+ *  - io:     weights JSON and checkpoint (typed-binary) encode/decode round trips, and the
+ *            UserError messages of a damaged checkpoint, a bad weights file and a bad rule;
+ *  - verify: the lock-step verifier in the other step order, host reward, naive kernel;
+ *  - session: a shuffled training session stopped at the half-epoch checkpoint and resumed
+ *            from the encoded bytes, against an uninterrupted one.
  *
- * No Node APIs, no host I/O: the caller prints the returned string.
+ * The text is ASCII only and has no trailing newline. No Node APIs, no host I/O: the caller
+ * prints the returned string (engines' `print` adds the final newline).
  */
 import { Chip } from '../src/chip/chip';
 import { NUM_OPS, Op, OP_NAMES } from '../src/chip/counters';
 import { parseLearningRule } from '../src/chip/learning-rule';
 import { Prng } from '../src/chip/prng';
 import type { ChipSpec } from '../src/chip/spec';
+import type { SpikeDataset } from '../src/data/preprocess';
 import { getConstants } from '../src/energy/constants';
 import { costReport, perSample, timeWeights } from '../src/energy/model';
-import { decodeCheckpoint, encodeCheckpoint, MATRIX_NAMES, type Checkpoint, type MatrixName } from '../src/io/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, MATRIX_NAMES, utf8Encode, type Checkpoint, type MatrixName } from '../src/io/checkpoint';
 import { crc32, crc32Update } from '../src/io/crc32';
 import { weightsFromJson, weightsToJson } from '../src/io/weights-json';
-import { utf8Encode } from '../src/io/checkpoint';
 import { compileNetwork } from '../src/net/compile';
 import type { ConnectionDesc, GroupDesc, NeuronType } from '../src/net/network';
 import { denseForward, SbpInferenceChip } from '../src/sbp/inference';
 import { initialWeights } from '../src/sbp/init';
 import { newTrace, oracleTrain, type OracleState } from '../src/sbp/oracle';
+import { TrainingSession, type SessionOptions } from '../src/sbp/session';
 import type { SbpSizes } from '../src/sbp/topology';
 import { loadWeights, SbpTrainingChip } from '../src/sbp/training';
+import { verifyRun } from '../src/sbp/verify';
 
 /** Sizes, seeds and lengths of the training run (fixed: the transcript must be reproducible). */
 export const PORTABLE_SIZES: SbpSizes = { input: 16, hidden: 12, output: 4 };
@@ -93,6 +100,14 @@ function thrown(f: () => unknown): string {
     return ascii(err.name + ': ' + err.message);
   }
   return 'no error';
+}
+
+/**
+ * CRC-32 of a checkpoint without its CRC trailer. (The CRC of a whole checkpoint is the
+ * constant CRC-32 residue 0x2144df1c, whatever it holds.)
+ */
+function payloadCrc(checkpoint: Uint8Array): number {
+  return crc32(checkpoint, 0, checkpoint.length - 4);
 }
 
 function bits(v: ArrayLike<number>): string {
@@ -189,17 +204,8 @@ function goldenVectors(out: string[]): void {
 // ---------------------------------------------------------------------------------------------
 // sBP training on the chip, against the oracle
 
-interface Samples {
-  labels: Uint8Array;
-  offsets: Uint32Array;
-  indices: Uint16Array;
-  count: number;
-  numInputs: number;
-  name: string;
-}
-
 /** Synthetic samples: random binary inputs (density 10..70% per sample) and random labels. */
-function syntheticSamples(rng: Prng, nin: number, nout: number, count: number): Samples {
+function syntheticSamples(rng: Prng, nin: number, nout: number, count: number): SpikeDataset {
   const labels = new Uint8Array(count);
   const offsets = new Uint32Array(count + 1);
   const idx: number[] = [];
@@ -211,7 +217,8 @@ function syntheticSamples(rng: Prng, nin: number, nout: number, count: number): 
   }
   const indices = new Uint16Array(idx.length);
   for (let i = 0; i < idx.length; i++) indices[i] = idx[i];
-  return { name: 'synthetic', numInputs: nin, count, labels, offsets, indices };
+  // 'side' only labels image shapes (16 inputs = 4x4); nothing here reads it
+  return { name: 'synthetic', numInputs: nin, side: Math.round(Math.sqrt(nin)), count, labels, offsets, indices };
 }
 
 function copy16(m: ArrayLike<number>): Int16Array {
@@ -320,7 +327,7 @@ export function runPortableCheck(): string {
   let same = again.length === bytes.length;
   for (let i = 0; same && i < bytes.length; i++) same = again[i] === bytes[i];
   out.push(
-    'checkpoint bytes=' + bytes.length + ' crc=' + hex32(crc32(bytes)) + ' roundtrip=' + (same ? 'same' : 'DIFFERENT') +
+    'checkpoint bytes=' + bytes.length + ' crc=' + hex32(payloadCrc(bytes)) + ' roundtrip=' + (same ? 'same' : 'DIFFERENT') +
       ' matrices=' + hex32(matricesCrc((n) => decoded.matrices[n])) + ' rng=' + list(decoded.rngState) + ' meta=' + ascii(JSON.stringify(decoded.meta)),
   );
 
@@ -332,5 +339,43 @@ export function runPortableCheck(): string {
   out.push('error checkpoint-short ' + thrown(() => decodeCheckpoint(bytes.subarray(0, 10), 'short.ckpt')));
   out.push('error weights-json ' + thrown(() => weightsFromJson(json.replace('[', '[3,'), 'bad.json')));
   out.push('error rule ' + thrown(() => parseLearningRule('dw = y0*x0*q1', 'rule')));
-  return out.join('\n') + '\n';
+
+  // the verifier: other order, host reward and the naive kernel, same weights and samples
+  const vr = verifyRun({ sizes, order: 'reference', reward: 'host', kernel: 'naive', weights: w0, samples: { dataset: ds } });
+  const act = vr.activity;
+  out.push(
+    'verify order=' + vr.order + ' reward=' + vr.reward + ' kernel=' + vr.kernel + ' samples=' + vr.samples + ' mismatches=' + vr.mismatches +
+      ' invariantViolations=' + vr.invariantViolations + ' copiesEqual=' + vr.copiesEqual + ' spikeChecks=' + vr.spikeChecks + ' weightChecks=' + vr.weightChecks +
+      ' activity=' + [act.h, act.o, act.dPos, act.dNeg, act.d1Pos, act.d1Neg].join(',') + ' saturated=' + vr.saturatedLow + '/' + vr.saturatedHigh +
+      ' pmAsymmetry=' + vr.pmAsymmetry + ' weights=' + hex32(crcInt16(crcInt16(crcInt16(crcInt16(0, vr.weights.w1), vr.weights.w2), vr.weights.w2tPos), vr.weights.w2tNeg)),
+  );
+
+  // a training session: shuffled epoch of 40 samples, stopped at the half-epoch checkpoint,
+  // resumed from the encoded checkpoint; must end where an uninterrupted session ends
+  const sopts: SessionOptions = {
+    sizes, seed: PORTABLE_INIT_SEED, order: 'chip', reward: 'chip', placement: 'paper', chips: 1, epochs: 1,
+    trainLimit: 40, testLimit: 20, shuffle: true, evalEvery: 'half', evalOn: 'chip',
+  };
+  const whole = new TrainingSession(sopts, ds, ds, w0);
+  const chunks: string[] = [];
+  while (!whole.done) {
+    const r = whole.trainChunk(25);
+    chunks.push(r.trained + ':' + r.boundary + ':' + r.correct);
+    if (r.boundary !== 'none') whole.record();
+  }
+  const first = new TrainingSession(sopts, ds, ds, w0);
+  first.trainChunk(100); // stops at the half-epoch boundary
+  first.record();
+  const resumedBytes = encodeCheckpoint(first.checkpoint({ run: 'portable' }));
+  const resumed = new TrainingSession(sopts, ds, ds, w0);
+  resumed.restore(decodeCheckpoint(resumedBytes, 'half.ckpt'));
+  while (!resumed.done) if (resumed.trainChunk(100).boundary !== 'none') resumed.record();
+  const sessionCrc = (t: TrainingSession) => hex32(matricesCrc((n) => t.net.matrix(n)));
+  const hist = whole.history.map((e) => e.epoch + '@' + e.samplesTrained + ':' + e.test.accExact + ',' + e.test.accArgmaxSpikes + ',' + e.test.accArgmaxPotential + ',' + e.test.mse);
+  out.push(
+    'session chunks=' + chunks.join(' ') + ' state=' + list([whole.epoch, whole.sampleInEpoch, whole.samplesTrained]) +
+      ' weights=' + sessionCrc(whole) + ' resumed=' + sessionCrc(resumed) + ' checkpoint=' + resumedBytes.length + ':' + hex32(payloadCrc(resumedBytes)) +
+      ' history=' + hist.join(' ') + ' resumed-history=' + resumed.history.length,
+  );
+  return out.join('\n');
 }

@@ -144,4 +144,17 @@ describe('synfire train', () => {
     const mean = (multi.runs[0].test.accArgmaxSpikes + multi.runs[1].test.accArgmaxSpikes) / 2;
     expect(multi.summary.accArgmaxSpikes.mean).toBeCloseTo(mean, 12);
   });
+
+  it('--board sets the chip limits: a profile with less synapse memory per core needs more cores', () => {
+    const a = run(['train', '--train-limit', '0', '--test-limit', '10', '--placement', 'pack', '--json']);
+    const b = run(['train', '--train-limit', '0', '--test-limit', '10', '--placement', 'pack', '--board', 'loihi1-small-core', '--json']);
+    expect(a.status, a.stderr).toBe(0);
+    expect(b.status, b.stderr).toBe(0);
+    const ca = JSON.parse(a.stdout).network.cores;
+    const cb = JSON.parse(b.stdout).network.cores;
+    expect(cb).toBeGreaterThan(ca);
+    const bad = run(['train', '--board', 'nosuch']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/loihi1/);
+  });
 });

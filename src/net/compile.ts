@@ -93,7 +93,32 @@ function costOf(gc: GroupCost, k: number): { bits: number; axons: number } {
   return { bits, axons };
 }
 
+/** Internal: a core's output axons overflowed; placing fewer of `group` per core fixes it. */
+class OutputAxonOverflow {
+  constructor(
+    readonly group: string,
+    readonly cap: number,
+    readonly message: string,
+  ) {}
+}
+
 export function compileNetwork(net: NetworkDesc, opts: CompileOptions = {}): CompiledNetwork {
+  // Output axons depend on where the targets land, so the packer learns them by trying:
+  // when a core overflows, the group sending the most axons from it gets a per-core cap.
+  const caps: Record<string, number> = {};
+  for (let attempt = 0; attempt < 32; attempt++) {
+    try {
+      return compileWith(net, opts, caps);
+    } catch (e) {
+      if (!(e instanceof OutputAxonOverflow)) throw e;
+      if (e.cap < 1 || caps[e.group] === e.cap) throw new UserError(e.message);
+      caps[e.group] = e.cap;
+    }
+  }
+  throw new UserError(`network '${net.name}': could not place it within the output axon limit`);
+}
+
+function compileWith(net: NetworkDesc, opts: CompileOptions, caps: Record<string, number>): CompiledNetwork {
   const limits: CoreLimits = opts.limits ?? LOIHI1_LIMITS;
   const chips = opts.chips ?? 1;
   const numCores = limits.coresPerChip * chips;
@@ -285,7 +310,7 @@ export function compileNetwork(net: NetworkDesc, opts: CompileOptions = {}): Com
         return usedCx[core] + k <= limits.compartments && usedBits[core] + c.bits <= limits.synapseBits && usedAxons[core] + c.axons <= limits.inputAxons;
       };
       let lo = 0;
-      let hi = Math.min(g.size - placed, limits.compartments - usedCx[core]);
+      let hi = Math.min(g.size - placed, limits.compartments - usedCx[core], caps[g.name] ?? Infinity);
       while (lo < hi) {
         const mid = Math.ceil((lo + hi) / 2);
         if (room(mid)) lo = mid;
@@ -363,30 +388,55 @@ export function compileNetwork(net: NetworkDesc, opts: CompileOptions = {}): Com
     numBuckets: opts.numBuckets ?? 1,
     seed: opts.seed ?? 1,
   };
-  const chip = new Chip(spec);
-
   // output axons: per core, the (source compartment, destination core) pairs
   const outAxons = new Float64Array(numCores);
+  const destOf = new Float64Array(numCx);
   const seen = new Int32Array(numCores).fill(-1);
+  const bySource: number[][] = [];
+  for (let s = 0; s < numCx; s++) bySource.push([]);
+  synapseGroups.forEach((g, gi) => {
+    for (let i = 0; i < g.preSize; i++) if (g.preStart + i < numCx) bySource[g.preStart + i].push(gi);
+  });
   for (let s = 0; s < numCx; s++) {
-    for (const g of chip.groups) {
-      if (s < g.preStart || s >= g.preStart + g.preSize) continue;
+    for (const gi of bySource[s]) {
+      const g = synapseGroups[gi];
       const i = s - g.preStart;
-      const mark = (cx: number) => {
-        const core = cxCore[cx];
+      const mark = (j: number) => {
+        const core = cxCore[g.postStart + j];
         if (seen[core] !== s) {
           seen[core] = s;
           outAxons[cxCore[s]]++;
+          destOf[s]++;
         }
       };
-      if (g.dense) for (let j = 0; j < g.postSize; j++) mark(g.postStart + j);
-      else for (let k = g.offsets![i]; k < g.offsets![i + 1]; k++) mark(g.postStart + g.targets![k]);
+      const c = g.connectivity;
+      if (c.kind === 'dense') for (let j = 0; j < g.postSize; j++) mark(j);
+      else for (let k = c.offsets[i]; k < c.offsets[i + 1]; k++) mark(c.targets[k]);
     }
   }
+  for (let core = 0; core < numCores; core++) {
+    if (outAxons[core] <= limits.outputAxons) continue;
+    const message = `core ${core} is over its output axon limit: needs ${outAxons[core]}, has ${limits.outputAxons} (groups: ${groupsOnCore(core)})`;
+    // the group on this core whose compartments send to the most cores
+    let worst = '';
+    let worstDest = 0;
+    for (const g of net.groups) {
+      if (g.neuron === 'generator' || (placement === 'hint' && g.coreRange)) continue;
+      const l = layout[g.name];
+      for (let i = 0; i < l.size; i++)
+        if (cxCore[l.start + i] === core && destOf[l.start + i] > worstDest) {
+          worstDest = destOf[l.start + i];
+          worst = g.name;
+        }
+    }
+    if (!worst) throw new UserError(message);
+    throw new OutputAxonOverflow(worst, Math.floor(limits.outputAxons / worstDest), message);
+  }
+
+  const chip = new Chip(spec);
+
   const coreUsage: NetworkStats['coreUsage'] = [];
   for (let core = 0; core < numCores; core++) {
-    if (outAxons[core] > limits.outputAxons)
-      throw new UserError(`core ${core} is over its output axon limit: needs ${outAxons[core]}, has ${limits.outputAxons} (groups: ${groupsOnCore(core)})`);
     if (usedCx[core] > 0) coreUsage.push({ core, compartments: usedCx[core], synapseBits: usedBits[core], inputAxons: usedAxons[core], outputAxons: outAxons[core] });
   }
 

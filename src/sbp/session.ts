@@ -13,7 +13,7 @@ import { Prng } from '../chip/prng';
 import type { SpikeDataset } from '../data/preprocess';
 import type { Checkpoint, MatrixName } from '../io/checkpoint';
 import type { SbpWeights } from '../io/weights-json';
-import type { CompileOptions } from '../net/network';
+import type { CompileOptions, CoreLimits } from '../net/network';
 import { evaluateDense, SbpInferenceChip, type TestMetrics } from './inference';
 import type { Order } from './oracle';
 import { PLASTIC_NAMES, type RewardSource, type SbpSizes } from './topology';
@@ -26,6 +26,8 @@ export interface SessionOptions {
   reward: RewardSource;
   placement: Placement;
   chips: number;
+  /** Core limits of the board (default Loihi 1). */
+  limits?: CoreLimits;
   epochs: number;
   /** Samples per epoch (at most the training set size). */
   trainLimit: number;
@@ -67,7 +69,7 @@ export class TrainingSession {
     readonly test: SpikeDataset,
     weights: SbpWeights,
   ) {
-    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, rowSum: opts.rowSum });
+    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, limits: opts.limits, rowSum: opts.rowSum });
     loadWeights(this.net, weights);
     this.rng = dataPrng(opts.seed);
     this.epochRngState = this.rng.saveState();

@@ -18,6 +18,7 @@ import type { Command, CliIO } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { createProgress } from '../progress';
 import { createWasmRowSumKernel } from '../wasm-row-sum';
+import { BOARDS, boardNames } from '../../boards/profiles';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -41,11 +42,12 @@ export const command: Command = {
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn) or 'reference' (learn, then route: the authors' numpy order)" },
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule (the authors' Loihi 1 workaround)" },
       { name: 'placement', type: 'choice', choices: ['paper', 'pack'], default: 'paper', help: "core placement: the authors' core ranges, or packed" },
-      { name: 'chips', type: 'int', default: 1, min: 1, max: 16384, help: 'chips in the system' },
+      { name: 'board', type: 'choice', choices: boardNames(), default: 'loihi1', help: 'board profile: chip limits, number of chips, energy constants' },
+      { name: 'chips', type: 'int', min: 1, max: 16384, help: "chips in the system (default: the board's)" },
       { name: 'eval-every', type: 'choice', choices: ['half', 'epoch'], default: 'half', help: 'evaluate every half epoch or every epoch' },
       { name: 'eval-on', type: 'choice', choices: ['dense', 'chip'], default: 'dense', help: 'evaluate with the dense integer path or the 4-phase inference network on the chip (identical results, proven by a test)' },
       { name: 'kernel', type: 'choice', choices: ['wasm', 'js'], default: 'wasm', help: "row sums in WebAssembly SIMD (Node) or in the portable JavaScript kernel (identical results)" },
-      { name: 'constants', type: 'string', default: DEFAULT_CONSTANTS, help: 'energy constant set for the energy and latency estimate' },
+      { name: 'constants', type: 'string', metavar: 'NAME', help: `energy constant set for the energy and latency estimate (default: the board's, ${DEFAULT_CONSTANTS})` },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files (Fashion-MNIST; default: Debian dataset-fashion-mnist)' },
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights instead of the seed initialization' },
       { name: 'save-weights', type: 'string', metavar: 'F.json', help: 'write the final weights (synfire-weights/1 JSON)' },
@@ -137,7 +139,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   const info = (s: string) => {
     if (!quiet) io.err(s);
   };
-  const constants = getConstants(o.constants as string);
+  const board = BOARDS[o.board as string];
+  const constants = getConstants((o.constants as string | undefined) ?? board.constants);
 
   // resume first: a bad checkpoint must fail before anything is written
   let resumed: ReturnType<typeof decodeCheckpoint> | null = null;
@@ -176,7 +179,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     order: o.order as 'chip' | 'reference',
     reward: o.reward as 'chip' | 'host',
     placement: o.placement as 'paper' | 'pack',
-    chips: o.chips as number,
+    chips: (o.chips as number | undefined) ?? board.chips,
+    limits: board.limits,
     epochs: o.epochs as number,
     trainLimit,
     testLimit: o.testLimit as number,
