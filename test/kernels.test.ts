@@ -8,6 +8,8 @@ import { getConstants } from '../src/energy/constants';
 import { timeWeights } from '../src/energy/model';
 import { initialWeights } from '../src/sbp/init';
 import { PLASTIC_NAMES } from '../src/sbp/topology';
+import { evaluateDense, SbpInferenceChip } from '../src/sbp/inference';
+import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 import { loadWeights, PhaseRecord, SbpTrainingChip } from '../src/sbp/training';
 
 function runBoth(sizes: { input: number; hidden: number; output: number }, order: 'chip' | 'reference', samples: Array<{ active: number[]; label: number }>, seed: number) {
@@ -66,4 +68,15 @@ describe('fast kernel = naive kernel', () => {
       expect(Array.from(fast.matrix('w1c1'))).not.toEqual(Array.from(fast.matrix('w1')));
     });
   }
+
+  it('the dense evaluation path with the WebAssembly row sums equals the JS path and the chip', () => {
+    const sizes = { input: 400, hidden: 400, output: 10 };
+    const test = loadDataset('mnist', 'test', { limit: 400 });
+    const w = initialWeights(sizes, 2);
+    const k = createWasmRowSumKernel(2 * 400 * 400 + 4 * 800 + 64);
+    expect(k).not.toBeNull();
+    const js = evaluateDense(sizes, w.w1, w.w2, test, 400);
+    expect(evaluateDense(sizes, w.w1, w.w2, test, 400, k!)).toEqual(js);
+    expect(new SbpInferenceChip(sizes, w.w1, w.w2, { rowSum: createWasmRowSumKernel }).evaluate(test, 400)).toEqual(js);
+  });
 });

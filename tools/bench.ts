@@ -58,6 +58,7 @@ const identical = fastCheck.w1.every((v, i) => v === naive.w1[i]) && fastJs.w1.e
 
 const w = initialWeights(sizes, 1);
 const chip = new SbpInferenceChip(sizes, w.w1, w.w2, { rowSum: createWasmRowSumKernel });
+const inferKernelName = chip.chip.rowSum.name;
 chip.evaluate(test, 500);
 let t0 = performance.now();
 const inferChip = chip.evaluate(test, INFER);
@@ -65,6 +66,11 @@ const inferChipMs = (performance.now() - t0) / INFER;
 t0 = performance.now();
 const inferDense = evaluateDense(sizes, w.w1, w.w2, test, INFER);
 const inferDenseMs = (performance.now() - t0) / INFER;
+const evalKernel = createWasmRowSumKernel(2 * 400 * 400 + 4 * 800 + 64) ?? undefined;
+evaluateDense(sizes, w.w1, w.w2, test, 500, evalKernel);
+t0 = performance.now();
+const inferDenseWasm = evaluateDense(sizes, w.w1, w.w2, test, INFER, evalKernel);
+const inferDenseWasmMs = (performance.now() - t0) / INFER;
 
 const result = {
   machine: { node: process.version, cpus: 1 },
@@ -80,6 +86,8 @@ const result = {
   inference: {
     chipNetwork: { samples: INFER, msPerSample: inferChipMs, accArgmaxPotential: inferChip.accArgmaxPotential },
     densePath: { samples: INFER, msPerSample: inferDenseMs, identicalMetrics: JSON.stringify(inferChip) === JSON.stringify(inferDense) },
+    densePathWasm: { samples: INFER, msPerSample: inferDenseWasmMs, identicalMetrics: JSON.stringify(inferChip) === JSON.stringify(inferDenseWasm) },
+    brian2CppStandaloneMsPerSample: 0.045,
     chipPaperMsPerSample: 0.17,
   },
   rssMiB: { nodeAtStart: rssStart / 1048576, withTrainingNetwork: rssNetwork / 1048576, beforeTraining: rss0 / 1048576, afterFastTraining: rssTrain / 1048576, end: process.memoryUsage().rss / 1048576 },
@@ -98,8 +106,10 @@ Measured by \`npm run bench\` (\`node dist/bench.js --train-samples ${TRAIN} --w
 | training, fast kernel, portable JS | ${f2(fastJs.msPerSample)} | ${(fastJs.synOpsPerSecond / 1e6).toFixed(0)} M | ${fastJs.samples} samples; the path embedded engines run |
 | training, naive kernel | ${f2(naive.msPerSample)} | ${(naive.synOpsPerSecond / 1e6).toFixed(0)} M | ${naive.samples} samples; fast is ${(naive.msPerSample / fast.msPerSample).toFixed(2)}x faster; weights identical: ${identical} |
 | training on Loihi (paper) | 1.5 | | Renner et al. 2024, Table 1 |
-| inference, 4-phase network on the chip | ${f2(inferChipMs)} | | ${INFER} test images |
-| inference, dense integer path | ${f2(inferDenseMs)} | | identical metrics: ${result.inference.densePath.identicalMetrics} |
+| inference, 4-phase network on the chip | ${f2(inferChipMs)} | | ${INFER} test images (row sums: ${inferKernelName}) |
+| inference, dense integer path (JS) | ${f2(inferDenseMs)} | | identical metrics: ${result.inference.densePath.identicalMetrics} |
+| inference, dense integer path (WebAssembly row sums) | ${f2(inferDenseWasmMs)} | | identical metrics: ${result.inference.densePathWasm.identicalMetrics} |
+| inference, Brian2 2.5 cpp_standalone (issue's peer figure, not measured here) | 0.045 | | |
 | inference on Loihi (paper) | 0.17 | | |
 
 RSS: ${(rssStart / 1048576).toFixed(0)} MiB for Node at start, ${(rssNetwork / 1048576).toFixed(0)} MiB with the 400-400-10 training network built (before any dataset is loaded), ${(rss0 / 1048576).toFixed(0)} MiB with the MNIST train and test sets loaded too, ${(rssTrain / 1048576).toFixed(0)} MiB after the fast training run.

@@ -9,6 +9,7 @@ import type { Chip } from '../chip/chip';
 import { compileNetwork, type CompiledNetwork } from '../net/compile';
 import type { CompileOptions } from '../net/network';
 import type { SpikeDataset } from '../data/preprocess';
+import type { RowSumKernel } from '../chip/row-sum';
 import { CONN_TYPES, HALF, INFER_GATES, phaseStep } from './params';
 import { inferenceNetwork, type SbpSizes } from './topology';
 
@@ -95,14 +96,48 @@ export function denseForward(
   }
 }
 
-/** Evaluate a dataset with the dense integer path. */
-export function evaluateDense(sizes: SbpSizes, w1: ArrayLike<number>, w2: ArrayLike<number>, ds: SpikeDataset, limit = ds.count): TestMetrics {
-  const acc = new MetricsAccumulator(sizes.output);
-  const h = new Uint8Array(sizes.hidden);
-  const out = new Float64Array(sizes.output);
-  const o = new Uint8Array(sizes.output);
+/**
+ * Evaluate a dataset with the dense integer path. With a row-sum kernel, W1 is transposed
+ * once (pre-major) and each sample's hidden sums are the sum of the rows of its active
+ * inputs: the same integers, computed by the kernel.
+ */
+export function evaluateDense(
+  sizes: SbpSizes,
+  w1: ArrayLike<number>,
+  w2: ArrayLike<number>,
+  ds: SpikeDataset,
+  limit = ds.count,
+  kernel?: RowSumKernel,
+): TestMetrics {
+  const { input: nin, hidden: nhid, output: nout } = sizes;
+  const acc = new MetricsAccumulator(nout);
+  const h = new Uint8Array(nhid);
+  const out = new Float64Array(nout);
+  const o = new Uint8Array(nout);
+  if (!kernel) {
+    for (let s = 0; s < limit; s++) {
+      denseForward(sizes, w1, w2, ds.indices, ds.offsets[s], ds.offsets[s + 1], h, out, o);
+      acc.add(o, out, ds.labels[s]);
+    }
+    return acc.result();
+  }
+  const w1t = kernel.allocInt16(nin * nhid);
+  for (let j = 0; j < nhid; j++) for (let i = 0; i < nin; i++) w1t[i * nhid + j] = w1[j * nin + i];
+  const rows = kernel.allocInt32(nin);
+  const hid = kernel.allocInt32(nhid);
   for (let s = 0; s < limit; s++) {
-    denseForward(sizes, w1, w2, ds.indices, ds.offsets[s], ds.offsets[s + 1], h, out, o);
+    const start = ds.offsets[s];
+    const n = ds.offsets[s + 1] - start;
+    for (let k = 0; k < n; k++) rows[k] = ds.indices[start + k];
+    kernel.sumRows(w1t, nhid, rows, n, hid);
+    for (let j = 0; j < nhid; j++) h[j] = hid[j] > HALF ? 1 : 0;
+    for (let k = 0; k < nout; k++) {
+      let sum = 0;
+      const row = k * nhid;
+      for (let j = 0; j < nhid; j++) if (h[j]) sum += w2[row + j];
+      out[k] = sum;
+      o[k] = sum > HALF ? 1 : 0;
+    }
     acc.add(o, out, ds.labels[s]);
   }
   return acc.result();

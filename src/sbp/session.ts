@@ -140,7 +140,8 @@ export class TrainingSession {
     const w2 = this.net.matrix('w2');
     const limit = Math.min(testLimit, this.test.count);
     if (evalOn === 'chip') return new SbpInferenceChip(sizes, w1, w2, { placement: this.opts.placement, chips: this.opts.chips, rowSum: this.opts.rowSum }).evaluate(this.test, limit);
-    return evaluateDense(sizes, w1, w2, this.test, limit);
+    const kernel = this.opts.rowSum ? this.opts.rowSum(2 * sizes.input * sizes.hidden + 4 * (sizes.input + sizes.hidden) + 64) : null;
+    return evaluateDense(sizes, w1, w2, this.test, limit, kernel ?? undefined);
   }
 
   /** Evaluate and append to the history. */
