@@ -55,6 +55,11 @@ export interface VerifyOptions {
    * tests (a verifier that cannot fail proves nothing) and for instrumentation.
    */
   beforeSample?(net: SbpTrainingChip, k: number): void;
+  /**
+   * Do not stop at spike differences and broken invariants: count them and go on, until a
+   * weight differs from the oracle (after that the comparison means nothing).
+   */
+  keepGoing?: boolean;
 }
 
 /** One discrepancy between the chip and the oracle (or a broken invariant). */
@@ -103,6 +108,10 @@ export interface VerifyResult {
   invariantViolations: number;
   /** The first discrepancy of any kind (mismatch or invariant violation). */
   firstMismatch?: Mismatch;
+  /** Samples in which anything differed or an invariant broke. */
+  samplesWithDiscrepancies?: number;
+  /** The first weight that differed from the oracle (with keepGoing, where the run stopped). */
+  firstWeightMismatch?: Mismatch;
   /** At the end, each W1/W2 copy equals its original on the chip. */
   copiesEqual: boolean;
   /** At the end, chip weights at the negative limit -256, over w1, w2, w2tPos, w2tNeg. */
@@ -226,12 +235,20 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
   let weightChecks = 0;
   let done = 0;
 
+  let weightDiffers = false;
+  let samplesWithDiscrepancies = 0;
+  let firstWeightMismatch: Mismatch | undefined;
   const note = (m: Mismatch) => {
     if (m.kind === 'inactive' || m.kind === 'gate') violations++;
     else mismatches++;
+    if (m.kind === 'weight') {
+      weightDiffers = true;
+      if (firstWeightMismatch === undefined) firstWeightMismatch = m;
+    }
     if (first === undefined) first = m;
   };
 
+  let bad = 0;
   for (let k = 0; k < total; k++) {
     const s = sampleIdx ? sampleIdx[k] : k;
     const start = ds.offsets[s];
@@ -293,8 +310,10 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
     weightChecks += compareWeights(net, 'w2tNeg', null, state.m, 'M = -W2^T', k, s, note);
 
     done = k + 1;
+    if (mismatches + violations > bad) samplesWithDiscrepancies++;
+    bad = mismatches + violations;
     if (opts.onSample) opts.onSample(done, mismatches + violations);
-    if (mismatches + violations > 0) break;
+    if (opts.keepGoing ? weightDiffers : mismatches + violations > 0) break;
   }
 
   const final: SbpWeights = {
@@ -345,6 +364,8 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
     msPerSample: done > 0 ? loopMs / done : 0,
   };
   if (first !== undefined) result.firstMismatch = first;
+  result.samplesWithDiscrepancies = samplesWithDiscrepancies;
+  if (firstWeightMismatch !== undefined) result.firstWeightMismatch = firstWeightMismatch;
   return result;
 }
 

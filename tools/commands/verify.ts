@@ -33,6 +33,7 @@ export const command: Command = {
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files' },
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights (synfire-weights/1) instead of the seed initialization' },
+      { name: 'keep-going', type: 'flag', help: 'count spike differences and broken invariants instead of stopping at the first; stop only when a weight differs from the oracle' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
     ],
     examples: ['synfire verify --samples 2000', 'synfire verify --dataset fashion --samples 500 --order reference --json'],
@@ -110,6 +111,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     kernel,
     weights,
     samples: { dataset: train, indices },
+    keepGoing: o.keepGoing as boolean,
     onSample(done, bad) {
       progress.update(done, { mismatches: String(bad) });
     },
@@ -124,6 +126,8 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
         mismatches: r.mismatches,
         invariantViolations: r.invariantViolations,
         firstMismatch: r.firstMismatch ?? null,
+        samplesWithDiscrepancies: r.samplesWithDiscrepancies ?? 0,
+        firstWeightMismatch: r.firstWeightMismatch ?? null,
         requestedSamples: n,
         dataset,
         sizes: [sizes.input, sizes.hidden, sizes.output],
@@ -149,6 +153,10 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     io.out(`verified ${formatCount(r.samples)} of ${formatCount(n)} samples (${label}, order ${order}, reward ${reward}, kernel ${kernel}, seed ${seed})`);
     io.out(`  oracle mismatches: ${r.mismatches} (spikes compared ${formatCount(r.spikeChecks)}, weights compared ${formatCount(r.weightChecks)})`);
     io.out(`  active-phase invariant violations: ${r.invariantViolations}; W1 and W2 copies equal: ${r.copiesEqual ? 'yes' : 'NO'}`);
+    if (o.keepGoing)
+      io.out(
+        `  samples with any discrepancy: ${formatCount(r.samplesWithDiscrepancies ?? 0)}; weights ${r.firstWeightMismatch ? `first differ from the oracle at sample ${r.firstWeightMismatch.sample}` : 'equal the oracle throughout'}`,
+      );
     io.out(`  exercised: d+ ${formatCount(a.dPos)}, d- ${formatCount(a.dNeg)}, d1+ ${formatCount(a.d1Pos)}, d1- ${formatCount(a.d1Neg)} spikes`);
     io.out(`  at the end: ${formatCount(r.saturatedLow)} weights at -256, ${formatCount(r.saturatedHigh)} at +254; P != -M at ${formatCount(r.pmAsymmetry)} entries`);
     io.out(`  ${r.msPerSample.toFixed(3)} ms/sample, ${r.wallSeconds.toFixed(1)} s`);
