@@ -524,3 +524,26 @@ describe('synfire verify (command)', () => {
     }
   }, 30_000);
 });
+
+describe('verify keepGoing', () => {
+  it('counts spikes outside their phases and runs on until a weight leaves the oracle', () => {
+    const sizes: SbpSizes = { input: 60, hidden: 20, output: 5 };
+    const rng = new Prng(4242);
+    const weights = randomWeights(rng, sizes, -240, 240, false);
+    // hidden unit 0 gets +254 from every input: with more than 36 of the 60 inputs active its
+    // W1 drive exceeds 9,216 wu, the headroom of phase 0 (no gate there, §2.4), so it fires
+    // after x's phase-11 replay; samples with fewer active inputs stay clean
+    for (let i = 0; i < sizes.input; i++) weights.w1[i] = 254;
+    const dataset = randomDataset(rng, sizes.input, sizes.output, 200);
+    const stop = verifyRun({ sizes, order: 'chip', weights, samples: { dataset } });
+    expect(stop.invariantViolations + stop.mismatches).toBeGreaterThan(0);
+    expect(stop.samples).toBe(stop.firstMismatch!.sample + 1);
+    const go = verifyRun({ sizes, order: 'chip', weights, samples: { dataset }, keepGoing: true });
+    // the same first discrepancy, but the run goes past it
+    expect(go.firstMismatch).toEqual(stop.firstMismatch);
+    expect(go.samples).toBeGreaterThan(stop.samples);
+    expect(go.samplesWithDiscrepancies).toBeGreaterThan(1);
+    if (go.firstWeightMismatch) expect(go.samples).toBe(go.firstWeightMismatch.sample + 1);
+    else expect(go.samples).toBe(200);
+  });
+});
