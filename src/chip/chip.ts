@@ -294,6 +294,8 @@ export class Chip {
   private readonly rewards: RewardChannel[];
   private readonly plastic: SynapseGroup[];
   private readonly plasticIndex: number[];
+  private readonly plasticOfStart: Uint32Array;
+  private readonly plasticOfEntry: Uint32Array;
   private readonly vars = new Float64Array(10);
 
   // per-core load of the current step, for the critical-path latency
@@ -357,6 +359,21 @@ export class Chip {
     this.groups = spec.synapseGroups.map((g) => new SynapseGroup(g));
     this.plastic = this.groups.filter((g) => g.learning !== null);
     this.plasticIndex = this.plastic.map((g) => this.groups.indexOf(g));
+    // per source: the plastic groups it is pre (entry 2p) or post (entry 2p + 1) of, so the
+    // learning engine finds each spike's groups directly
+    {
+      const ns = spec.numCompartments + spec.numGeneratorPorts;
+      const lists: number[][] = [];
+      for (let q = 0; q < ns; q++) lists.push([]);
+      this.plastic.forEach((g, p) => {
+        for (let i = 0; i < g.preSize; i++) lists[g.preStart + i].push(2 * p);
+        for (let j = 0; j < g.postSize; j++) lists[g.postStart + j].push(2 * p + 1);
+      });
+      this.plasticOfStart = new Uint32Array(ns + 1);
+      for (let q = 0; q < ns; q++) this.plasticOfStart[q + 1] = this.plasticOfStart[q] + lists[q].length;
+      this.plasticOfEntry = new Uint32Array(this.plasticOfStart[ns]);
+      for (let q = 0; q < ns; q++) for (let e = 0; e < lists[q].length; e++) this.plasticOfEntry[this.plasticOfStart[q] + e] = lists[q][e];
+    }
 
     let maxDelay = 0;
     for (const g of this.groups) if (g.delay > maxDelay) maxDelay = g.delay;
@@ -1130,7 +1147,7 @@ export class Chip {
       for (let k = 0; k < this.spikedCount; k++) if (ch.sourceFlag[this.spikedCx[k]]) ch.lastSpike = t;
       for (let k = 0; k < this.spikedGenCount; k++) if (ch.sourceFlag[this.numCompartments + this.spikedGen[k]]) ch.lastSpike = t;
     }
-    for (let gi = 0; gi < plastic.length; gi++) this.collectEpochSpikes(plastic[gi], t);
+    this.collectEpochSpikes();
     if (this.fast) this.checkCopiesStillEqual();
     for (let gi = 0; gi < plastic.length; gi++) {
       const g = plastic[gi];
@@ -1144,29 +1161,29 @@ export class Chip {
   }
 
   /** Remember which pre and post neurons of a plastic group spiked during this epoch. */
-  private collectEpochSpikes(g: SynapseGroup, t: number): void {
+  private collectEpochSpikes(): void {
     const n = this.numCompartments;
-    const ps = g.preStart;
-    const pe = ps + g.preSize;
-    const qs = g.postStart;
-    const qe = qs + g.postSize;
-    const ep = g.epochId;
-    for (let k = 0; k < this.spikedCount; k++) {
-      const cx = this.spikedCx[k];
-      if (cx >= ps && cx < pe && g.preStamp[cx - ps] !== ep) {
-        g.preStamp[cx - ps] = ep;
-        g.preList[g.preCount++] = cx - ps;
-      }
-      if (cx >= qs && cx < qe && g.postStamp[cx - qs] !== ep) {
-        g.postStamp[cx - qs] = ep;
-        g.postList[g.postCount++] = cx - qs;
-      }
-    }
-    for (let k = 0; k < this.spikedGenCount; k++) {
-      const src = n + this.spikedGen[k];
-      if (src >= ps && src < pe && g.preStamp[src - ps] !== ep) {
-        g.preStamp[src - ps] = ep;
-        g.preList[g.preCount++] = src - ps;
+    const ps = this.plasticOfStart;
+    const pe = this.plasticOfEntry;
+    const plastic = this.plastic;
+    for (let k = 0; k < this.spikedCount + this.spikedGenCount; k++) {
+      const src = k < this.spikedCount ? this.spikedCx[k] : n + this.spikedGen[k - this.spikedCount];
+      for (let e = ps[src]; e < ps[src + 1]; e++) {
+        const g = plastic[pe[e] >> 1];
+        const ep = g.epochId;
+        if ((pe[e] & 1) === 0) {
+          const i = src - g.preStart;
+          if (g.preStamp[i] !== ep) {
+            g.preStamp[i] = ep;
+            g.preList[g.preCount++] = i;
+          }
+        } else {
+          const j = src - g.postStart;
+          if (g.postStamp[j] !== ep) {
+            g.postStamp[j] = ep;
+            g.postList[g.postCount++] = j;
+          }
+        }
       }
     }
   }
