@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Turns `synfire train --json` results (one file per seed, or one `--seeds` file) into the
 // markdown tables of BENCHMARKS.md: test accuracy per evaluation, per seed, mean and spread.
-// Usage: node tools/accuracy-table.mjs TITLE COMMAND FILE...
+// Usage: node tools/accuracy-table.mjs [--whole-epochs] TITLE COMMAND FILE...
+// (--whole-epochs: one row per epoch, plus the first half epoch)
 import { readFileSync } from 'node:fs';
 
-const [title, command, ...files] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const whole = argv[0] === '--whole-epochs';
+if (whole) argv.shift();
+const [title, command, ...files] = argv;
 const runs = [];
 for (const f of files) {
   const j = JSON.parse(readFileSync(f, 'utf8'));
@@ -29,6 +33,8 @@ out.push('| epoch | ' + keys.map(([, n]) => `${n}: mean ± sd (min–max) %`).jo
 out.push('|---|' + keys.map(() => '---|').join('') + '---|');
 const n = Math.min(...runs.map((r) => r.history.length));
 for (let e = 0; e < n; e++) {
+  const ep = runs[0].history[e].epoch;
+  if (whole && e > 0 && Math.abs(ep - Math.round(ep)) > 1e-9) continue;
   const cells = keys.map(([k]) => {
     const s = stat(runs.map((r) => r.history[e].test[k]));
     return `${pct(s.m)} ± ${pct(s.sd)} (${pct(s.min)}–${pct(s.max)})`;

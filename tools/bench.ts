@@ -54,7 +54,7 @@ const fastJs = timeTraining('fast+js', train, WARM, TRAIN);
 const naive = timeTraining('naive', train, WARM, NAIVE);
 // all variants must agree: compare W1 after the same samples
 const fastCheck = timeTraining('fast+wasm', train, WARM, NAIVE);
-const identical = fastCheck.w1.every((v, i) => v === naive.w1[i]) && fastJs.w1.every((v, i) => v === naive.w1[i]);
+const identical = fastCheck.w1.every((v, i) => v === naive.w1[i]) && fastJs.w1.every((v, i) => v === fast.w1[i]);
 
 const w = initialWeights(sizes, 1);
 const chip = new SbpInferenceChip(sizes, w.w1, w.w2, { rowSum: createWasmRowSumKernel });
