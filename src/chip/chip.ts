@@ -1040,32 +1040,13 @@ export class Chip {
             this.flushList[s][this.flushCount[s]++] = gi;
           }
         } else addScaledRow(a, base, w, i * ps, ps, scale);
-        const mk = gi * this.slots + s;
-        if (this.rangeMark[mk] !== target) {
-          this.rangeMark[mk] = target;
-          this.rangeGroups[s][this.rangeCount[s]++] = gi;
-        }
+        this.rowDelivered(g, gi, s, target, timing);
         synOps += ps;
-        if (timing) {
-          // per-core synops of dense rows are added once per step (spikes x posts per core)
-          if (g.stepSpikes === 0) this.denseTouched[this.denseTouchedCount++] = gi;
-          g.stepSpikes++;
-        }
       } else if (g.fullRows && this.fast) {
         // fast kernel: a one-to-all row is a contiguous add plus one range mark
-        const o = g.offsets![i];
-        const ps = g.postSize;
-        addScaledRow(a, base, w, o, ps, scale);
-        const mk = gi * this.slots + s;
-        if (this.rangeMark[mk] !== target) {
-          this.rangeMark[mk] = target;
-          this.rangeGroups[s][this.rangeCount[s]++] = gi;
-        }
-        synOps += ps;
-        if (timing) {
-          if (g.stepSpikes === 0) this.denseTouched[this.denseTouchedCount++] = gi;
-          g.stepSpikes++;
-        }
+        addScaledRow(a, base, w, g.offsets![i], g.postSize, scale);
+        this.rowDelivered(g, gi, s, target, timing);
+        synOps += g.postSize;
       } else {
         const o = g.offsets!;
         const tg = g.targets!;
@@ -1093,6 +1074,23 @@ export class Chip {
     cd[cOff + Op.hopsEW] += this.srcHopsEW[src];
     cd[cOff + Op.hopsNS] += this.srcHopsNS[src];
     if (timing) coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += this.srcMsgLocal[src] + this.srcMsgRemote[src];
+  }
+
+  /**
+   * A whole row (all posts of g) was delivered into slot s for step `target`: mark the post
+   * range for updating then, and (time model) count the row for the per-core synops, which
+   * are added once per step as spikes x posts per core.
+   */
+  private rowDelivered(g: SynapseGroup, gi: number, s: number, target: number, timing: boolean): void {
+    const mk = gi * this.slots + s;
+    if (this.rangeMark[mk] !== target) {
+      this.rangeMark[mk] = target;
+      this.rangeGroups[s][this.rangeCount[s]++] = gi;
+    }
+    if (timing) {
+      if (g.stepSpikes === 0) this.denseTouched[this.denseTouchedCount++] = gi;
+      g.stepSpikes++;
+    }
   }
 
   /**
@@ -1263,12 +1261,28 @@ export class Chip {
       const dw = evaluateRule(rule, vars);
       if (dw === 0) return;
       const ps = g.postSize;
+      // dw a multiple of the LSB that fits the accumulator: on a stored (LSB-aligned) weight
+      // updatedWeight reduces to old + dw, saturated; that case is inlined here
+      const lsb = g.lsb;
+      const aligned = Math.floor(dw / lsb) * lsb === dw && Math.abs(dw * ACC_FRAC) <= ACC_MAX;
+      const wMax = g.wMax;
+      const wMin = g.wMin;
       for (let a = 0; a < g.preCount; a++) {
         const off = g.preList[a] * ps;
         for (let b = 0; b < g.postCount; b++) {
           const idx = off + g.postList[b];
           const old = w[idx];
-          const nw = this.updatedWeight(g, old, dw, cd, cOff);
+          let nw: number;
+          if (aligned && (old & (lsb - 1)) === 0) {
+            nw = old + dw;
+            if (nw > wMax) {
+              nw = wMax;
+              cd[cOff + Op.weightSatHigh] += g.copies;
+            } else if (nw < wMin) {
+              nw = wMin;
+              cd[cOff + Op.weightSatLow] += g.copies;
+            }
+          } else nw = this.updatedWeight(g, old, dw, cd, cOff);
           if (nw !== old) {
             w[idx] = nw;
             cd[cOff + Op.learnUpdates] += g.copies;
