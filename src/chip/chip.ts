@@ -99,6 +99,9 @@ export class SynapseGroup {
   memoDirty = false;
   /** Fast kernel: the prototype of all post compartments if they share a memoryless one, else -1. */
   postMemoryless = -1;
+  /** The first group with the same post range: whole-row deliveries mark ranges by it, so a
+   * range that several groups deliver to is visited once per step. */
+  rangeId = -1;
   /** Spikes this group delivered in the current step (for the per-core time model). */
   stepSpikes = 0;
   /** Incremented by every write through setPostMajor; the chip re-checks copies when it changes. */
@@ -409,6 +412,12 @@ export class Chip {
     this.flushMark = new Int32Array(this.groups.length * slots).fill(-1);
     this.groups.forEach((g, gi) => {
       g.leader = gi;
+      g.rangeId = gi;
+      for (let r = 0; r < gi; r++)
+        if (this.groups[r].postStart === g.postStart && this.groups[r].postSize === g.postSize) {
+          g.rangeId = r;
+          break;
+        }
       if (this.fast) {
         const p0 = this.cxProto[g.postStart];
         let uniform = spec.prototypes[p0].decayU >= 4096 && spec.prototypes[p0].decayV >= 4096;
@@ -1082,10 +1091,10 @@ export class Chip {
    * are added once per step as spikes x posts per core.
    */
   private rowDelivered(g: SynapseGroup, gi: number, s: number, target: number, timing: boolean): void {
-    const mk = gi * this.slots + s;
+    const mk = g.rangeId * this.slots + s;
     if (this.rangeMark[mk] !== target) {
       this.rangeMark[mk] = target;
-      this.rangeGroups[s][this.rangeCount[s]++] = gi;
+      this.rangeGroups[s][this.rangeCount[s]++] = g.rangeId;
     }
     if (timing) {
       if (g.stepSpikes === 0) this.denseTouched[this.denseTouchedCount++] = gi;
