@@ -35,6 +35,41 @@ const ACC_MAX = 32767;
 /** Traces are 7-bit unsigned. */
 const TRACE_MAX = 127;
 
+/** Indices of Chip.ruleSteps: the per-step tallies of each integer rule that fired. */
+const RS_Q_WRAP = 0;
+const RS_U_WRAP = 1;
+const RS_U_BIAS_WRAP = 2;
+const RS_V_SAT_HIGH = 3;
+const RS_V_SAT_LOW = 4;
+const RS_REFRACTORY_HELD = 5;
+
+/** wrapQ, tallied when it fires. */
+function countedWrapQ(q: number, rs: Float64Array): number {
+  if (q < TWO_21 && q >= -TWO_21) return q;
+  rs[RS_Q_WRAP]++;
+  return wrapQ(q);
+}
+
+/** wrap24, tallied in rs[k] when it fires. */
+function countedWrap24(x: number, rs: Float64Array, k: number): number {
+  if (x <= TWO_23 && x > -TWO_23) return x;
+  rs[k]++;
+  return wrap24(x);
+}
+
+/** saturateV, tallied when it clamps. */
+function countedSaturateV(v: number, rs: Float64Array): number {
+  if (v > V_MAX) {
+    rs[RS_V_SAT_HIGH]++;
+    return V_MAX;
+  }
+  if (v < V_MIN) {
+    rs[RS_V_SAT_LOW]++;
+    return V_MIN;
+  }
+  return v;
+}
+
 /** a[base + j] += w[off + j] * scale for j < n: the dense delivery kernel. */
 function addScaledRow(a: Float64Array, base: number, w: Int16Array, off: number, n: number, scale: number): void {
   for (let j = 0; j < n; j++) a[base + j] += w[off + j] * scale;
@@ -664,12 +699,12 @@ export class Chip {
     const nSpiked = this.nSpiked;
     const nRef = this.nRef;
     const refList2 = this.refList2;
-    const qWraps = rs[0];
-    const uWraps = rs[1];
-    const ubWraps = rs[2];
-    const vHigh = rs[3];
-    const vLow = rs[4];
-    const held = rs[5];
+    const qWraps = rs[RS_Q_WRAP];
+    const uWraps = rs[RS_U_WRAP];
+    const ubWraps = rs[RS_U_BIAS_WRAP];
+    const vHigh = rs[RS_V_SAT_HIGH];
+    const vLow = rs[RS_V_SAT_LOW];
+    const held = rs[RS_REFRACTORY_HELD];
     // swap refractory lists
     for (let k = 0; k < nRef; k++) this.refList[k] = refList2[k];
     this.refCount = nRef;
@@ -720,38 +755,19 @@ export class Chip {
   private visitCx(cx: number, t: number, acc: Float64Array, timing: boolean): void {
     const p = this.cxProto[cx];
     const rs = this.ruleSteps;
-    let q = acc[cx];
+    const q = countedWrapQ(acc[cx], rs);
     acc[cx] = 0;
-    if (q >= TWO_21 || q < -TWO_21) {
-      q = wrapQ(q);
-      rs[0]++;
-    }
-    let uu = decay(this.u[cx], this.pDecayU[p]) + q;
-    if (uu > TWO_23 || uu <= -TWO_23) {
-      uu = wrap24(uu);
-      rs[1]++;
-    }
+    const uu = countedWrap24(decay(this.u[cx], this.pDecayU[p]) + q, rs, RS_U_WRAP);
     this.u[cx] = uu;
-    let u2 = uu + this.pBias[p];
-    if (u2 > TWO_23 || u2 <= -TWO_23) {
-      u2 = wrap24(u2);
-      rs[2]++;
-    }
-    let vv = decay(this.v[cx], this.pDecayV[p]) + u2;
-    if (vv > V_MAX) {
-      vv = V_MAX;
-      rs[3]++;
-    } else if (vv < V_MIN) {
-      vv = V_MIN;
-      rs[4]++;
-    }
+    const u2 = countedWrap24(uu + this.pBias[p], rs, RS_U_BIAS_WRAP);
+    const vv = countedSaturateV(decay(this.v[cx], this.pDecayV[p]) + u2, rs);
     this.lastUpdate[cx] = t;
     this.nVisit++;
     if (timing) this.coreActive[this.cxCore[cx]]++;
     const r = this.ref[cx];
     if (r > 0) {
       // refractory: v is held at 0 and the counter runs down
-      if (q !== 0) rs[5]++;
+      if (q !== 0) rs[RS_REFRACTORY_HELD]++;
       this.v[cx] = 0;
       this.ref[cx] = r - 1;
       if (r > 1) this.refList2[this.nRef++] = cx;
@@ -791,35 +807,17 @@ export class Chip {
     for (let cx = start; cx < end; cx++) {
       if (stamp[cx] === t) continue;
       stamp[cx] = t;
-      let q = acc[cx];
+      // u = decay(u, 4096) + q = q
+      const q = countedWrap24(countedWrapQ(acc[cx], rs), rs, RS_U_WRAP);
       acc[cx] = 0;
-      if (q >= TWO_21 || q < -TWO_21) {
-        q = wrapQ(q);
-        rs[0]++;
-      }
-      if (q > TWO_23 || q <= -TWO_23) {
-        q = wrap24(q);
-        rs[1]++;
-      }
       u[cx] = q;
-      let vv = q + bias;
-      if (vv > TWO_23 || vv <= -TWO_23) {
-        vv = wrap24(vv);
-        rs[2]++;
-      }
-      if (vv > V_MAX) {
-        vv = V_MAX;
-        rs[3]++;
-      } else if (vv < V_MIN) {
-        vv = V_MIN;
-        rs[4]++;
-      }
+      const vv = countedSaturateV(countedWrap24(q + bias, rs, RS_U_BIAS_WRAP), rs);
       lastUpdate[cx] = t;
       nVisit++;
       if (timing) this.coreActive[this.cxCore[cx]]++;
       const r = ref[cx];
       if (r > 0) {
-        if (q !== 0) rs[5]++;
+        if (q !== 0) rs[RS_REFRACTORY_HELD]++;
         v[cx] = 0;
         ref[cx] = r - 1;
         if (r > 1) refList2[nRef++] = cx;
