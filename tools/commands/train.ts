@@ -5,7 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../../src/data/datasets';
-import { costReport, perSample, timeWeights } from '../../src/energy/model';
+import { costReport, perSample } from '../../src/energy/model';
+import { attachTimeModel, resetMeasurement } from '../../src/energy/profile';
+import { camelCase } from '../args';
 import { getConstants, DEFAULT_CONSTANTS, PAPER } from '../../src/energy/constants';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
 import { UserError } from '../../src/io/errors';
@@ -90,7 +92,7 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
     const argv = ['train'];
     for (const spec of command.spec.options) {
       if (spec.name === 'seeds' || spec.name === 'workers' || spec.name === 'seed' || spec.name === 'quiet') continue;
-      const key = spec.name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      const key = camelCase(spec.name);
       const v = o[key];
       if (v === undefined || v === false) continue;
       if (spec.type === 'flag') argv.push(`--${spec.name}`);
@@ -198,7 +200,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     info(`resumed from ${o.resume as string}: epoch ${resumed.epoch}, sample ${resumed.sampleInEpoch}, ${resumed.samplesTrained} samples trained`);
   }
   const chip = session.net.chip;
-  chip.setTimeModel(timeWeights(constants), constants.barrierNs(Math.ceil(session.net.compiled.stats.cores / 4)));
+  // the same time model and measurement window as `synfire profile` (startup steps excluded)
+  attachTimeModel(session.net.compiled, constants);
+  resetMeasurement(chip);
   const stats = session.net.compiled.stats;
   info(
     `synfire train: ${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output} on ${stats.cores} cores (${stats.compartments.toLocaleString('en-US')} compartments, ${stats.synapses.toLocaleString('en-US')} synapses, ${stats.plasticSynapses.toLocaleString('en-US')} plastic), ${sopts.epochs} epoch(s) of ${trainLimit.toLocaleString('en-US')} samples, seed ${seed}, order ${sopts.order}`,
@@ -299,7 +303,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 }
 
 function defaultOf(key: string): unknown {
-  const spec = command.spec.options.find((x) => x.name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) === key);
+  const spec = command.spec.options.find((x) => camelCase(x.name) === key);
   return spec ? (spec.default ?? (spec.type === 'flag' ? false : undefined)) : undefined;
 }
 
