@@ -137,6 +137,14 @@ export class SynapseGroup {
   /** The first group with the same post range: whole-row deliveries mark ranges by it, so a
    * range that several groups deliver to is visited once per step. */
   rangeId = -1;
+  /** No other group's post range partly overlaps this one's (equal ranges share rangeId). */
+  rangeClean = true;
+  /**
+   * Fast kernel: a one-to-all group without learning whose weights are all equal, into a
+   * clean memoryless range, delivers a row as one number: its weight in hardware units
+   * (added to the range's offset for that slot). NaN otherwise.
+   */
+  uniformRow = NaN;
   /** Spikes this group delivered in the current step (for the per-core time model). */
   stepSpikes = 0;
   /** Incremented by every write through setPostMajor; the chip re-checks copies when it changes. */
@@ -264,6 +272,7 @@ export class Chip {
   readonly u: Int32Array;
   readonly v: Int32Array;
   readonly ref: Uint8Array;
+  /** Step of each compartment's last update: also the per-step visit stamp (each is updated at most once a step). */
   readonly lastUpdate: Int32Array;
   private readonly cxProto: Uint16Array;
   private readonly cxCore: Uint16Array;
@@ -275,6 +284,9 @@ export class Chip {
   /** Prototype is memoryless (both decays 4096) and cannot fire on bias alone. */
   private readonly pQuiet: Uint8Array;
   private readonly pRestV: Float64Array;
+  /** Memoryless prototypes: the inputs q for which no wrap or saturation rule can fire. */
+  private readonly pQLo: Float64Array;
+  private readonly pQHi: Float64Array;
   private readonly alwaysList: Int32Array;
 
   // dendritic accumulators, one per delay slot, in hardware units
@@ -287,6 +299,8 @@ export class Chip {
   private readonly rangeGroups: Int32Array[];
   private readonly rangeCount: Int32Array;
   private readonly rangeMark: Int32Array;
+  /** Fast kernel: uniform input per (range, slot), in hardware units (see visitMemorylessRange). */
+  private readonly rangeOffset: Float64Array;
 
   // generator schedule, per slot
   private readonly genPending: Int32Array[];
@@ -304,8 +318,6 @@ export class Chip {
   private readonly srcHopsNS: Float64Array;
 
   // per-step work lists
-  private readonly visitStamp: Int32Array;
-  private readonly visitList: Int32Array;
   /** Per-step tallies of the rules that fired: qWrap, uWrap, uBiasWrap, vSatHigh, vSatLow, refractoryHeld. */
   private readonly ruleSteps = new Float64Array(6);
   private nVisit = 0;
@@ -374,6 +386,8 @@ export class Chip {
     this.pRef = new Uint8Array(np);
     this.pQuiet = new Uint8Array(np);
     this.pRestV = new Float64Array(np);
+    this.pQLo = new Float64Array(np);
+    this.pQHi = new Float64Array(np);
     for (let p = 0; p < np; p++) {
       const pr = spec.prototypes[p];
       this.pDecayU[p] = pr.decayU;
@@ -383,6 +397,10 @@ export class Chip {
       this.pRef[p] = pr.refractoryDelay;
       const rest = saturateV(wrap24(this.pBias[p]));
       this.pRestV[p] = rest;
+      // q in [-2^21, 2^21 - 1] passes wrapQ and wrap24 unchanged; q + bias in [-V_MAX, V_MAX]
+      // passes wrap24 and saturateV unchanged
+      this.pQLo[p] = Math.max(-TWO_21, V_MIN - this.pBias[p]);
+      this.pQHi[p] = Math.min(TWO_21 - 1, V_MAX - this.pBias[p]);
       this.pQuiet[p] = pr.decayU >= 4096 && pr.decayV >= 4096 && !(rest > this.pVth[p]) ? 1 : 0;
     }
     let always = 0;
@@ -436,6 +454,7 @@ export class Chip {
     this.singleCount = new Int32Array(slots);
     this.rangeCount = new Int32Array(slots);
     this.rangeMark = new Int32Array(this.groups.length * slots);
+    this.rangeOffset = new Float64Array(this.groups.length * slots);
     this.genPendingCount = new Int32Array(slots);
     this.fast = (spec.kernel ?? 'fast') === 'fast';
     let rowSumBytes = 0;
@@ -453,6 +472,10 @@ export class Chip {
           g.rangeId = r;
           break;
         }
+      for (const h of this.groups) {
+        const overlap = h.postStart < g.postStart + g.postSize && g.postStart < h.postStart + h.postSize;
+        if (overlap && (h.postStart !== g.postStart || h.postSize !== g.postSize)) g.rangeClean = false;
+      }
       if (this.fast) {
         const p0 = this.cxProto[g.postStart];
         let uniform = spec.prototypes[p0].decayU >= 4096 && spec.prototypes[p0].decayV >= 4096;
@@ -474,8 +497,6 @@ export class Chip {
       }
     });
 
-    this.visitStamp = new Int32Array(n);
-    this.visitList = new Int32Array(n);
     this.refList = new Int32Array(n);
     this.refList2 = new Int32Array(n);
     this.spikedCx = new Int32Array(n);
@@ -654,14 +675,18 @@ export class Chip {
     const rs = this.ruleSteps;
     for (let k = 0; k < rs.length; k++) rs[k] = 0;
     const acc = this.acc[slot];
-    const stamp = this.visitStamp;
+    const stamp = this.lastUpdate;
     const rc = this.rangeCount[slot];
     const rg = this.rangeGroups[slot];
+    const offs = this.rangeOffset;
     for (let r = 0; r < rc; r++) {
       const g = this.groups[rg[r]];
       const end = g.postStart + g.postSize;
-      if (g.postMemoryless >= 0) this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, timing);
-      else
+      const oi = rg[r] * this.slots + slot;
+      if (g.postMemoryless >= 0) {
+        this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], g.rangeClean);
+        offs[oi] = 0;
+      } else
         for (let cx = g.postStart; cx < end; cx++) {
           if (stamp[cx] !== t) {
             stamp[cx] = t;
@@ -761,7 +786,6 @@ export class Chip {
     this.u[cx] = uu;
     const u2 = countedWrap24(uu + this.pBias[p], rs, RS_U_BIAS_WRAP);
     const vv = countedSaturateV(decay(this.v[cx], this.pDecayV[p]) + u2, rs);
-    this.lastUpdate[cx] = t;
     this.nVisit++;
     if (timing) this.coreActive[this.cxCore[cx]]++;
     const r = this.ref[cx];
@@ -787,16 +811,22 @@ export class Chip {
   /**
    * visitCx for a range of compartments sharing one memoryless prototype (both decays 4096):
    * the same rules with the decays folded away (decay(x, 4096) = 0) and the prototype's
-   * parameters hoisted out of the loop. Compartments already visited this step are skipped.
+   * parameters hoisted out of the loop. `off` (hardware units) is input every compartment of
+   * the range receives this step on top of its accumulator (uniform one-to-all rows, kept
+   * as one number). An input inside the prototype's safe interval [pQLo, pQHi] can fire no
+   * wrap or saturation rule, so it skips their checks; any other input takes the counted
+   * rules. `clean`: no other range overlaps this one, so no compartment of it can have been
+   * visited this step already; otherwise those are skipped.
    */
-  private visitMemorylessRange(start: number, end: number, p: number, t: number, acc: Float64Array, timing: boolean): void {
-    const stamp = this.visitStamp;
+  private visitMemorylessRange(start: number, end: number, p: number, t: number, acc: Float64Array, timing: boolean, off: number, clean: boolean): void {
+    const stamp = this.lastUpdate;
     const u = this.u;
     const v = this.v;
     const ref = this.ref;
-    const lastUpdate = this.lastUpdate;
     const bias = this.pBias[p];
     const vth = this.pVth[p];
+    const qLo = this.pQLo[p];
+    const qHi = this.pQHi[p];
     const rd = this.pRef[p] - 1;
     const rs = this.ruleSteps;
     const spiked = this.spikedCx;
@@ -804,20 +834,26 @@ export class Chip {
     let nVisit = this.nVisit;
     let nSpiked = this.nSpiked;
     let nRef = this.nRef;
+    let held = 0;
     for (let cx = start; cx < end; cx++) {
-      if (stamp[cx] === t) continue;
+      if (!clean) {
+        if (stamp[cx] === t) continue;
+        nVisit++;
+        if (timing) this.coreActive[this.cxCore[cx]]++;
+      }
       stamp[cx] = t;
-      // u = decay(u, 4096) + q = q
-      const q = countedWrap24(countedWrapQ(acc[cx], rs), rs, RS_U_WRAP);
+      let q = acc[cx] + off;
       acc[cx] = 0;
+      // u = decay(u, 4096) + q = q; v = decay(v, 4096) + u + bias = q + bias
+      let vv = q + bias;
+      if (q < qLo || q > qHi) {
+        q = countedWrap24(countedWrapQ(q, rs), rs, RS_U_WRAP);
+        vv = countedSaturateV(countedWrap24(q + bias, rs, RS_U_BIAS_WRAP), rs);
+      }
       u[cx] = q;
-      const vv = countedSaturateV(countedWrap24(q + bias, rs, RS_U_BIAS_WRAP), rs);
-      lastUpdate[cx] = t;
-      nVisit++;
-      if (timing) this.coreActive[this.cxCore[cx]]++;
       const r = ref[cx];
       if (r > 0) {
-        if (q !== 0) rs[RS_REFRACTORY_HELD]++;
+        if (q !== 0) held++;
         v[cx] = 0;
         ref[cx] = r - 1;
         if (r > 1) refList2[nRef++] = cx;
@@ -828,6 +864,14 @@ export class Chip {
         if (rd > 0) refList2[nRef++] = cx;
       } else v[cx] = vv;
     }
+    if (clean) {
+      nVisit += end - start;
+      if (timing) {
+        const cc = this.cxCore;
+        for (let cx = start; cx < end; cx++) this.coreActive[cc[cx]]++;
+      }
+    }
+    rs[RS_REFRACTORY_HELD] += held;
     this.nVisit = nVisit;
     this.nSpiked = nSpiked;
     this.nRef = nRef;
@@ -912,6 +956,14 @@ export class Chip {
       }
       g.sharesStorage = false;
       g.copies = 1;
+    }
+    for (const g of gs) {
+      g.uniformRow = NaN;
+      if (g.dense || !g.fullRows || g.learning || !g.rangeClean || g.postMemoryless < 0) continue;
+      const w = g.weights;
+      let same = true;
+      for (let k = 1; same && k < w.length; k++) if (w[k] !== w[0]) same = false;
+      if (same && w.length > 0) g.uniformRow = w[0] * g.scale;
     }
     for (let b = 0; b < gs.length; b++) {
       gs[b].leader = b;
@@ -1050,8 +1102,10 @@ export class Chip {
         this.rowDelivered(g, gi, s, target, timing);
         synOps += ps;
       } else if (g.fullRows && this.fast) {
-        // fast kernel: a one-to-all row is a contiguous add plus one range mark
-        addScaledRow(a, base, w, g.offsets![i], g.postSize, scale);
+        // fast kernel: a one-to-all row is one number (uniform weights) or a contiguous add,
+        // plus one range mark
+        if (g.uniformRow === g.uniformRow) this.rangeOffset[g.rangeId * this.slots + s] += g.uniformRow;
+        else addScaledRow(a, base, w, g.offsets![i], g.postSize, scale);
         this.rowDelivered(g, gi, s, target, timing);
         synOps += g.postSize;
       } else {
