@@ -46,13 +46,15 @@ function randomSpec(seed: number, kernel: 'fast' | 'naive'): ChipSpec {
   const pairRounding = parseLearningRule('dw = 2^-2*x0*y0*r1 - 2^-4*x0*y0 - x0*y0*40');
   for (let gi = 0; gi < 22; gi++) {
     // pre: a population, the generator ports, or a slice of either
-    const fromGen = rng.nextInt(4) === 0;
+    const fromGen = rng.nextInt(3) === 0;
     const [ps0, pn0] = fromGen ? [n, ports] : pops[rng.nextInt(pops.length)];
     const [qs0, qn0] = pops[rng.nextInt(pops.length)];
     // sometimes a post slice that partly overlaps the population (overlapping ranges)
-    const cut = rng.nextInt(3) === 0 ? 1 + rng.nextInt(qn0 - 2) : 0;
+    // (most ranges stay whole, so that many are clean: the fast kernel's shortcuts need that)
+    const slice = rng.nextInt(6) === 0;
+    const cut = slice ? 1 + rng.nextInt(qn0 - 2) : 0;
     const postStart = qs0 + cut;
-    const postSize = qn0 - cut - (rng.nextInt(2) === 0 ? 0 : rng.nextInt(qn0 - cut));
+    const postSize = qn0 - cut - (slice && rng.nextInt(2) === 0 ? rng.nextInt(qn0 - cut) : 0);
     const kind = rng.nextInt(6);
     const exp = rng.nextInt(3) === 0 ? 5 + rng.nextInt(3) : rng.nextInt(4);
     const big = exp >= 5;
@@ -105,7 +107,7 @@ function randomSpec(seed: number, kernel: 'fast' | 'naive'): ChipSpec {
       weightExp: exp,
       signMode: 'mixed',
       numWeightBits: 8,
-      delay: rng.nextInt(4) === 0 ? rng.nextInt(6) : 0,
+      delay: rng.nextInt(3) === 0 ? 1 + rng.nextInt(5) : 0,
       learning,
     });
   }
@@ -128,8 +130,10 @@ function randomSpec(seed: number, kernel: 'fast' | 'naive'): ChipSpec {
   };
 }
 
+const SEEDS = Array.from({ length: 16 }, (_, k) => k + 1);
+
 describe('fast kernel = naive kernel on random chips', () => {
-  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+  for (const seed of SEEDS) {
     it(`chip ${seed}: spikes, u and v every step; counters and weights at the end`, () => {
       const chips = (['fast', 'naive'] as const).map((k) => new Chip(randomSpec(seed, k)));
       const [fast, naive] = chips;
@@ -160,7 +164,7 @@ describe('fast kernel = naive kernel on random chips', () => {
 
   it('the random chips reach every wrap and saturation rule', () => {
     const tot: Record<string, number> = {};
-    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    for (const seed of SEEDS) {
       const c = new Chip(randomSpec(seed, 'naive'));
       const drive = new Prng(seed * 31 + 5);
       for (let t = 1; t <= 300; t++) {

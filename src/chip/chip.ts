@@ -130,7 +130,7 @@ export class SynapseGroup {
    */
   leader = -1;
   /** Fast kernel, dense groups: row sums in weight units, one buffer per delay slot. */
-  scratch: Float64Array[] | null = null;
+  scratch: Int32Array[] | null = null;
   /**
    * Fast kernel, dense leaders: the pre spikes of this step, and a memo of the last row sum
    * computed: which pres it covered (memoStamp[i] === memoId), the sums, and the weight
@@ -314,6 +314,12 @@ export class Chip {
   private readonly rangeMark: Int32Array;
   /** Fast kernel: uniform input per (range, slot), in hardware units (see visitMemorylessRange). */
   private readonly rangeOffset: Float64Array;
+  /** Fast kernel: per range, the step whose update adds fusedSrc * fusedScale (see flush). */
+  private readonly fusedMark: Int32Array;
+  private readonly fusedSrc: Int32Array[];
+  private readonly fusedScale: Float64Array;
+  /** Zeros, for a range update with no fused sums. */
+  private readonly zeroSums: Int32Array;
 
   // generator schedule, per slot
   private readonly genPending: Int32Array[];
@@ -476,6 +482,12 @@ export class Chip {
     this.rangeCount = new Int32Array(slots);
     this.rangeMark = new Int32Array(this.groups.length * slots);
     this.rangeOffset = new Float64Array(this.groups.length * slots);
+    this.fusedMark = new Int32Array(this.groups.length).fill(-1);
+    this.fusedScale = new Float64Array(this.groups.length);
+    let maxPost = 0;
+    for (const g of this.groups) if (g.postSize > maxPost) maxPost = g.postSize;
+    this.zeroSums = new Int32Array(maxPost);
+    this.fusedSrc = this.groups.map(() => this.zeroSums);
     this.genPendingCount = new Int32Array(slots);
     this.fast = (spec.kernel ?? 'fast') === 'fast';
     let rowSumBytes = 0;
@@ -513,8 +525,11 @@ export class Chip {
         g.memoStamp = new Int32Array(g.preSize);
         g.memoSum = k.allocInt32(g.postSize);
         g.memoDelta = new Float64Array(g.postSize);
+        // a group without delay delivers into the next step only, so its pending sum is memoSum
+        // itself (nothing changes memoSum between the routing and the next step's flush);
+        // a delayed group keeps one buffer per slot
         g.scratch = [];
-        for (let s = 0; s < slots; s++) g.scratch.push(new Float64Array(g.postSize));
+        if (g.delay > 0) for (let s = 0; s < slots; s++) g.scratch.push(new Int32Array(g.postSize));
       }
     });
 
@@ -541,16 +556,17 @@ export class Chip {
       }
     });
     {
-      const ids = new Map<string, number>();
+      // (a plain object, not a Map: the portable core runs on ES5 engines)
+      const ids: Record<string, number> = Object.create(null);
       const lists: number[][] = [];
       this.srcSig = new Int32Array(ns);
       for (let q = 0; q < ns; q++) {
         const list = Array.from(this.outGroup.subarray(counts[q], counts[q + 1]));
         const key = list.join(',');
-        let id = ids.get(key);
+        let id = ids[key];
         if (id === undefined) {
           id = lists.length;
-          ids.set(key, id);
+          ids[key] = id;
           lists.push(list);
         }
         this.srcSig[q] = id;
@@ -705,7 +721,7 @@ export class Chip {
 
     if (this.fast) {
       this.checkSharing();
-      this.flush(slot);
+      this.flush(slot, true);
     }
 
     // 1 and 2. update every compartment with input due, a running refractory counter or
@@ -725,7 +741,8 @@ export class Chip {
       const end = g.postStart + g.postSize;
       const oi = rg[r] * this.slots + slot;
       if (g.postMemoryless >= 0) {
-        this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], g.rangeClean);
+        const fused = this.fusedMark[rg[r]] === t;
+        this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], g.rangeClean, fused ? this.fusedSrc[rg[r]] : this.zeroSums, fused ? this.fusedScale[rg[r]] : 0);
         offs[oi] = 0;
       } else
         for (let cx = g.postStart; cx < end; cx++) {
@@ -854,12 +871,13 @@ export class Chip {
    * the same rules with the decays folded away (decay(x, 4096) = 0) and the prototype's
    * parameters hoisted out of the loop. `off` (hardware units) is input every compartment of
    * the range receives this step on top of its accumulator (uniform one-to-all rows, kept
-   * as one number). An input inside the prototype's safe interval [pQLo, pQHi] can fire no
+   * as one number), and sums[j] * sumScale the row sums of one dense group (see flush). An
+   * input inside the prototype's safe interval [pQLo, pQHi] can fire no
    * wrap or saturation rule, so it skips their checks; any other input takes the counted
    * rules. `clean`: no other range overlaps this one, so no compartment of it can have been
    * visited this step already; otherwise those are skipped.
    */
-  private visitMemorylessRange(start: number, end: number, p: number, t: number, acc: Float64Array, timing: boolean, off: number, clean: boolean): void {
+  private visitMemorylessRange(start: number, end: number, p: number, t: number, acc: Float64Array, timing: boolean, off: number, clean: boolean, sums: Int32Array, sumScale: number): void {
     const stamp = this.lastUpdate;
     const u = this.u;
     const v = this.v;
@@ -883,7 +901,7 @@ export class Chip {
         if (timing) this.coreActive[this.cxCore[cx]]++;
       }
       stamp[cx] = t;
-      let q = acc[cx] + off;
+      let q = acc[cx] + off + sums[cx - start] * sumScale;
       acc[cx] = 0;
       // u = decay(u, 4096) + q = q; v = decay(v, 4096) + u + bias = q + bias
       let vv = q + bias;
@@ -918,29 +936,49 @@ export class Chip {
     this.nRef = nRef;
   }
 
-  /** Fast kernel: move the row sums due at this slot into the dendritic accumulators. */
-  private flush(slot: number): void {
+  /** Fast kernel: the pending row sums of dense group g for `slot` (its leader's). */
+  private pendingSums(g: SynapseGroup, slot: number): Int32Array {
+    const L = this.groups[g.leader];
+    return g.delay === 0 ? L.memoSum : L.scratch![slot];
+  }
+
+  /**
+   * Fast kernel: the row sums due at this slot. With `fuse` (the current step), the first
+   * undelayed dense group into a clean memoryless range hands its sums to that range's update, which
+   * adds them as it reads the accumulators (fusedSrc); the others are added into the
+   * accumulators here.
+   */
+  private flush(slot: number, fuse: boolean): void {
     const n = this.flushCount[slot];
     if (n === 0) return;
     const list = this.flushList[slot];
     const a = this.acc[slot];
+    const t = this.time;
     for (let k = 0; k < n; k++) {
       const g = this.groups[list[k]];
-      const src = this.groups[g.leader].scratch![slot];
+      const src = this.pendingSums(g, slot);
+      const rid = g.rangeId;
+      // (a delayed group's buffer is cleared below, so only undelayed sums are handed over)
+      if (fuse && g.delay === 0 && g.rangeClean && g.postMemoryless >= 0 && this.fusedMark[rid] !== t) {
+        this.fusedMark[rid] = t;
+        this.fusedSrc[rid] = src;
+        this.fusedScale[rid] = g.scale;
+        continue;
+      }
       const base = g.postStart;
       const scale = g.scale;
       for (let j = 0; j < g.postSize; j++) a[base + j] += src[j] * scale;
     }
     for (let k = 0; k < n; k++) {
       const g = this.groups[list[k]];
-      if (g.leader === list[k]) g.scratch![slot].fill(0);
+      if (g.leader === list[k] && g.delay > 0) g.scratch![slot].fill(0);
     }
     this.flushCount[slot] = 0;
   }
 
   /** Fast kernel: move every pending row sum into the accumulators (before copies change). */
   private flushAll(): void {
-    for (let s = 0; s < this.slots; s++) this.flush(s);
+    for (let s = 0; s < this.slots; s++) this.flush(s, false);
   }
 
   /** Can group b read group a's row sums (a copy with identical weights and learning)? */
@@ -1045,7 +1083,8 @@ export class Chip {
       let same = g.postCount === L.postCount;
       for (let k = 0; same && k < g.postCount; k++) if (L.postStamp[g.postList[k]] !== L.epochId) same = false;
       if (same) continue;
-      for (let s = 0; s < this.slots; s++) g.scratch![s].set(L.scratch![s]);
+      if (g.delay > 0) for (let s = 0; s < this.slots; s++) g.scratch![s].set(L.scratch![s]);
+      else g.memoSum.set(L.memoSum);
       g.leader = gi;
       g.memoCount = -1;
       if (g.sharesStorage) {
@@ -1177,7 +1216,6 @@ export class Chip {
   private sumDenseRows(t: number): void {
     for (let k = 0; k < this.denseRoutedCount; k++) {
       const g = this.groups[this.denseRouted[k]];
-      const dst = g.scratch![(t + 1 + g.delay) & this.slotMask];
       const n = g.stepPreCount;
       const ps = g.postSize;
       let same = n === g.memoCount;
@@ -1200,7 +1238,7 @@ export class Chip {
         for (let q = 0; q < n; q++) g.memoStamp[g.stepPre[q]] = g.memoId;
         g.memoCount = n;
       }
-      for (let j = 0; j < ps; j++) dst[j] += sum[j];
+      if (g.delay > 0) g.scratch![(t + 1 + g.delay) & this.slotMask].set(sum);
       g.stepPreCount = 0;
     }
     this.denseRoutedCount = 0;
