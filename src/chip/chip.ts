@@ -160,8 +160,11 @@ export class SynapseGroup {
   uniformRow = NaN;
   /** Spikes this group delivered in the current step (for the per-core time model). */
   stepSpikes = 0;
-  /** Incremented by every write through setPostMajor; the chip re-checks copies when it changes. */
-  writes = 0;
+  /**
+   * Writes from outside (setPostMajor, Chip.weightsChanged) to any group of any chip: a chip
+   * re-derives its copies when this changes.
+   */
+  static allWrites = 0;
   // learning state
   preList: Int32Array;
   preCount = 0;
@@ -250,7 +253,7 @@ export class SynapseGroup {
 
   /** Set the weights from a post x pre matrix (dense groups only). */
   setPostMajor(m: ArrayLike<number>): void {
-    this.writes++;
+    SynapseGroup.allWrites++;
     if (this.sharesStorage) {
       this.ownWeights.set(this.weights);
       this.weights = this.ownWeights;
@@ -300,6 +303,8 @@ export class Chip {
   /** Memoryless prototypes: the inputs q for which no wrap or saturation rule can fire. */
   private readonly pQLo: Float64Array;
   private readonly pQHi: Float64Array;
+  /** 1 if the prototype is memoryless (both decays 4096). */
+  private readonly pMemoryless: Uint8Array;
   private readonly alwaysList: Int32Array;
 
   // dendritic accumulators, one per delay slot, in hardware units
@@ -415,6 +420,7 @@ export class Chip {
     this.pRestV = new Float64Array(np);
     this.pQLo = new Float64Array(np);
     this.pQHi = new Float64Array(np);
+    this.pMemoryless = new Uint8Array(np);
     for (let p = 0; p < np; p++) {
       const pr = spec.prototypes[p];
       this.pDecayU[p] = pr.decayU;
@@ -426,6 +432,7 @@ export class Chip {
       this.pRestV[p] = rest;
       // q in [-2^21, 2^21 - 1] passes wrapQ and wrap24 unchanged; q + bias in [-V_MAX, V_MAX]
       // passes wrap24 and saturateV unchanged
+      this.pMemoryless[p] = pr.decayU >= 4096 && pr.decayV >= 4096 ? 1 : 0;
       this.pQLo[p] = Math.max(-TWO_21, V_MIN - this.pBias[p]);
       this.pQHi[p] = Math.min(TWO_21 - 1, V_MAX - this.pBias[p]);
       this.pQuiet[p] = pr.decayU >= 4096 && pr.decayV >= 4096 && !(rest > this.pVth[p]) ? 1 : 0;
@@ -753,31 +760,10 @@ export class Chip {
         }
     }
     this.rangeCount[slot] = 0;
-    const sc = this.singleCount[slot];
-    const sl = this.singles[slot];
-    for (let k = 0; k < sc; k++) {
-      const cx = sl[k];
-      if (stamp[cx] !== t) {
-        stamp[cx] = t;
-        this.visitCx(cx, t, acc, timing);
-      }
-    }
+    this.visitList(this.singles[slot], this.singleCount[slot], t, acc, timing);
     this.singleCount[slot] = 0;
-    for (let k = 0; k < this.refCount; k++) {
-      const cx = this.refList[k];
-      if (stamp[cx] !== t) {
-        stamp[cx] = t;
-        this.visitCx(cx, t, acc, timing);
-      }
-    }
-    const al = this.alwaysList;
-    for (let k = 0; k < al.length; k++) {
-      const cx = al[k];
-      if (stamp[cx] !== t) {
-        stamp[cx] = t;
-        this.visitCx(cx, t, acc, timing);
-      }
-    }
+    this.visitList(this.refList, this.refCount, t, acc, timing);
+    this.visitList(this.alwaysList, this.alwaysList.length, t, acc, timing);
     const nVisit = this.nVisit;
     const nSpiked = this.nSpiked;
     const nRef = this.nRef;
@@ -827,6 +813,65 @@ export class Chip {
     }
 
     if (timing) this.accumulateLatency();
+  }
+
+  /**
+   * Update the compartments list[0..count) not yet updated this step. Fast kernel: those of a
+   * memoryless prototype take the shortcut of visitMemorylessRange (inputs inside the safe
+   * interval skip the rule checks), the others visitCx.
+   */
+  private visitList(list: Int32Array, count: number, t: number, acc: Float64Array, timing: boolean): void {
+    const stamp = this.lastUpdate;
+    if (!this.fast) {
+      for (let k = 0; k < count; k++) {
+        const cx = list[k];
+        if (stamp[cx] !== t) {
+          stamp[cx] = t;
+          this.visitCx(cx, t, acc, timing);
+        }
+      }
+      return;
+    }
+    const proto = this.cxProto;
+    const mless = this.pMemoryless;
+    const u = this.u;
+    const v = this.v;
+    const ref = this.ref;
+    const rs = this.ruleSteps;
+    for (let k = 0; k < count; k++) {
+      const cx = list[k];
+      if (stamp[cx] === t) continue;
+      stamp[cx] = t;
+      const p = proto[cx];
+      if (mless[p] === 0) {
+        this.visitCx(cx, t, acc, timing);
+        continue;
+      }
+      let q = acc[cx];
+      acc[cx] = 0;
+      const bias = this.pBias[p];
+      let vv = q + bias;
+      if (q < this.pQLo[p] || q > this.pQHi[p]) {
+        q = countedWrap24(countedWrapQ(q, rs), rs, RS_U_WRAP);
+        vv = countedSaturateV(countedWrap24(q + bias, rs, RS_U_BIAS_WRAP), rs);
+      }
+      u[cx] = q;
+      this.nVisit++;
+      if (timing) this.coreActive[this.cxCore[cx]]++;
+      const r = ref[cx];
+      if (r > 0) {
+        if (q !== 0) rs[RS_REFRACTORY_HELD]++;
+        v[cx] = 0;
+        ref[cx] = r - 1;
+        if (r > 1) this.refList2[this.nRef++] = cx;
+      } else if (vv > this.pVth[p]) {
+        v[cx] = 0;
+        this.spikedCx[this.nSpiked++] = cx;
+        const rd = this.pRef[p] - 1;
+        ref[cx] = rd;
+        if (rd > 0) this.refList2[this.nRef++] = cx;
+      } else v[cx] = vv;
+    }
   }
 
   /**
@@ -1022,8 +1067,7 @@ export class Chip {
 
   /** Re-derive which dense groups are copies, when weights were written from outside. */
   private checkSharing(): void {
-    let writes = 0;
-    for (const g of this.groups) writes += g.writes;
+    const writes = SynapseGroup.allWrites;
     if (writes === this.sharingWrites) return;
     this.sharingWrites = writes;
     this.flushAll();
@@ -1064,7 +1108,7 @@ export class Chip {
 
   /** Call after writing a group's weights directly (not through setPostMajor). */
   weightsChanged(): void {
-    this.groups[0].writes++;
+    SynapseGroup.allWrites++;
   }
 
   /**
