@@ -70,6 +70,32 @@ function countedSaturateV(v: number, rs: Float64Array): number {
   return v;
 }
 
+/**
+ * Number the distinct lists (per source): sig[q] is the signature of lists[q], and the
+ * entries of signature k are entries[start[k] .. start[k + 1]).
+ */
+function signatures(lists: number[][]): { sig: Int32Array; start: Uint32Array; entries: Uint32Array } {
+  // (a plain object, not a Map: the portable core runs on ES5 engines)
+  const ids: Record<string, number> = Object.create(null);
+  const distinct: number[][] = [];
+  const sig = new Int32Array(lists.length);
+  for (let q = 0; q < lists.length; q++) {
+    const key = lists[q].join(',');
+    let id = ids[key];
+    if (id === undefined) {
+      id = distinct.length;
+      ids[key] = id;
+      distinct.push(lists[q]);
+    }
+    sig[q] = id;
+  }
+  const start = new Uint32Array(distinct.length + 1);
+  for (let k = 0; k < distinct.length; k++) start[k + 1] = start[k] + distinct[k].length;
+  const entries = new Uint32Array(start[distinct.length]);
+  for (let k = 0; k < distinct.length; k++) entries.set(distinct[k], start[k]);
+  return { sig, start, entries };
+}
+
 /** Sort a[0..n) ascending in place (insertion sort: the lists arrive nearly sorted). */
 function sortAscending(a: Int32Array, n: number): void {
   for (let i = 1; i < n; i++) {
@@ -376,8 +402,14 @@ export class Chip {
   private readonly rewards: RewardChannel[];
   private readonly plastic: SynapseGroup[];
   private readonly plasticIndex: number[];
-  private readonly plasticOfStart: Uint32Array;
-  private readonly plasticOfEntry: Uint32Array;
+  /**
+   * Per source, its plastic groups and roles as a signature: the entries of signature k are
+   * plSigEntry[plSigStart[k] .. plSigStart[k + 1]), each 2p (pre of plastic group p) or
+   * 2p + 1 (post of p).
+   */
+  private readonly plSig: Int32Array;
+  private readonly plSigStart: Uint32Array;
+  private readonly plSigEntry: Uint32Array;
   private readonly vars = new Float64Array(10);
 
   // per-core load of the current step, for the critical-path latency
@@ -459,10 +491,10 @@ export class Chip {
         for (let i = 0; i < g.preSize; i++) lists[g.preStart + i].push(2 * p);
         for (let j = 0; j < g.postSize; j++) lists[g.postStart + j].push(2 * p + 1);
       });
-      this.plasticOfStart = new Uint32Array(ns + 1);
-      for (let q = 0; q < ns; q++) this.plasticOfStart[q + 1] = this.plasticOfStart[q] + lists[q].length;
-      this.plasticOfEntry = new Uint32Array(this.plasticOfStart[ns]);
-      for (let q = 0; q < ns; q++) for (let e = 0; e < lists[q].length; e++) this.plasticOfEntry[this.plasticOfStart[q] + e] = lists[q][e];
+      const t = signatures(lists);
+      this.plSig = t.sig;
+      this.plSigStart = t.start;
+      this.plSigEntry = t.entries;
     }
 
     let maxDelay = 0;
@@ -563,25 +595,12 @@ export class Chip {
       }
     });
     {
-      // (a plain object, not a Map: the portable core runs on ES5 engines)
-      const ids: Record<string, number> = Object.create(null);
       const lists: number[][] = [];
-      this.srcSig = new Int32Array(ns);
-      for (let q = 0; q < ns; q++) {
-        const list = Array.from(this.outGroup.subarray(counts[q], counts[q + 1]));
-        const key = list.join(',');
-        let id = ids[key];
-        if (id === undefined) {
-          id = lists.length;
-          ids[key] = id;
-          lists.push(list);
-        }
-        this.srcSig[q] = id;
-      }
-      this.sigStart = new Uint32Array(lists.length + 1);
-      for (let k = 0; k < lists.length; k++) this.sigStart[k + 1] = this.sigStart[k] + lists[k].length;
-      this.sigGroup = new Uint16Array(this.sigStart[lists.length]);
-      for (let k = 0; k < lists.length; k++) this.sigGroup.set(lists[k], this.sigStart[k]);
+      for (let q = 0; q < ns; q++) lists.push(Array.from(this.outGroup.subarray(counts[q], counts[q + 1])));
+      const t = signatures(lists);
+      this.srcSig = t.sig;
+      this.sigStart = t.start;
+      this.sigGroup = Uint16Array.from(t.entries);
     }
     this.srcCore = new Uint16Array(ns);
     for (let i = 0; i < n; i++) this.srcCore[i] = spec.cxCore[i];
@@ -1436,29 +1455,43 @@ export class Chip {
 
   /** Remember which pre and post neurons of a plastic group spiked during this epoch. */
   private collectEpochSpikes(): void {
-    const n = this.numCompartments;
-    const ps = this.plasticOfStart;
-    const pe = this.plasticOfEntry;
+    this.collectRuns(this.spikedCx, this.spikedCount, 0);
+    this.collectRuns(this.spikedGen, this.spikedGenCount, this.numCompartments);
+  }
+
+  /**
+   * collectEpochSpikes for the sources list[0..count) + add, in runs of sources that belong
+   * to the same plastic groups in the same roles (plSig), group by group.
+   */
+  private collectRuns(list: Int32Array, count: number, add: number): void {
+    const sig = this.plSig;
+    const st = this.plSigStart;
+    const ent = this.plSigEntry;
     const plastic = this.plastic;
-    for (let k = 0; k < this.spikedCount + this.spikedGenCount; k++) {
-      const src = k < this.spikedCount ? this.spikedCx[k] : n + this.spikedGen[k - this.spikedCount];
-      for (let e = ps[src]; e < ps[src + 1]; e++) {
-        const g = plastic[pe[e] >> 1];
+    let k = 0;
+    while (k < count) {
+      const sg = sig[list[k] + add];
+      let e = k + 1;
+      while (e < count && sig[list[e] + add] === sg) e++;
+      for (let m = st[sg]; m < st[sg + 1]; m++) {
+        const g = plastic[ent[m] >> 1];
         const ep = g.epochId;
-        if ((pe[e] & 1) === 0) {
-          const i = src - g.preStart;
-          if (g.preStamp[i] !== ep) {
-            g.preStamp[i] = ep;
-            g.preList[g.preCount++] = i;
-          }
-        } else {
-          const j = src - g.postStart;
-          if (g.postStamp[j] !== ep) {
-            g.postStamp[j] = ep;
-            g.postList[g.postCount++] = j;
+        const pre = (ent[m] & 1) === 0;
+        const base = add - (pre ? g.preStart : g.postStart);
+        const stamp = pre ? g.preStamp : g.postStamp;
+        const out = pre ? g.preList : g.postList;
+        let c = pre ? g.preCount : g.postCount;
+        for (let r = k; r < e; r++) {
+          const i = list[r] + base;
+          if (stamp[i] !== ep) {
+            stamp[i] = ep;
+            out[c++] = i;
           }
         }
+        if (pre) g.preCount = c;
+        else g.postCount = c;
       }
+      k = e;
     }
   }
 
@@ -1549,29 +1582,48 @@ export class Chip {
         sortAscending(g.preList, g.preCount);
         sortAscending(g.postList, g.postCount);
       }
+      const preList = g.preList;
+      const postList = g.postList;
+      const nPost = g.postCount;
+      const memoDelta = g.memoDelta;
+      const lsbMask = lsb - 1;
+      let updates = 0;
+      let satHigh = 0;
+      let satLow = 0;
       for (let a = 0; a < g.preCount; a++) {
-        const off = g.preList[a] * ps;
-        for (let b = 0; b < g.postCount; b++) {
-          const idx = off + g.postList[b];
-          const old = w[idx];
+        const i = preList[a];
+        const off = i * ps;
+        // the memo covers this pre's row: keep its sum exact (see sumDenseRows)
+        const inMemo = memo && g.memoStamp[i] === g.memoId;
+        for (let b = 0; b < nPost; b++) {
+          const j = postList[b];
+          const old = w[off + j];
           let nw: number;
-          if (aligned && (old & (lsb - 1)) === 0) {
+          if (aligned && (old & lsbMask) === 0) {
             nw = old + dw;
             if (nw > wMax) {
               nw = wMax;
-              cd[cOff + Op.weightSatHigh] += g.copies;
+              satHigh++;
             } else if (nw < wMin) {
               nw = wMin;
-              cd[cOff + Op.weightSatLow] += g.copies;
+              satLow++;
             }
           } else nw = this.updatedWeight(g, old, dw, cd, cOff);
           if (nw !== old) {
-            w[idx] = nw;
-            cd[cOff + Op.learnUpdates] += g.copies;
-            if (memo) this.noteChange(g, g.preList[a], g.postList[b], nw - old);
+            w[off + j] = nw;
+            updates++;
+            if (inMemo) {
+              memoDelta[j] += nw - old;
+              g.memoDirty = true;
+            }
           }
         }
       }
+      // (g.copies > 1 only for a leader whose copies share its storage: their identical
+      // updates are counted here too)
+      cd[cOff + Op.learnUpdates] += updates * g.copies;
+      cd[cOff + Op.weightSatHigh] += satHigh * g.copies;
+      cd[cOff + Op.weightSatLow] += satLow * g.copies;
       return;
     }
     // general path: visit the synapses the rule's support allows
