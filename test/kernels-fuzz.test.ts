@@ -1,14 +1,16 @@
-// The fast kernel against the naive kernel on random chips built by hand: memoryless and
-// leaky prototypes, bias-driven firing, refractory delays 1..3, large weight exponents that
-// make the accumulator and u wrap and v saturate, overlapping post ranges, one-to-one,
-// one-to-all (uniform and not), random sparse and dense groups, delays, and plastic dense
-// groups (with and without stochastic rounding). After every step both chips must agree on
-// the spikes and on u and v of every compartment; at the end on every counter and weight.
+// The fast kernel (portable JS, and with the WebAssembly kernel) against the naive kernel on
+// random chips built by hand: memoryless and leaky prototypes, bias-driven firing, refractory
+// delays 1..3, large weight exponents that make the accumulator and u wrap and v saturate,
+// overlapping post ranges, one-to-one, one-to-all (uniform and not), random sparse and dense
+// groups, delays, and plastic dense groups (with and without stochastic rounding). After every
+// step all three chips must agree on the spikes and on u and v of every compartment; at the
+// end on every counter and weight.
 import { describe, expect, it } from 'vitest';
 import { Chip } from '../src/chip/chip';
 import { parseLearningRule } from '../src/chip/learning-rule';
 import { Prng } from '../src/chip/prng';
 import type { ChipSpec, CompartmentPrototype, SynapseGroupSpec } from '../src/chip/spec';
+import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 
 const PROTOS: CompartmentPrototype[] = [
   { name: 'layer', vthMant: 1024, decayU: 4096, decayV: 4096, biasMant: -4096, biasExp: 7, refractoryDelay: 2 },
@@ -26,7 +28,9 @@ const PROTOS: CompartmentPrototype[] = [
 ];
 
 /** A random chip: populations of compartments with one prototype each (one mixed). */
-function randomSpec(seed: number, kernel: 'fast' | 'naive'): ChipSpec {
+type Variant = 'fast' | 'fast+wasm' | 'naive';
+
+function randomSpec(seed: number, variant: Variant): ChipSpec {
   const rng = new Prng(seed);
   const pops: Array<[number, number]> = [];
   const cxProto: number[] = [];
@@ -124,7 +128,8 @@ function randomSpec(seed: number, kernel: 'fast' | 'naive'): ChipSpec {
     synapseGroups: groups,
     rewardChannels: [{ name: 'r', sources: [n + ports - 1] }],
     ordering: seed % 2 === 0 ? 'route-then-learn' : 'learn-then-route',
-    kernel,
+    kernel: variant === 'naive' ? 'naive' : 'fast',
+    rowSum: variant === 'fast+wasm' ? createWasmRowSumKernel : undefined,
     numBuckets: 2,
     seed: 7,
   };
@@ -135,8 +140,9 @@ const SEEDS = Array.from({ length: 16 }, (_, k) => k + 1);
 describe('fast kernel = naive kernel on random chips', () => {
   for (const seed of SEEDS) {
     it(`chip ${seed}: spikes, u and v every step; counters and weights at the end`, () => {
-      const chips = (['fast', 'naive'] as const).map((k) => new Chip(randomSpec(seed, k)));
-      const [fast, naive] = chips;
+      const chips = (['fast', 'fast+wasm', 'naive'] as const).map((k) => new Chip(randomSpec(seed, k)));
+      const [fast, wasm, naive] = chips;
+      expect(wasm.rowSum.name).toBe('wasm-simd');
       const drive = new Prng(seed * 31 + 5);
       const n = fast.numCompartments;
       for (let t = 1; t <= 300; t++) {
@@ -148,14 +154,18 @@ describe('fast kernel = naive kernel on random chips', () => {
           c.step();
         }
         const spikes = chips.map((c) => Array.from(c.spikedCx.subarray(0, c.spikedCount)).sort((a, b) => a - b));
-        expect(spikes[0], `spikes at step ${t}`).toEqual(spikes[1]);
-        for (let cx = 0; cx < n; cx++) {
-          if (fast.current(cx) !== naive.current(cx) || fast.voltage(cx) !== naive.voltage(cx))
-            expect([t, cx, fast.current(cx), fast.voltage(cx)]).toEqual([t, cx, naive.current(cx), naive.voltage(cx)]);
-        }
+        expect(spikes[0], `spikes at step ${t}`).toEqual(spikes[2]);
+        expect(spikes[1], `spikes at step ${t} (wasm)`).toEqual(spikes[2]);
+        for (const c of [fast, wasm])
+          for (let cx = 0; cx < n; cx++) {
+            if (c.current(cx) !== naive.current(cx) || c.voltage(cx) !== naive.voltage(cx))
+              expect([c.rowSum.name, t, cx, c.current(cx), c.voltage(cx)]).toEqual([c.rowSum.name, t, cx, naive.current(cx), naive.voltage(cx)]);
+          }
       }
-      expect(Array.from(fast.counters.data)).toEqual(Array.from(naive.counters.data));
-      fast.groups.forEach((g, gi) => expect(Array.from(g.weights), g.name).toEqual(Array.from(naive.groups[gi].weights)));
+      for (const c of [fast, wasm]) {
+        expect(Array.from(c.counters.data)).toEqual(Array.from(naive.counters.data));
+        c.groups.forEach((g, gi) => expect(Array.from(g.weights), g.name).toEqual(Array.from(naive.groups[gi].weights)));
+      }
       // the chips exercised the rules whose shortcuts the fast kernel takes
       const tot = naive.counters.totals();
       expect(tot.spikes).toBeGreaterThan(0);

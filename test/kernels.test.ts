@@ -1,6 +1,7 @@
 // The fast kernel (row sums per step, shared copies, memoized sums, range updates) against
 // the naive kernel (every spike adds every synapse): identical weights, spikes, counters and
-// critical-path latency, on real MNIST samples and on a random small network in both orders.
+// critical-path latency, on real MNIST samples and on a random small network in both orders;
+// the fast kernel with the WebAssembly kernel (row sums, range updates) must match too.
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../src/chip/prng';
 import { loadDataset } from '../src/data/datasets';
@@ -14,20 +15,28 @@ import { loadWeights, PhaseRecord, SbpTrainingChip } from '../src/sbp/training';
 
 function runBoth(sizes: { input: number; hidden: number; output: number }, order: 'chip' | 'reference', samples: Array<{ active: number[]; label: number }>, seed: number) {
   const c = getConstants('loihi1-davies2018');
-  const nets = (['fast', 'naive'] as const).map((kernel) => {
-    const net = new SbpTrainingChip({ sizes, order, kernel });
+  const nets = (['fast', 'naive', 'fast+wasm'] as const).map((variant) => {
+    const kernel = variant === 'naive' ? 'naive' : 'fast';
+    const net = new SbpTrainingChip({ sizes, order, kernel, rowSum: variant === 'fast+wasm' ? createWasmRowSumKernel : undefined });
     loadWeights(net, initialWeights(sizes, seed));
     net.chip.setTimeModel(timeWeights(c), c.barrierNs(20));
     return net;
   });
   const recs = nets.map((n) => new PhaseRecord(n.chip.numCompartments, 12));
   for (const s of samples) {
-    for (let k = 0; k < 2; k++) {
+    for (let k = 0; k < 3; k++) {
       recs[k].clear();
       nets[k].trainSample(s.active, 0, s.active.length, s.label, recs[k]);
     }
-    for (let p = 0; p < 12; p++) expect(Array.from(recs[0].flags[p])).toEqual(Array.from(recs[1].flags[p]));
+    for (let p = 0; p < 12; p++) {
+      expect(Array.from(recs[0].flags[p])).toEqual(Array.from(recs[1].flags[p]));
+      expect(Array.from(recs[2].flags[p])).toEqual(Array.from(recs[1].flags[p]));
+    }
   }
+  // the WebAssembly variant must equal the other two in weights and counters as well
+  for (const name of PLASTIC_NAMES) expect(Array.from(nets[2].matrix(name))).toEqual(Array.from(nets[1].matrix(name)));
+  expect(Array.from(nets[2].chip.counters.data)).toEqual(Array.from(nets[1].chip.counters.data));
+  expect(nets[2].chip.rowSum.name).toBe('wasm-simd');
   return nets;
 }
 

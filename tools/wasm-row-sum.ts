@@ -55,6 +55,8 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
     wPtr: number, rowLen: number, rowsPtr: number, count: number, outPtr: number,
   ) => void;
 
+  const visitRangeWasm = instance.exports.visit_range as (...args: number[]) => number;
+
   // The one and only growth, before any view exists: the module declares a 1-page memory.
   const have = memory.buffer.byteLength / PAGE_BYTES;
   if (pages > have) memory.grow(pages - have);
@@ -83,6 +85,8 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
     name: 'wasm-simd',
     allocInt16: (n) => new Int16Array(buffer, alloc(n, 2, 'allocInt16'), n),
     allocInt32: (n) => new Int32Array(buffer, alloc(n, 4, 'allocInt32'), n),
+    allocFloat64: (n) => new Float64Array(buffer, alloc(n, 8, 'allocFloat64'), n),
+    allocUint8: (n) => new Uint8Array(buffer, alloc(n, 1, 'allocUint8'), n),
     sumRows(w, rowLen, rows, count, out) {
       // Cheap per-call guards (the hot work is count * rowLen): the views must be this
       // kernel's, and the lengths must cover what the module will touch.
@@ -95,6 +99,22 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
         );
       }
       sumRowsWasm(w.byteOffset, rowLen, rows.byteOffset, count, out.byteOffset);
+    },
+    visitRange(acc, u, v, ref, stamp, sums, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, spiked, refList, state) {
+      // The views must be this kernel's and cover [start, end) (the caller's arrays are sized
+      // once, so these checks are cheap relative to the range).
+      if (acc.buffer !== buffer || u.buffer !== buffer || v.buffer !== buffer || ref.buffer !== buffer || stamp.buffer !== buffer ||
+        sums.buffer !== buffer || spiked.buffer !== buffer || refList.buffer !== buffer || state.buffer !== buffer) {
+        throw new Error('wasm row-sum kernel: visitRange arrays must come from this kernel\'s alloc functions');
+      }
+      if (!(start >= 0 && end <= acc.length && end <= u.length && end <= v.length && end <= ref.length && end <= stamp.length &&
+        start >= sumsBase && end - sumsBase <= sums.length && end - start < spiked.length - state[0] && end - start < refList.length - state[1] && state.length >= 3)) {
+        throw new Error(`wasm row-sum kernel: visitRange(${start}, ${end}) exceeds its arrays`);
+      }
+      return visitRangeWasm(
+        acc.byteOffset, u.byteOffset, v.byteOffset, ref.byteOffset, stamp.byteOffset, sums.byteOffset, sumsBase,
+        start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, spiked.byteOffset, refList.byteOffset, state.byteOffset,
+      );
     },
   };
 }

@@ -394,6 +394,10 @@ export class Chip {
   private readonly fast: boolean;
   /** Fast kernel: the row-sum implementation (plain JS unless the host injects another). */
   readonly rowSum: RowSumKernel;
+  /** Fast kernel: the row-sum kernel if it also updates memoryless ranges (visitRange), else null. */
+  private readonly kernelVisit: RowSumKernel | null;
+  /** Counts passed to and from kernelVisit.visitRange: nSpiked, nRef, held. */
+  private readonly kernelState: Int32Array;
   private readonly flushList: Int32Array[];
   private readonly flushCount: Int32Array;
   private readonly flushMark: Int32Array;
@@ -435,10 +439,37 @@ export class Chip {
     this.counters = new OpCounters(spec.numBuckets);
     this.latencyNs = new Float64Array(spec.numBuckets);
     this.prng = new Prng(spec.seed);
-    this.u = new Int32Array(n);
-    this.v = new Int32Array(n);
-    this.ref = new Uint8Array(n);
-    this.lastUpdate = new Int32Array(n);
+
+    let maxDelay = 0;
+    let maxPost = 0;
+    for (const g of spec.synapseGroups) {
+      if (g.delay > maxDelay) maxDelay = g.delay;
+      if (g.postSize > maxPost) maxPost = g.postSize;
+    }
+    let slots = 2;
+    while (slots < maxDelay + 2) slots *= 2;
+    this.slots = slots;
+    this.slotMask = slots - 1;
+    this.fast = (spec.kernel ?? 'fast') === 'fast';
+    // The fast kernel keeps the arrays its row-sum kernel works on in that kernel's memory:
+    // per dense group its weights, pre list and sums; the compartment state, the accumulators
+    // and the spike and refractory lists. Each allocation is padded to 16 bytes.
+    let kernelBytes = 0;
+    for (const g of spec.synapseGroups)
+      if (g.connectivity.kind === 'dense') kernelBytes += 2 * g.preSize * g.postSize + 4 * (g.preSize + g.postSize) + 48;
+    kernelBytes += slots * (8 * n + 16) + 3 * (4 * n + 16) + (n + 16) + 2 * (4 * (n + 1) + 16) + (4 * maxPost + 16) + 32;
+    this.rowSum = (this.fast && spec.rowSum ? spec.rowSum(kernelBytes) : null) ?? jsRowSumKernel;
+    const k = this.rowSum;
+    this.kernelVisit = this.fast && k.visitRange ? k : null;
+    this.kernelState = k.allocInt32(4);
+    this.u = k.allocInt32(n);
+    this.v = k.allocInt32(n);
+    this.ref = k.allocUint8(n);
+    this.lastUpdate = k.allocInt32(n);
+    // (one spare element: the kernel's range update stores before it counts)
+    this.refList2 = k.allocInt32(n + 1);
+    this.spikedCx = k.allocInt32(n + 1);
+    this.zeroSums = k.allocInt32(maxPost);
     this.cxProto = spec.cxPrototype;
     this.cxCore = spec.cxCore;
 
@@ -497,12 +528,6 @@ export class Chip {
       this.plSigEntry = t.entries;
     }
 
-    let maxDelay = 0;
-    for (const g of this.groups) if (g.delay > maxDelay) maxDelay = g.delay;
-    let slots = 2;
-    while (slots < maxDelay + 2) slots *= 2;
-    this.slots = slots;
-    this.slotMask = slots - 1;
     this.acc = [];
     this.singles = [];
     this.singleMark = [];
@@ -510,7 +535,7 @@ export class Chip {
     this.genPending = [];
     this.genMark = [];
     for (let s = 0; s < slots; s++) {
-      this.acc.push(new Float64Array(n));
+      this.acc.push(k.allocFloat64(n));
       this.singles.push(new Int32Array(n));
       this.singleMark.push(new Int32Array(n));
       this.rangeGroups.push(new Int32Array(this.groups.length));
@@ -523,15 +548,8 @@ export class Chip {
     this.rangeOffset = new Float64Array(this.groups.length * slots);
     this.fusedMark = new Int32Array(this.groups.length).fill(-1);
     this.fusedScale = new Float64Array(this.groups.length);
-    let maxPost = 0;
-    for (const g of this.groups) if (g.postSize > maxPost) maxPost = g.postSize;
-    this.zeroSums = new Int32Array(maxPost);
     this.fusedSrc = this.groups.map(() => this.zeroSums);
     this.genPendingCount = new Int32Array(slots);
-    this.fast = (spec.kernel ?? 'fast') === 'fast';
-    let rowSumBytes = 0;
-    for (const g of this.groups) if (g.dense) rowSumBytes += 2 * g.weights.length + 4 * (g.preSize + g.postSize) + 48;
-    this.rowSum = (this.fast && spec.rowSum ? spec.rowSum(rowSumBytes) : null) ?? jsRowSumKernel;
     this.flushList = [];
     for (let s = 0; s < slots; s++) this.flushList.push(new Int32Array(this.groups.length));
     this.flushCount = new Int32Array(slots);
@@ -573,8 +591,6 @@ export class Chip {
     });
 
     this.refList = new Int32Array(n);
-    this.refList2 = new Int32Array(n);
-    this.spikedCx = new Int32Array(n);
     this.spikedGen = new Int32Array(spec.numGeneratorPorts);
 
     // routing tables
@@ -768,7 +784,10 @@ export class Chip {
       const oi = rg[r] * this.slots + slot;
       if (g.postMemoryless >= 0) {
         const fused = this.fusedMark[rg[r]] === t;
-        this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], g.rangeClean, fused ? this.fusedSrc[rg[r]] : this.zeroSums, fused ? this.fusedScale[rg[r]] : 0);
+        const sums = fused ? this.fusedSrc[rg[r]] : this.zeroSums;
+        const sumScale = fused ? this.fusedScale[rg[r]] : 0;
+        if (g.rangeClean && this.kernelVisit !== null) this.visitRangeKernel(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], sums, sumScale);
+        else this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], g.rangeClean, sums, sumScale);
         offs[oi] = 0;
       } else
         for (let cx = g.postStart; cx < end; cx++) {
@@ -998,6 +1017,45 @@ export class Chip {
     this.nVisit = nVisit;
     this.nSpiked = nSpiked;
     this.nRef = nRef;
+  }
+
+  /**
+   * visitMemorylessRange of a clean range by the kernel's visitRange. An input outside the
+   * safe interval stops the kernel; that compartment takes the counted rules here, and the
+   * kernel resumes after it.
+   */
+  private visitRangeKernel(start: number, end: number, p: number, t: number, acc: Float64Array, timing: boolean, off: number, sums: Int32Array, sumScale: number): void {
+    const k = this.kernelVisit!;
+    const st = this.kernelState;
+    st[0] = this.nSpiked;
+    st[1] = this.nRef;
+    st[2] = 0;
+    const bias = this.pBias[p];
+    const vth = this.pVth[p];
+    const qLo = this.pQLo[p];
+    const qHi = this.pQHi[p];
+    const rd = this.pRef[p] - 1;
+    let cx = start;
+    for (;;) {
+      cx = k.visitRange!(acc, this.u, this.v, this.ref, this.lastUpdate, sums, start, cx, end, t, off, sumScale, bias, vth, qLo, qHi, rd, this.spikedCx, this.refList2, st);
+      if (cx >= end) break;
+      this.nSpiked = st[0];
+      this.nRef = st[1];
+      const nVisit = this.nVisit;
+      this.visitMemorylessRange(cx, cx + 1, p, t, acc, false, off + sums[cx - start] * sumScale, true, this.zeroSums, 0);
+      this.nVisit = nVisit;
+      st[0] = this.nSpiked;
+      st[1] = this.nRef;
+      cx++;
+    }
+    this.nSpiked = st[0];
+    this.nRef = st[1];
+    this.ruleSteps[RS_REFRACTORY_HELD] += st[2];
+    this.nVisit += end - start;
+    if (timing) {
+      const cc = this.cxCore;
+      for (let c = start; c < end; c++) this.coreActive[cc[c]]++;
+    }
   }
 
   /** Fast kernel: the pending row sums of dense group g for `slot` (its leader's). */

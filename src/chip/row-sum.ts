@@ -12,8 +12,28 @@ export interface RowSumKernel {
   readonly name: string;
   allocInt16(n: number): Int16Array;
   allocInt32(n: number): Int32Array;
+  allocFloat64(n: number): Float64Array;
+  allocUint8(n: number): Uint8Array;
   /** out[j] = sum_{q < count} w[rows[q] * rowLen + j] for j < rowLen (out is overwritten). */
   sumRows(w: Int16Array, rowLen: number, rows: Int32Array, count: number, out: Int32Array): void;
+  /**
+   * Optional: the update of a clean range of memoryless compartments sharing one prototype
+   * (Chip.visitMemorylessRange without its counted slow path). For cx = start, start + 1, ...
+   * while cx < end: q = acc[cx] + off + sums[cx - sumsBase] * sumScale; if q < qLo or q > qHi
+   * it stops and returns cx with cx untouched; else acc[cx] = 0, stamp[cx] = t, u[cx] = q, and
+   *  - ref[cx] > 0 (refractory): v[cx] = 0, ref[cx] - 1, state[2] (held) += 1 if q !== 0;
+   *  - else q + bias > vth: v[cx] = 0, ref[cx] = rd, spiked[state[0]++] = cx;
+   *  - else v[cx] = q + bias;
+   * and refList[state[1]++] = cx when the new ref[cx] > 0. Returns end when all are done.
+   * spiked and refList need one element more than they can hold (stores are unconditional).
+   * All arrays must come from this kernel's alloc functions.
+   */
+  visitRange?(
+    acc: Float64Array, u: Int32Array, v: Int32Array, ref: Uint8Array, stamp: Int32Array,
+    sums: Int32Array, sumsBase: number, start: number, end: number, t: number,
+    off: number, sumScale: number, bias: number, vth: number, qLo: number, qHi: number, rd: number,
+    spiked: Int32Array, refList: Int32Array, state: Int32Array,
+  ): number;
 }
 
 /** The reference implementation, in plain JavaScript. */
@@ -21,6 +41,8 @@ export const jsRowSumKernel: RowSumKernel = {
   name: 'js',
   allocInt16: (n) => new Int16Array(n),
   allocInt32: (n) => new Int32Array(n),
+  allocFloat64: (n) => new Float64Array(n),
+  allocUint8: (n) => new Uint8Array(n),
   sumRows(w, rowLen, rows, count, out) {
     for (let j = 0; j < rowLen; j++) out[j] = 0;
     for (let q = 0; q < count; q++) {

@@ -124,4 +124,76 @@
         (local.set $q (i32.add (local.get $q) (i32.const 1)))
         (br $singles)))
   )
+
+  ;; visit_range: the update of a clean range of memoryless compartments (one prototype), the
+  ;; contract of RowSumKernel.visitRange in src/chip/row-sum.ts. For cx from start while
+  ;; cx < end:
+  ;;   q = acc[cx] + off + sums[cx - sumsBase] * sumScale        (f64, exact integers)
+  ;;   if q is outside [qLo, qHi], stop and return cx, leaving cx untouched (the caller
+  ;;   applies the counted wrap and saturation rules to it in JavaScript);
+  ;;   acc[cx] = 0; stamp[cx] = t; u[cx] = q; vv = q + bias;
+  ;;   refractory (ref[cx] > 0): v = 0, ref - 1, held += (q != 0);
+  ;;   else vv > vth: a spike: v = 0, ref = rd, cx appended to spiked;
+  ;;   else v = vv;
+  ;;   cx appended to refList when its new ref > 0.
+  ;; state holds the counts (nSpiked, nRef, held) as i32 on entry and on return. The appends
+  ;; store unconditionally at the current count and advance it by 0 or 1 (no branch), so
+  ;; spiked and refList need one spare element. Returns end when every compartment was done.
+  (func (export "visit_range")
+    (param $acc i32) (param $u i32) (param $v i32) (param $ref i32) (param $stamp i32)
+    (param $sums i32) (param $sumsBase i32)
+    (param $start i32) (param $end i32) (param $t i32)
+    (param $off f64) (param $sumScale f64) (param $bias f64) (param $vth f64) (param $qLo f64) (param $qHi f64)
+    (param $rd i32) (param $spiked i32) (param $refl i32) (param $state i32)
+    (result i32)
+    (local $cx i32) (local $nS i32) (local $nR i32) (local $held i32)
+    (local $q f64) (local $vv f64) (local $qi i32) (local $r i32) (local $isRef i32) (local $sp i32) (local $nr i32)
+    (local $a i32) (local $c4 i32)
+
+    (local.set $nS (i32.load offset=0 (local.get $state)))
+    (local.set $nR (i32.load offset=4 (local.get $state)))
+    (local.set $held (i32.load offset=8 (local.get $state)))
+    (local.set $cx (local.get $start))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $cx) (local.get $end)))
+        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $cx) (i32.const 3))))
+        (local.set $c4 (i32.shl (local.get $cx) (i32.const 2)))
+        (local.set $q
+          (f64.add
+            (f64.add (f64.load (local.get $a)) (local.get $off))
+            (f64.mul
+              (f64.convert_i32_s (i32.load (i32.add (local.get $sums)
+                (i32.shl (i32.sub (local.get $cx) (local.get $sumsBase)) (i32.const 2)))))
+              (local.get $sumScale))))
+        (br_if $done (i32.or (f64.lt (local.get $q) (local.get $qLo)) (f64.gt (local.get $q) (local.get $qHi))))
+        (f64.store (local.get $a) (f64.const 0))
+        (i32.store (i32.add (local.get $stamp) (local.get $c4)) (local.get $t))
+        (local.set $qi (i32.trunc_f64_s (local.get $q)))
+        (i32.store (i32.add (local.get $u) (local.get $c4)) (local.get $qi))
+        (local.set $vv (f64.add (local.get $q) (local.get $bias)))
+        (local.set $r (i32.load8_u (i32.add (local.get $ref) (local.get $cx))))
+        (local.set $isRef (i32.ne (local.get $r) (i32.const 0)))
+        (local.set $sp (i32.and (i32.eqz (local.get $isRef)) (f64.gt (local.get $vv) (local.get $vth))))
+        ;; v: 0 when refractory or spiking, else vv
+        (i32.store (i32.add (local.get $v) (local.get $c4))
+          (select (i32.const 0) (i32.trunc_f64_s (local.get $vv)) (i32.or (local.get $isRef) (local.get $sp))))
+        ;; ref: r - 1 when refractory, rd on a spike, else 0
+        (local.set $nr
+          (select (i32.sub (local.get $r) (i32.const 1))
+            (select (local.get $rd) (i32.const 0) (local.get $sp))
+            (local.get $isRef)))
+        (i32.store8 (i32.add (local.get $ref) (local.get $cx)) (local.get $nr))
+        (i32.store (i32.add (local.get $spiked) (i32.shl (local.get $nS) (i32.const 2))) (local.get $cx))
+        (local.set $nS (i32.add (local.get $nS) (local.get $sp)))
+        (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (local.get $cx))
+        (local.set $nR (i32.add (local.get $nR) (i32.gt_s (local.get $nr) (i32.const 0))))
+        (local.set $held (i32.add (local.get $held)
+          (i32.and (local.get $isRef) (i32.ne (local.get $qi) (i32.const 0)))))
+        (local.set $cx (i32.add (local.get $cx) (i32.const 1)))
+        (br $next)))
+    (i32.store offset=0 (local.get $state) (local.get $nS))
+    (i32.store offset=4 (local.get $state) (local.get $nR))
+    (i32.store offset=8 (local.get $state) (local.get $held))
+    (local.get $cx))
 )
