@@ -100,21 +100,28 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
       }
       sumRowsWasm(w.byteOffset, rowLen, rows.byteOffset, count, out.byteOffset);
     },
-    visitRange(acc, u, v, ref, stamp, sums, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, spiked, refList, state) {
-      // The views must be this kernel's and cover [start, end) (the caller's arrays are sized
-      // once, so these checks are cheap relative to the range).
-      if (acc.buffer !== buffer || u.buffer !== buffer || v.buffer !== buffer || ref.buffer !== buffer || stamp.buffer !== buffer ||
-        sums.buffer !== buffer || spiked.buffer !== buffer || refList.buffer !== buffer || state.buffer !== buffer) {
-        throw new Error('wasm row-sum kernel: visitRange arrays must come from this kernel\'s alloc functions');
+    rangeUpdate(u, v, ref, stamp, spiked, refList, state) {
+      for (const a of [u, v, ref, stamp, spiked, refList, state]) {
+        if (a.buffer !== buffer) throw new Error('wasm row-sum kernel: rangeUpdate arrays must come from this kernel\'s alloc functions');
       }
-      if (!(start >= 0 && end <= acc.length && end <= u.length && end <= v.length && end <= ref.length && end <= stamp.length &&
-        start >= sumsBase && end - sumsBase <= sums.length && end - start < spiked.length - state[0] && end - start < refList.length - state[1] && state.length >= 3)) {
-        throw new Error(`wasm row-sum kernel: visitRange(${start}, ${end}) exceeds its arrays`);
-      }
-      return visitRangeWasm(
-        acc.byteOffset, u.byteOffset, v.byteOffset, ref.byteOffset, stamp.byteOffset, sums.byteOffset, sumsBase,
-        start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, spiked.byteOffset, refList.byteOffset, state.byteOffset,
-      );
+      const n = Math.min(u.length, v.length, ref.length, stamp.length);
+      const pu = u.byteOffset;
+      const pv = v.byteOffset;
+      const pr = ref.byteOffset;
+      const ps = stamp.byteOffset;
+      const pk = spiked.byteOffset;
+      const pl = refList.byteOffset;
+      const pst = state.byteOffset;
+      return (acc, sums, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd) => {
+        if (acc.buffer !== buffer || sums.buffer !== buffer) {
+          throw new Error('wasm row-sum kernel: range update arrays must come from this kernel\'s alloc functions');
+        }
+        if (!(start >= 0 && end <= n && end <= acc.length && start >= sumsBase && end - sumsBase <= sums.length &&
+          end - start < spiked.length - state[0] && end - start < refList.length - state[1])) {
+          throw new Error(`wasm row-sum kernel: range update (${start}, ${end}) exceeds its arrays`);
+        }
+        return visitRangeWasm(acc.byteOffset, pu, pv, pr, ps, sums.byteOffset, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, pk, pl, pst);
+      };
     },
   };
 }

@@ -25,7 +25,7 @@ import { decay, effectiveBias, saturateV, thresholdUnits, TWO_21, TWO_23, V_MAX,
 import { CoreOp, NUM_CORE_OPS, NUM_OPS, Op, OpCounters } from './counters';
 import { evaluateRule, ruleUses, VAR_INDEX } from './learning-rule';
 import { Prng } from './prng';
-import { jsRowSumKernel, type RowSumKernel } from './row-sum';
+import { jsRowSumKernel, type RangeUpdate, type RowSumKernel } from './row-sum';
 import type { ChipSpec, LearningSpec, SynapseGroupSpec, TraceSpec } from './spec';
 import { weightLsb, weightRange } from './weights';
 
@@ -394,9 +394,9 @@ export class Chip {
   private readonly fast: boolean;
   /** Fast kernel: the row-sum implementation (plain JS unless the host injects another). */
   readonly rowSum: RowSumKernel;
-  /** Fast kernel: the row-sum kernel if it also updates memoryless ranges (visitRange), else null. */
-  private readonly kernelVisit: RowSumKernel | null;
-  /** Counts passed to and from kernelVisit.visitRange: nSpiked, nRef, held. */
+  /** Fast kernel: the row-sum kernel's update of memoryless ranges, if it has one, else null. */
+  private readonly kernelVisit: RangeUpdate | null;
+  /** Counts passed to and from kernelVisit: nSpiked, nRef, held. */
   private readonly kernelState: Int32Array;
   private readonly flushList: Int32Array[];
   private readonly flushCount: Int32Array;
@@ -460,7 +460,6 @@ export class Chip {
     kernelBytes += slots * (8 * n + 16) + 3 * (4 * n + 16) + (n + 16) + 2 * (4 * (n + 1) + 16) + (4 * maxPost + 16) + 32;
     this.rowSum = (this.fast && spec.rowSum ? spec.rowSum(kernelBytes) : null) ?? jsRowSumKernel;
     const k = this.rowSum;
-    this.kernelVisit = this.fast && k.visitRange ? k : null;
     this.kernelState = k.allocInt32(4);
     this.u = k.allocInt32(n);
     this.v = k.allocInt32(n);
@@ -469,6 +468,7 @@ export class Chip {
     // (one spare element: the kernel's range update stores before it counts)
     this.refList2 = k.allocInt32(n + 1);
     this.spikedCx = k.allocInt32(n + 1);
+    this.kernelVisit = this.fast && k.rangeUpdate ? k.rangeUpdate(this.u, this.v, this.ref, this.lastUpdate, this.spikedCx, this.refList2, this.kernelState) : null;
     this.zeroSums = k.allocInt32(maxPost);
     this.cxProto = spec.cxPrototype;
     this.cxCore = spec.cxCore;
@@ -1020,12 +1020,12 @@ export class Chip {
   }
 
   /**
-   * visitMemorylessRange of a clean range by the kernel's visitRange. An input outside the
+   * visitMemorylessRange of a clean range by the kernel's range update. An input outside the
    * safe interval stops the kernel; that compartment takes the counted rules here, and the
    * kernel resumes after it.
    */
   private visitRangeKernel(start: number, end: number, p: number, t: number, acc: Float64Array, timing: boolean, off: number, sums: Int32Array, sumScale: number): void {
-    const k = this.kernelVisit!;
+    const update = this.kernelVisit!;
     const st = this.kernelState;
     st[0] = this.nSpiked;
     st[1] = this.nRef;
@@ -1037,7 +1037,7 @@ export class Chip {
     const rd = this.pRef[p] - 1;
     let cx = start;
     for (;;) {
-      cx = k.visitRange!(acc, this.u, this.v, this.ref, this.lastUpdate, sums, start, cx, end, t, off, sumScale, bias, vth, qLo, qHi, rd, this.spikedCx, this.refList2, st);
+      cx = update(acc, sums, start, cx, end, t, off, sumScale, bias, vth, qLo, qHi, rd);
       if (cx >= end) break;
       this.nSpiked = st[0];
       this.nRef = st[1];

@@ -17,24 +17,27 @@ export interface RowSumKernel {
   /** out[j] = sum_{q < count} w[rows[q] * rowLen + j] for j < rowLen (out is overwritten). */
   sumRows(w: Int16Array, rowLen: number, rows: Int32Array, count: number, out: Int32Array): void;
   /**
-   * Optional: the update of a clean range of memoryless compartments sharing one prototype
-   * (Chip.visitMemorylessRange without its counted slow path). For cx = start, start + 1, ...
-   * while cx < end: q = acc[cx] + off + sums[cx - sumsBase] * sumScale; if q < qLo or q > qHi
-   * it stops and returns cx with cx untouched; else acc[cx] = 0, stamp[cx] = t, u[cx] = q, and
-   *  - ref[cx] > 0 (refractory): v[cx] = 0, ref[cx] - 1, state[2] (held) += 1 if q !== 0;
-   *  - else q + bias > vth: v[cx] = 0, ref[cx] = rd, spiked[state[0]++] = cx;
-   *  - else v[cx] = q + bias;
-   * and refList[state[1]++] = cx when the new ref[cx] > 0. Returns end when all are done.
-   * spiked and refList need one element more than they can hold (stores are unconditional).
-   * All arrays must come from this kernel's alloc functions.
+   * Optional: the update of clean ranges of memoryless compartments sharing one prototype
+   * (Chip.visitMemorylessRange without its counted slow path), bound once to a chip's state
+   * arrays (all from this kernel's alloc functions); see RangeUpdate.
    */
-  visitRange?(
-    acc: Float64Array, u: Int32Array, v: Int32Array, ref: Uint8Array, stamp: Int32Array,
-    sums: Int32Array, sumsBase: number, start: number, end: number, t: number,
-    off: number, sumScale: number, bias: number, vth: number, qLo: number, qHi: number, rd: number,
-    spiked: Int32Array, refList: Int32Array, state: Int32Array,
-  ): number;
+  rangeUpdate?(u: Int32Array, v: Int32Array, ref: Uint8Array, stamp: Int32Array, spiked: Int32Array, refList: Int32Array, state: Int32Array): RangeUpdate;
 }
+
+/**
+ * For cx = start, start + 1, ... while cx < end: q = acc[cx] + off + sums[cx - sumsBase] * sumScale;
+ * if q < qLo or q > qHi it stops and returns cx with cx untouched; else acc[cx] = 0,
+ * stamp[cx] = t, u[cx] = q, and
+ *  - ref[cx] > 0 (refractory): v[cx] = 0, ref[cx] - 1, state[2] (held) += 1 if q !== 0;
+ *  - else q + bias > vth: v[cx] = 0, ref[cx] = rd, spiked[state[0]++] = cx;
+ *  - else v[cx] = q + bias;
+ * and refList[state[1]++] = cx when the new ref[cx] > 0. Returns end when all are done.
+ * spiked and refList need one element more than they can hold (stores are unconditional).
+ */
+export type RangeUpdate = (
+  acc: Float64Array, sums: Int32Array, sumsBase: number, start: number, end: number, t: number,
+  off: number, sumScale: number, bias: number, vth: number, qLo: number, qHi: number, rd: number,
+) => number;
 
 /** The reference implementation, in plain JavaScript. */
 export const jsRowSumKernel: RowSumKernel = {

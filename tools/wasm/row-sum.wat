@@ -126,7 +126,7 @@
   )
 
   ;; visit_range: the update of a clean range of memoryless compartments (one prototype), the
-  ;; contract of RowSumKernel.visitRange in src/chip/row-sum.ts. For cx from start while
+  ;; contract of RangeUpdate in src/chip/row-sum.ts. For cx from start while
   ;; cx < end:
   ;;   q = acc[cx] + off + sums[cx - sumsBase] * sumScale        (f64, exact integers)
   ;;   if q is outside [qLo, qHi], stop and return cx, leaving cx untouched (the caller
