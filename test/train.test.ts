@@ -145,6 +145,24 @@ describe('synfire train', () => {
     expect(multi.summary.accArgmaxSpikes.mean).toBeCloseTo(mean, 12);
   });
 
+  it('--workers 3 splits each evaluation into shards: the same history and metrics as one thread', () => {
+    for (const evalOn of ['dense', 'chip']) {
+      const common = ['train', '--train-limit', '400', '--test-limit', '301', '--epochs', '1', '--eval-on', evalOn, '--json'];
+      const one = run([...common, '--workers', '1']);
+      const three = run([...common, '--workers', '3']);
+      expect(one.status, one.stderr).toBe(0);
+      expect(three.status, three.stderr).toBe(0);
+      const a = JSON.parse(one.stdout);
+      const b = JSON.parse(three.stdout);
+      expect(b.evaluation.workers).toBe(3);
+      expect(a.evaluation.workers).toBe(1);
+      expect(b.history).toEqual(a.history);
+      expect(b.test).toEqual(a.test);
+      expect(a.history.length).toBe(2);
+      expect(a.test.samples).toBe(301);
+    }
+  });
+
   it('--board sets the chip limits: a profile with less synapse memory per core needs more cores', () => {
     const a = run(['train', '--train-limit', '0', '--test-limit', '10', '--placement', 'pack', '--json']);
     const b = run(['train', '--train-limit', '0', '--test-limit', '10', '--placement', 'pack', '--board', 'loihi1-small-core', '--json']);

@@ -1,9 +1,14 @@
 /**
  * A worker thread that runs one `synfire` command line and sends back its exit code and
- * output. `synfire train --seeds 1,2,3 --workers 2` runs its seeds in a pool of these.
+ * output (`synfire train --seeds 1,2,3 --workers 2` runs its seeds in a pool of these), or
+ * evaluates shards of a test set (tools/eval-pool.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { main } from './cli';
+import type { SpikeDataset } from '../src/data/preprocess';
+import { evaluateShard, type EvalSetup } from '../src/sbp/inference';
+import type { EvalMessage, EvalReply } from './eval-pool';
+import { createWasmRowSumKernel } from './wasm-row-sum';
 
 export interface WorkerJob {
   argv: string[];
@@ -16,7 +21,24 @@ export interface WorkerResult {
 
 if (parentPort) {
   const port = parentPort;
-  port.on('message', (job: WorkerJob) => {
+  let evalState: { setup: EvalSetup; test: SpikeDataset } | null = null;
+  port.on('message', (job: WorkerJob | EvalMessage) => {
+    if ('kind' in job) {
+      // a shard of an evaluation (tools/eval-pool.ts)
+      if (job.kind === 'eval-init') {
+        const { wasm, ...rest } = job.setup;
+        evalState = { setup: { ...rest, rowSum: wasm ? createWasmRowSumKernel : undefined }, test: job.test };
+        return;
+      }
+      try {
+        if (!evalState) throw new Error('eval before eval-init');
+        const sums = evaluateShard(evalState.setup, job.w1, job.w2, evalState.test, job.first, job.end).sums();
+        port.postMessage({ kind: 'eval-result', sums } satisfies EvalReply);
+      } catch (e) {
+        port.postMessage({ kind: 'eval-error', message: String(e) } satisfies EvalReply);
+      }
+      return;
+    }
     let stdout = '';
     let stderr = '';
     main(job.argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), isTTY: false }).then(

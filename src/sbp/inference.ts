@@ -25,6 +25,15 @@ export interface TestMetrics {
   mse: number;
 }
 
+/** The integer tallies behind TestMetrics: shards of a test set add up exactly. */
+export interface MetricsSums {
+  samples: number;
+  exact: number;
+  argSpikes: number;
+  argPotential: number;
+  sqErr: number;
+}
+
 /** Accumulates the metrics one sample at a time. */
 export class MetricsAccumulator {
   samples = 0;
@@ -51,6 +60,19 @@ export class MetricsAccumulator {
     this.exact += exact;
     if (bestS === label) this.argSpikes++;
     if (bestP === label) this.argPotential++;
+  }
+
+  sums(): MetricsSums {
+    return { samples: this.samples, exact: this.exact, argSpikes: this.argSpikes, argPotential: this.argPotential, sqErr: this.sqErr };
+  }
+
+  /** Add another shard's tallies. */
+  addSums(s: MetricsSums): void {
+    this.samples += s.samples;
+    this.exact += s.exact;
+    this.argSpikes += s.argSpikes;
+    this.argPotential += s.argPotential;
+    this.sqErr += s.sqErr;
   }
 
   result(): TestMetrics {
@@ -109,23 +131,36 @@ export function evaluateDense(
   limit = ds.count,
   kernel?: RowSumKernel,
 ): TestMetrics {
+  return evaluateDenseRange(sizes, w1, w2, ds, 0, limit, kernel).result();
+}
+
+/** evaluateDense over the samples first..end-1, as tallies (a shard of an evaluation). */
+export function evaluateDenseRange(
+  sizes: SbpSizes,
+  w1: ArrayLike<number>,
+  w2: ArrayLike<number>,
+  ds: SpikeDataset,
+  first: number,
+  end: number,
+  kernel?: RowSumKernel,
+): MetricsAccumulator {
   const { input: nin, hidden: nhid, output: nout } = sizes;
   const acc = new MetricsAccumulator(nout);
   const h = new Uint8Array(nhid);
   const out = new Float64Array(nout);
   const o = new Uint8Array(nout);
   if (!kernel) {
-    for (let s = 0; s < limit; s++) {
+    for (let s = first; s < end; s++) {
       denseForward(sizes, w1, w2, ds.indices, ds.offsets[s], ds.offsets[s + 1], h, out, o);
       acc.add(o, out, ds.labels[s]);
     }
-    return acc.result();
+    return acc;
   }
   const w1t = kernel.allocInt16(nin * nhid);
   for (let j = 0; j < nhid; j++) for (let i = 0; i < nin; i++) w1t[i * nhid + j] = w1[j * nin + i];
   const rows = kernel.allocInt32(nin);
   const hid = kernel.allocInt32(nhid);
-  for (let s = 0; s < limit; s++) {
+  for (let s = first; s < end; s++) {
     const start = ds.offsets[s];
     const n = ds.offsets[s + 1] - start;
     for (let k = 0; k < n; k++) rows[k] = ds.indices[start + k];
@@ -140,7 +175,7 @@ export function evaluateDense(
     }
     acc.add(o, out, ds.labels[s]);
   }
-  return acc.result();
+  return acc;
 }
 
 /** The 4-phase inference network on the chip. */
@@ -201,13 +236,39 @@ export class SbpInferenceChip {
   }
 
   evaluate(ds: SpikeDataset, limit = ds.count): TestMetrics {
+    return this.evaluateRange(ds, 0, limit).result();
+  }
+
+  /**
+   * The samples first..end-1, as tallies. No state crosses a sample boundary (every group is
+   * silent in phase 0 but the gates), so a shard gives what the same samples give in a run
+   * over the whole set.
+   */
+  evaluateRange(ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
     const acc = new MetricsAccumulator(this.sizes.output);
     const o = new Uint8Array(this.sizes.output);
     const out = new Float64Array(this.sizes.output);
-    for (let s = 0; s < limit; s++) {
+    for (let s = first; s < end; s++) {
       this.inferSample(ds.indices, ds.offsets[s], ds.offsets[s + 1], o, out);
       acc.add(o, out, ds.labels[s]);
     }
-    return acc.result();
+    return acc;
   }
+}
+
+/** How a test set is evaluated: the dense integer path or the inference network on the chip. */
+export interface EvalSetup {
+  sizes: SbpSizes;
+  evalOn: 'chip' | 'dense';
+  placement?: 'paper' | 'pack';
+  chips?: number;
+  rowSum?: CompileOptions['rowSum'];
+}
+
+/** Evaluate the samples first..end-1 of ds with weights w1, w2 (post x pre), as tallies. */
+export function evaluateShard(setup: EvalSetup, w1: ArrayLike<number>, w2: ArrayLike<number>, ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
+  const { sizes } = setup;
+  if (setup.evalOn === 'chip') return new SbpInferenceChip(sizes, w1, w2, { placement: setup.placement, chips: setup.chips, rowSum: setup.rowSum }).evaluateRange(ds, first, end);
+  const kernel = setup.rowSum ? setup.rowSum(2 * sizes.input * sizes.hidden + 4 * (sizes.input + sizes.hidden) + 64) : null;
+  return evaluateDenseRange(sizes, w1, w2, ds, first, end, kernel ?? undefined);
 }

@@ -14,7 +14,7 @@ import type { SpikeDataset } from '../data/preprocess';
 import type { Checkpoint, MatrixName } from '../io/checkpoint';
 import type { SbpWeights } from '../io/weights-json';
 import type { CompileOptions, CoreLimits } from '../net/network';
-import { evaluateDense, SbpInferenceChip, type TestMetrics } from './inference';
+import { evaluateShard, type EvalSetup, type TestMetrics } from './inference';
 import type { Order } from './oracle';
 import { PLASTIC_NAMES, type RewardSource, type SbpSizes } from './topology';
 import { loadWeights, SbpTrainingChip, type Placement } from './training';
@@ -133,20 +133,25 @@ export class TrainingSession {
     return { trained, boundary: 'none', correct };
   }
 
-  /** Test-set metrics of the current weights. */
-  evaluate(): TestMetrics {
-    const { sizes, testLimit, evalOn } = this.opts;
-    const w1 = this.net.matrix('w1');
-    const w2 = this.net.matrix('w2');
-    const limit = Math.min(testLimit, this.test.count);
-    if (evalOn === 'chip') return new SbpInferenceChip(sizes, w1, w2, { placement: this.opts.placement, chips: this.opts.chips, rowSum: this.opts.rowSum }).evaluate(this.test, limit);
-    const kernel = this.opts.rowSum ? this.opts.rowSum(2 * sizes.input * sizes.hidden + 4 * (sizes.input + sizes.hidden) + 64) : null;
-    return evaluateDense(sizes, w1, w2, this.test, limit, kernel ?? undefined);
+  /** How this run evaluates (for evaluating elsewhere, e.g. in worker threads). */
+  get evalSetup(): EvalSetup {
+    const o = this.opts;
+    return { sizes: o.sizes, evalOn: o.evalOn, placement: o.placement, chips: o.chips, rowSum: o.rowSum };
   }
 
-  /** Evaluate and append to the history. */
-  record(): HistoryEntry {
-    const e: HistoryEntry = { epoch: this.epoch + this.sampleInEpoch / Math.max(1, this.samplesPerEpoch), samplesTrained: this.samplesTrained, test: this.evaluate() };
+  /** Number of test samples an evaluation covers. */
+  get testCount(): number {
+    return Math.min(this.opts.testLimit, this.test.count);
+  }
+
+  /** Test-set metrics of the current weights. */
+  evaluate(): TestMetrics {
+    return evaluateShard(this.evalSetup, this.net.matrix('w1'), this.net.matrix('w2'), this.test, 0, this.testCount).result();
+  }
+
+  /** Evaluate (or take `test`, the metrics of the current weights computed elsewhere) and append to the history. */
+  record(test?: TestMetrics): HistoryEntry {
+    const e: HistoryEntry = { epoch: this.epoch + this.sampleInEpoch / Math.max(1, this.samplesPerEpoch), samplesTrained: this.samplesTrained, test: test ?? this.evaluate() };
     this.history.push(e);
     return e;
   }

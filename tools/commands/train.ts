@@ -20,6 +20,7 @@ import type { Command, CliIO } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { createProgress } from '../progress';
 import { createWasmRowSumKernel } from '../wasm-row-sum';
+import { EvalPool } from '../eval-pool';
 import { BOARDS, boardNames } from '../../boards/profiles';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -58,7 +59,7 @@ export const command: Command = {
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'draw the learning curves' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
       { name: 'seeds', type: 'string', metavar: 'S1,S2,...', help: 'train one run per seed (file options get a .s<seed> suffix) and report mean and spread' },
-      { name: 'workers', type: 'int', default: 1, min: 1, max: 64, help: 'worker threads for --seeds runs (results are identical to one worker)' },
+      { name: 'workers', type: 'int', default: 1, min: 1, max: 64, help: 'worker threads: the seeds of --seeds in parallel, or else the shards of each test-set evaluation (results are identical to one worker)' },
     ],
     examples: ['synfire train', 'synfire train --dataset fashion --epochs 5 --checkpoint fashion.ckpt --plot fashion.svg', 'synfire train --train-limit 0 --save-weights init.json'],
   },
@@ -208,98 +209,117 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     `synfire train: ${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output} on ${stats.cores} cores (${stats.compartments.toLocaleString('en-US')} compartments, ${stats.synapses.toLocaleString('en-US')} synapses, ${stats.plasticSynapses.toLocaleString('en-US')} plastic), ${sopts.epochs} epoch(s) of ${trainLimit.toLocaleString('en-US')} samples, seed ${seed}, order ${sopts.order}`,
   );
 
-  const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
-  const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs };
-  const saveCheckpoint = () => {
-    if (!checkpointFile) return;
-    atomicWriteFile(checkpointFile, encodeCheckpoint(session.checkpoint({ options })));
-  };
-
-  // train
-  const total = sopts.epochs * trainLimit;
-  const progress = createProgress({ total, label: 'train', io, quiet });
-  const window: number[] = [];
-  let windowCorrect = 0;
-  const startTrained = session.samplesTrained;
-  const tTrain = Date.now();
-  let trainMs = 0;
-  while (!session.done) {
+  // --workers N > 1 (one seed): each evaluation is split over N worker threads
+  const workers = o.workers as number;
+  const pool = workers > 1 && session.testCount > 0 ? EvalPool.start(workers, { sizes, evalOn: sopts.evalOn, placement: sopts.placement, chips: sopts.chips, wasm: o.kernel === 'wasm' }, test) : null;
+  let evalMs = 0;
+  const record = async () => {
     const t = Date.now();
-    const r = session.trainChunk(500);
-    trainMs += Date.now() - t;
-    window.push(r.correct, r.trained);
-    windowCorrect += r.correct;
-    let inWindow = 0;
-    for (let k = 1; k < window.length; k += 2) inWindow += window[k];
-    while (inWindow - window[1] >= 5000) {
-      windowCorrect -= window[0];
-      inWindow -= window[1];
-      window.splice(0, 2);
-    }
-    progress.update(session.samplesTrained, { 'acc(last 5k)': inWindow ? pct(windowCorrect / inWindow) : '-' });
-    const evalNow = r.boundary === 'epoch' || (r.boundary === 'half' && sopts.evalEvery === 'half');
-    if (r.boundary !== 'none') {
-      if (evalNow) {
-        const e = session.record();
-        progress.finish();
-        info(`epoch ${e.epoch.toFixed(1)}: ${metricsLine(e.test)}`);
-      }
-      saveCheckpoint();
-    }
-  }
-  progress.finish();
-  const trainedNow = session.samplesTrained - startTrained;
-  const msPerSample = trainedNow > 0 ? trainMs / trainedNow : 0;
-  void tTrain;
-
-  // final evaluation (reuse the last one if it is current)
-  let final = session.history.length > 0 ? session.history[session.history.length - 1] : null;
-  if (!final || final.samplesTrained !== session.samplesTrained) final = session.record();
-  const report = perSample(costReport(chip.counters, chip.latencyNs, constants, { chips: sopts.chips, includeStatic: false }), Math.max(1, trainedNow));
-  // exclude the startup steps: they are not part of any sample
-  const energyMilliJoule = report.energyPJ.total / 1e9;
-  const latencyMs = report.latencyNs / 1e6;
-
-  if (o.saveWeights) atomicWriteFile(o.saveWeights as string, weightsToJson(session.weights()));
-  if (o.plot) atomicWriteFile(o.plot as string, learningCurves(session.history, dataset, sizes));
-
-  const result = {
-    dataset,
-    sizes: [sizes.input, sizes.hidden, sizes.output],
-    epochs: sopts.epochs,
-    samplesTrained: session.samplesTrained,
-    seed,
-    order: sopts.order,
-    reward: sopts.reward,
-    network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
-    test: final.test,
-    history: session.history,
-    msPerSample,
-    wallSeconds: (Date.now() - t0) / 1000,
-    chipEstimate:
-      trainedNow > 0
-        ? {
-            constants: constants.name,
-            energyMilliJoulePerSample: energyMilliJoule,
-            latencyMsPerSample: latencyMs,
-            edpMilliJouleMsPerSample: energyMilliJoule * latencyMs,
-            paper: PAPER.train,
-          }
-        : null,
+    const e = pool ? session.record(await pool.evaluate(session.net.matrix('w1'), session.net.matrix('w2'), session.testCount)) : session.record();
+    evalMs += Date.now() - t;
+    return e;
   };
-  if (io.json) io.out(JSON.stringify(result));
-  else {
-    io.out(`trained ${session.samplesTrained.toLocaleString('en-US')} samples (${msPerSample.toFixed(3)} ms/sample simulated, ${result.wallSeconds.toFixed(1)} s wall)`);
-    io.out(`test: ${metricsLine(final.test)}`);
-    if (result.chipEstimate)
-      io.out(
-        `on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample (paper, measured on Loihi: ${PAPER.train.energyMilliJoule} mJ, ${PAPER.train.latencyMs} ms); see 'synfire profile' for the breakdown`,
-      );
-    if (o.saveWeights) io.out(`weights written to ${o.saveWeights as string}`);
-    if (checkpointFile && existsSync(checkpointFile)) io.out(`checkpoint: ${checkpointFile}`);
-    if (o.plot) io.out(`learning curves written to ${o.plot as string}`);
+  try {
+    return await trainAndReport();
+  } finally {
+    if (pool) await pool.close();
   }
-  return 0;
+
+  async function trainAndReport(): Promise<number> {
+    const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
+    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs };
+    const saveCheckpoint = () => {
+      if (!checkpointFile) return;
+      atomicWriteFile(checkpointFile, encodeCheckpoint(session.checkpoint({ options })));
+    };
+
+    // train
+    const total = sopts.epochs * trainLimit;
+    const progress = createProgress({ total, label: 'train', io, quiet });
+    const window: number[] = [];
+    let windowCorrect = 0;
+    const startTrained = session.samplesTrained;
+    const tTrain = Date.now();
+    let trainMs = 0;
+    while (!session.done) {
+      const t = Date.now();
+      const r = session.trainChunk(500);
+      trainMs += Date.now() - t;
+      window.push(r.correct, r.trained);
+      windowCorrect += r.correct;
+      let inWindow = 0;
+      for (let k = 1; k < window.length; k += 2) inWindow += window[k];
+      while (inWindow - window[1] >= 5000) {
+        windowCorrect -= window[0];
+        inWindow -= window[1];
+        window.splice(0, 2);
+      }
+      progress.update(session.samplesTrained, { 'acc(last 5k)': inWindow ? pct(windowCorrect / inWindow) : '-' });
+      const evalNow = r.boundary === 'epoch' || (r.boundary === 'half' && sopts.evalEvery === 'half');
+      if (r.boundary !== 'none') {
+        if (evalNow) {
+          const e = await record();
+          progress.finish();
+          info(`epoch ${e.epoch.toFixed(1)}: ${metricsLine(e.test)}`);
+        }
+        saveCheckpoint();
+      }
+    }
+    progress.finish();
+    const trainedNow = session.samplesTrained - startTrained;
+    const msPerSample = trainedNow > 0 ? trainMs / trainedNow : 0;
+    void tTrain;
+
+    // final evaluation (reuse the last one if it is current)
+    let final = session.history.length > 0 ? session.history[session.history.length - 1] : null;
+    if (!final || final.samplesTrained !== session.samplesTrained) final = await record();
+    const report = perSample(costReport(chip.counters, chip.latencyNs, constants, { chips: sopts.chips, includeStatic: false }), Math.max(1, trainedNow));
+    // exclude the startup steps: they are not part of any sample
+    const energyMilliJoule = report.energyPJ.total / 1e9;
+    const latencyMs = report.latencyNs / 1e6;
+
+    if (o.saveWeights) atomicWriteFile(o.saveWeights as string, weightsToJson(session.weights()));
+    if (o.plot) atomicWriteFile(o.plot as string, learningCurves(session.history, dataset, sizes));
+
+    const result = {
+      dataset,
+      sizes: [sizes.input, sizes.hidden, sizes.output],
+      epochs: sopts.epochs,
+      samplesTrained: session.samplesTrained,
+      seed,
+      order: sopts.order,
+      reward: sopts.reward,
+      network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
+      test: final.test,
+      history: session.history,
+      msPerSample,
+      wallSeconds: (Date.now() - t0) / 1000,
+      evaluation: { workers: pool ? workers : 1, seconds: evalMs / 1000 },
+      chipEstimate:
+        trainedNow > 0
+          ? {
+              constants: constants.name,
+              energyMilliJoulePerSample: energyMilliJoule,
+              latencyMsPerSample: latencyMs,
+              edpMilliJouleMsPerSample: energyMilliJoule * latencyMs,
+              paper: PAPER.train,
+            }
+          : null,
+    };
+    if (io.json) io.out(JSON.stringify(result));
+    else {
+      io.out(`trained ${session.samplesTrained.toLocaleString('en-US')} samples (${msPerSample.toFixed(3)} ms/sample simulated, ${result.wallSeconds.toFixed(1)} s wall, of which evaluation ${result.evaluation.seconds.toFixed(1)} s in ${result.evaluation.workers} thread(s))`);
+      io.out(`test: ${metricsLine(final.test)}`);
+      if (result.chipEstimate)
+        io.out(
+          `on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample (paper, measured on Loihi: ${PAPER.train.energyMilliJoule} mJ, ${PAPER.train.latencyMs} ms); see 'synfire profile' for the breakdown`,
+        );
+      if (o.saveWeights) io.out(`weights written to ${o.saveWeights as string}`);
+      if (checkpointFile && existsSync(checkpointFile)) io.out(`checkpoint: ${checkpointFile}`);
+      if (o.plot) io.out(`learning curves written to ${o.plot as string}`);
+    }
+    return 0;
+  }
 }
 
 function defaultOf(key: string): unknown {
