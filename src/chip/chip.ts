@@ -71,29 +71,51 @@ function countedSaturateV(v: number, rs: Float64Array): number {
 }
 
 /**
- * Number the distinct lists (per source): sig[q] is the signature of lists[q], and the
- * entries of signature k are entries[start[k] .. start[k + 1]).
+ * Number the distinct lists of a compressed table (list q is entries[start[q] .. start[q + 1])):
+ * sig[q] is the signature of list q, and the entries of signature k are
+ * sigEntries[sigStart[k] .. sigStart[k + 1]). Neighbouring sources mostly share a list (they
+ * are one population), so each list is first compared with the previous one; only a change
+ * builds a key (this keeps the construction's garbage, and the heap it grows, small).
  */
-function signatures(lists: number[][]): { sig: Int32Array; start: Uint32Array; entries: Uint32Array } {
+function signatures(start: Uint32Array, entries: ArrayLike<number>): { sig: Int32Array; start: Uint32Array; entries: Uint32Array } {
+  const n = start.length - 1;
   // (a plain object, not a Map: the portable core runs on ES5 engines)
   const ids: Record<string, number> = Object.create(null);
-  const distinct: number[][] = [];
-  const sig = new Int32Array(lists.length);
-  for (let q = 0; q < lists.length; q++) {
-    const key = lists[q].join(',');
+  const firstOf: number[] = [];
+  const sig = new Int32Array(n);
+  let total = 0;
+  for (let q = 0; q < n; q++) {
+    const a = start[q];
+    const len = start[q + 1] - a;
+    if (q > 0 && start[q] - start[q - 1] === len) {
+      const p = start[q - 1];
+      let same = true;
+      for (let k = 0; same && k < len; k++) if (entries[p + k] !== entries[a + k]) same = false;
+      if (same) {
+        sig[q] = sig[q - 1];
+        continue;
+      }
+    }
+    let key = '';
+    for (let k = 0; k < len; k++) key += entries[a + k] + ',';
     let id = ids[key];
     if (id === undefined) {
-      id = distinct.length;
+      id = firstOf.length;
       ids[key] = id;
-      distinct.push(lists[q]);
+      firstOf.push(q);
+      total += len;
     }
     sig[q] = id;
   }
-  const start = new Uint32Array(distinct.length + 1);
-  for (let k = 0; k < distinct.length; k++) start[k + 1] = start[k] + distinct[k].length;
-  const entries = new Uint32Array(start[distinct.length]);
-  for (let k = 0; k < distinct.length; k++) entries.set(distinct[k], start[k]);
-  return { sig, start, entries };
+  const sigStart = new Uint32Array(firstOf.length + 1);
+  const sigEntries = new Uint32Array(total);
+  for (let k = 0; k < firstOf.length; k++) {
+    const q = firstOf[k];
+    const len = start[q + 1] - start[q];
+    for (let e = 0; e < len; e++) sigEntries[sigStart[k] + e] = entries[start[q] + e];
+    sigStart[k + 1] = sigStart[k] + len;
+  }
+  return { sig, start: sigStart, entries: sigEntries };
 }
 
 /** Sort a[0..n) ascending in place (insertion sort: the lists arrive nearly sorted). */
@@ -516,13 +538,18 @@ export class Chip {
     // learning engine finds each spike's groups directly
     {
       const ns = spec.numCompartments + spec.numGeneratorPorts;
-      const lists: number[][] = [];
-      for (let q = 0; q < ns; q++) lists.push([]);
-      this.plastic.forEach((g, p) => {
-        for (let i = 0; i < g.preSize; i++) lists[g.preStart + i].push(2 * p);
-        for (let j = 0; j < g.postSize; j++) lists[g.postStart + j].push(2 * p + 1);
-      });
-      const t = signatures(lists);
+      const start = new Uint32Array(ns + 1);
+      const add = (each: (q: number, e: number) => void) =>
+        this.plastic.forEach((g, p) => {
+          for (let i = 0; i < g.preSize; i++) each(g.preStart + i, 2 * p);
+          for (let j = 0; j < g.postSize; j++) each(g.postStart + j, 2 * p + 1);
+        });
+      add((q) => start[q + 1]++);
+      for (let q = 0; q < ns; q++) start[q + 1] += start[q];
+      const entries = new Uint32Array(start[ns]);
+      const fill = start.slice(0, ns);
+      add((q, e) => (entries[fill[q]++] = e));
+      const t = signatures(start, entries);
       this.plSig = t.sig;
       this.plSigStart = t.start;
       this.plSigEntry = t.entries;
@@ -611,9 +638,7 @@ export class Chip {
       }
     });
     {
-      const lists: number[][] = [];
-      for (let q = 0; q < ns; q++) lists.push(Array.from(this.outGroup.subarray(counts[q], counts[q + 1])));
-      const t = signatures(lists);
+      const t = signatures(counts, this.outGroup);
       this.srcSig = t.sig;
       this.sigStart = t.start;
       this.sigGroup = Uint16Array.from(t.entries);
