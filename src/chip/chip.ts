@@ -367,6 +367,12 @@ export class Chip {
   private readonly rangeMark: Int32Array;
   /** Fast kernel: uniform input per (range, slot), in hardware units (see visitMemorylessRange). */
   private readonly rangeOffset: Float64Array;
+  /**
+   * Fast kernel: per (range, slot), the step for which input other than the uniform offset
+   * and single deliveries was added into the range's accumulators (dense sums or a
+   * non-uniform one-to-all row); see visitUniformRange.
+   */
+  private readonly rangeDirty: Int32Array;
   /** Fast kernel: per range, the step whose update adds fusedSrc * fusedScale (see flush). */
   private readonly fusedMark: Int32Array;
   private readonly fusedSrc: Int32Array[];
@@ -573,6 +579,7 @@ export class Chip {
     this.rangeCount = new Int32Array(slots);
     this.rangeMark = new Int32Array(this.groups.length * slots);
     this.rangeOffset = new Float64Array(this.groups.length * slots);
+    this.rangeDirty = new Int32Array(this.groups.length * slots).fill(-1);
     this.fusedMark = new Int32Array(this.groups.length).fill(-1);
     this.fusedScale = new Float64Array(this.groups.length);
     this.fusedSrc = this.groups.map(() => this.zeroSums);
@@ -811,7 +818,9 @@ export class Chip {
         const fused = this.fusedMark[rg[r]] === t;
         const sums = fused ? this.fusedSrc[rg[r]] : this.zeroSums;
         const sumScale = fused ? this.fusedScale[rg[r]] : 0;
-        if (g.rangeClean && this.kernelVisit !== null) this.visitRangeKernel(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], sums, sumScale);
+        if (g.rangeClean && !fused && this.rangeDirty[oi] !== t && this.visitUniformRange(g.postStart, end, g.postMemoryless, t, slot, acc, timing, offs[oi])) {
+          // done: uniform input plus single deliveries
+        } else if (g.rangeClean && this.kernelVisit !== null) this.visitRangeKernel(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], sums, sumScale);
         else this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], g.rangeClean, sums, sumScale);
         offs[oi] = 0;
       } else
@@ -1045,6 +1054,42 @@ export class Chip {
   }
 
   /**
+   * A clean memoryless range whose accumulators hold nothing this step but single
+   * deliveries (no dense sums, no non-uniform row): every compartment without one gets
+   * exactly q = off. If that input fires no rule and no spike, those compartments are set
+   * with three fills, and only the exceptions take the full update: the compartments with a
+   * single delivery (q = acc + off) and the refractory ones (refList holds every compartment
+   * whose counter runs). Returns false (nothing done) when q = off would fire a rule or spike.
+   */
+  private visitUniformRange(start: number, end: number, p: number, t: number, slot: number, acc: Float64Array, timing: boolean, off: number): boolean {
+    if (off < this.pQLo[p] || off > this.pQHi[p]) return false;
+    const vv = off + this.pBias[p];
+    if (vv > this.pVth[p]) return false;
+    this.u.fill(off, start, end);
+    this.v.fill(vv, start, end);
+    this.lastUpdate.fill(t, start, end);
+    const nVisit = this.nVisit;
+    const sl = this.singles[slot];
+    const sc = this.singleCount[slot];
+    for (let k = 0; k < sc; k++) {
+      const cx = sl[k];
+      if (cx >= start && cx < end) this.visitMemorylessRange(cx, cx + 1, p, t, acc, false, off, true, this.zeroSums, 0);
+    }
+    const mark = this.singleMark[slot];
+    const rl = this.refList;
+    for (let k = 0; k < this.refCount; k++) {
+      const cx = rl[k];
+      if (cx >= start && cx < end && mark[cx] !== t) this.visitMemorylessRange(cx, cx + 1, p, t, acc, false, off, true, this.zeroSums, 0);
+    }
+    this.nVisit = nVisit + (end - start);
+    if (timing) {
+      const cc = this.cxCore;
+      for (let c = start; c < end; c++) this.coreActive[cc[c]]++;
+    }
+    return true;
+  }
+
+  /**
    * visitMemorylessRange of a clean range by the kernel's range update. An input outside the
    * safe interval stops the kernel; that compartment takes the counted rules here, and the
    * kernel resumes after it.
@@ -1115,6 +1160,7 @@ export class Chip {
       const base = g.postStart;
       const scale = g.scale;
       for (let j = 0; j < g.postSize; j++) a[base + j] += src[j] * scale;
+      this.rangeDirty[rid * this.slots + slot] = this.flushMark[list[k] * this.slots + slot];
     }
     for (let k = 0; k < n; k++) {
       const g = this.groups[list[k]];
@@ -1321,7 +1367,10 @@ export class Chip {
         synOps += g.postSize * run;
       } else if (g.fullRows) {
         if (g.uniformRow === g.uniformRow) this.rangeOffset[g.rangeId * this.slots + s] += run * g.uniformRow;
-        else for (let r = k; r < e; r++) addScaledRow(this.acc[s], g.postStart, g.weights, g.offsets![list[r] + pre0], g.postSize, g.scale);
+        else {
+          for (let r = k; r < e; r++) addScaledRow(this.acc[s], g.postStart, g.weights, g.offsets![list[r] + pre0], g.postSize, g.scale);
+          this.rangeDirty[g.rangeId * this.slots + s] = target;
+        }
         this.rowsDelivered(g, gi, s, target, timing, run);
         synOps += g.postSize * run;
       } else {

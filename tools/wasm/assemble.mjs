@@ -12,7 +12,7 @@ const outPath = join(here, 'row-sum.wasm.ts');
 
 const wabt = await wabtInit();
 const source = readFileSync(watPath, 'utf8');
-const features = { simd: true, bulk_memory: true };
+const features = { simd: true, bulk_memory: true, sat_float_to_int: true };
 const mod = wabt.parseWat('row-sum.wat', source, features);
 try {
   mod.resolveNames();

@@ -169,7 +169,7 @@
         (br_if $done (i32.or (f64.lt (local.get $q) (local.get $qLo)) (f64.gt (local.get $q) (local.get $qHi))))
         (f64.store (local.get $a) (f64.const 0))
         (i32.store (i32.add (local.get $stamp) (local.get $c4)) (local.get $t))
-        (local.set $qi (i32.trunc_f64_s (local.get $q)))
+        (local.set $qi (i32.trunc_sat_f64_s (local.get $q)))
         (i32.store (i32.add (local.get $u) (local.get $c4)) (local.get $qi))
         (local.set $vv (f64.add (local.get $q) (local.get $bias)))
         (local.set $r (i32.load8_u (i32.add (local.get $ref) (local.get $cx))))
@@ -177,7 +177,7 @@
         (local.set $sp (i32.and (i32.eqz (local.get $isRef)) (f64.gt (local.get $vv) (local.get $vth))))
         ;; v: 0 when refractory or spiking, else vv
         (i32.store (i32.add (local.get $v) (local.get $c4))
-          (select (i32.const 0) (i32.trunc_f64_s (local.get $vv)) (i32.or (local.get $isRef) (local.get $sp))))
+          (select (i32.const 0) (i32.trunc_sat_f64_s (local.get $vv)) (i32.or (local.get $isRef) (local.get $sp))))
         ;; ref: r - 1 when refractory, rd on a spike, else 0
         (local.set $nr
           (select (i32.sub (local.get $r) (i32.const 1))
