@@ -906,10 +906,6 @@ export class Chip {
     }
     const proto = this.cxProto;
     const mless = this.pMemoryless;
-    const u = this.u;
-    const v = this.v;
-    const ref = this.ref;
-    const rs = this.ruleSteps;
     for (let k = 0; k < count; k++) {
       const cx = list[k];
       if (stamp[cx] === t) continue;
@@ -919,31 +915,42 @@ export class Chip {
         this.visitCx(cx, t, acc, timing);
         continue;
       }
-      let q = acc[cx];
+      const q = acc[cx];
       acc[cx] = 0;
-      const bias = this.pBias[p];
-      let vv = q + bias;
-      if (q < this.pQLo[p] || q > this.pQHi[p]) {
-        q = countedWrap24(countedWrapQ(q, rs), rs, RS_U_WRAP);
-        vv = countedSaturateV(countedWrap24(q + bias, rs, RS_U_BIAS_WRAP), rs);
-      }
-      u[cx] = q;
+      this.updateMemoryless(cx, p, q);
       this.nVisit++;
       if (timing) this.coreActive[this.cxCore[cx]]++;
-      const r = ref[cx];
-      if (r > 0) {
-        if (q !== 0) rs[RS_REFRACTORY_HELD]++;
-        v[cx] = 0;
-        ref[cx] = r - 1;
-        if (r > 1) this.refList2[this.nRef++] = cx;
-      } else if (vv > this.pVth[p]) {
-        v[cx] = 0;
-        this.spikedCx[this.nSpiked++] = cx;
-        const rd = this.pRef[p] - 1;
-        ref[cx] = rd;
-        if (rd > 0) this.refList2[this.nRef++] = cx;
-      } else v[cx] = vv;
     }
+  }
+
+  /**
+   * The update of one compartment of memoryless prototype p with input q (hardware units):
+   * the rules of visitCx with the decays folded away; an input inside the safe interval
+   * [pQLo, pQHi] skips the wrap and saturation checks. (The caller stamps, clears the
+   * accumulator and counts the visit.)
+   */
+  private updateMemoryless(cx: number, p: number, q: number): void {
+    const bias = this.pBias[p];
+    let vv = q + bias;
+    if (q < this.pQLo[p] || q > this.pQHi[p]) {
+      const rs = this.ruleSteps;
+      q = countedWrap24(countedWrapQ(q, rs), rs, RS_U_WRAP);
+      vv = countedSaturateV(countedWrap24(q + bias, rs, RS_U_BIAS_WRAP), rs);
+    }
+    this.u[cx] = q;
+    const r = this.ref[cx];
+    if (r > 0) {
+      if (q !== 0) this.ruleSteps[RS_REFRACTORY_HELD]++;
+      this.v[cx] = 0;
+      this.ref[cx] = r - 1;
+      if (r > 1) this.refList2[this.nRef++] = cx;
+    } else if (vv > this.pVth[p]) {
+      this.v[cx] = 0;
+      this.spikedCx[this.nSpiked++] = cx;
+      const rd = this.pRef[p] - 1;
+      this.ref[cx] = rd;
+      if (rd > 0) this.refList2[this.nRef++] = cx;
+    } else this.v[cx] = vv;
   }
 
   /**
@@ -1068,20 +1075,23 @@ export class Chip {
     this.u.fill(off, start, end);
     this.v.fill(vv, start, end);
     this.lastUpdate.fill(t, start, end);
-    const nVisit = this.nVisit;
     const sl = this.singles[slot];
     const sc = this.singleCount[slot];
     for (let k = 0; k < sc; k++) {
       const cx = sl[k];
-      if (cx >= start && cx < end) this.visitMemorylessRange(cx, cx + 1, p, t, acc, false, off, true, this.zeroSums, 0);
+      if (cx >= start && cx < end) {
+        const q = acc[cx] + off;
+        acc[cx] = 0;
+        this.updateMemoryless(cx, p, q);
+      }
     }
     const mark = this.singleMark[slot];
     const rl = this.refList;
     for (let k = 0; k < this.refCount; k++) {
       const cx = rl[k];
-      if (cx >= start && cx < end && mark[cx] !== t) this.visitMemorylessRange(cx, cx + 1, p, t, acc, false, off, true, this.zeroSums, 0);
+      if (cx >= start && cx < end && mark[cx] !== t) this.updateMemoryless(cx, p, off);
     }
-    this.nVisit = nVisit + (end - start);
+    this.nVisit += end - start;
     if (timing) {
       const cc = this.cxCore;
       for (let c = start; c < end; c++) this.coreActive[cc[c]]++;
@@ -1111,9 +1121,10 @@ export class Chip {
       if (cx >= end) break;
       this.nSpiked = st[0];
       this.nRef = st[1];
-      const nVisit = this.nVisit;
-      this.visitMemorylessRange(cx, cx + 1, p, t, acc, false, off + sums[cx - start] * sumScale, true, this.zeroSums, 0);
-      this.nVisit = nVisit;
+      const q = acc[cx] + off + sums[cx - start] * sumScale;
+      acc[cx] = 0;
+      this.lastUpdate[cx] = t;
+      this.updateMemoryless(cx, p, q);
       st[0] = this.nSpiked;
       st[1] = this.nRef;
       cx++;
