@@ -398,10 +398,8 @@ export class Chip {
   private readonly sigStart: Uint32Array;
   private readonly sigGroup: Uint16Array;
   private readonly srcCore: Uint16Array;
-  private readonly srcMsgLocal: Float64Array;
-  private readonly srcMsgRemote: Float64Array;
-  private readonly srcHopsEW: Float64Array;
-  private readonly srcHopsNS: Float64Array;
+  /** Per source s, its messages per spike: srcMsg[4s .. 4s + 3] = msgLocal, msgRemote, hopsEW, hopsNS. */
+  private readonly srcMsg: Float64Array;
 
   // per-step work lists
   /** Per-step tallies of the rules that fired: qWrap, uWrap, uBiasWrap, vSatHigh, vSatLow, refractoryHeld. */
@@ -653,10 +651,7 @@ export class Chip {
     this.srcCore = new Uint16Array(ns);
     for (let i = 0; i < n; i++) this.srcCore[i] = spec.cxCore[i];
     for (let p = 0; p < spec.numGeneratorPorts; p++) this.srcCore[n + p] = spec.genCore[p];
-    this.srcMsgLocal = new Float64Array(ns);
-    this.srcMsgRemote = new Float64Array(ns);
-    this.srcHopsEW = new Float64Array(ns);
-    this.srcHopsNS = new Float64Array(ns);
+    this.srcMsg = new Float64Array(4 * ns);
     this.buildMessageCosts();
 
     this.coreOps = new Float64Array(spec.numCores * NUM_CORE_OPS);
@@ -709,11 +704,12 @@ export class Chip {
           if (seen[core] === s) return;
           seen[core] = s;
           const to = coord(core);
-          if (to.tile === from.tile) this.srcMsgLocal[s]++;
+          const m = this.srcMsg;
+          if (to.tile === from.tile) m[4 * s]++;
           else {
-            this.srcMsgRemote[s]++;
-            this.srcHopsEW[s] += Math.abs(to.x - from.x);
-            this.srcHopsNS[s] += Math.abs(to.y - from.y);
+            m[4 * s + 1]++;
+            m[4 * s + 2] += Math.abs(to.x - from.x);
+            m[4 * s + 3] += Math.abs(to.y - from.y);
           }
         };
         if (g.dense) for (let j = 0; j < g.postSize; j++) visit(g.postStart + j);
@@ -763,13 +759,39 @@ export class Chip {
    * `step`, which must be after the current time and within the delay window.
    */
   schedule(port: number, step: number): void {
-    if (step <= this.time || step >= this.time + this.slots) {
-      throw new RangeError(`generator spike at step ${step} is outside the schedulable window ${this.time + 1}..${this.time + this.slots - 1}`);
-    }
+    this.checkSchedule(port, step);
     const s = step & this.slotMask;
     if (this.genMark[s][port] === step) return;
     this.genMark[s][port] = step;
     this.genPending[s][this.genPendingCount[s]++] = port;
+  }
+
+  /** schedule(base + ports[k], step) for k = start .. end - 1 (a sample's input spikes at once). */
+  scheduleMany(ports: ArrayLike<number>, start: number, end: number, base: number, step: number): void {
+    if (end <= start) return;
+    this.checkSchedule(base, step);
+    const s = step & this.slotMask;
+    const mark = this.genMark[s];
+    const pending = this.genPending[s];
+    const np = this.spec.numGeneratorPorts;
+    let c = this.genPendingCount[s];
+    for (let k = start; k < end; k++) {
+      const port = base + ports[k];
+      if (!(port >= 0 && port < np)) this.checkSchedule(port, step);
+      if (mark[port] === step) continue;
+      mark[port] = step;
+      pending[c++] = port;
+    }
+    this.genPendingCount[s] = c;
+  }
+
+  private checkSchedule(port: number, step: number): void {
+    if (!(Math.floor(port) === port && port >= 0 && port < this.spec.numGeneratorPorts)) {
+      throw new RangeError(`generator port ${port} does not exist (the chip has ports 0..${this.spec.numGeneratorPorts - 1})`);
+    }
+    if (step <= this.time || step >= this.time + this.slots) {
+      throw new RangeError(`generator spike at step ${step} is outside the schedulable window ${this.time + 1}..${this.time + this.slots - 1}`);
+    }
   }
 
   /** Current u of a compartment (resting compartments report their rest value). */
@@ -1332,17 +1354,19 @@ export class Chip {
       k = e;
     }
     // Counting rules of route(): the sources' precomputed messages, msgOut on the sender's core
+    const msg = this.srcMsg;
     let local = 0;
     let remote = 0;
     let ew = 0;
     let nsh = 0;
     for (let q = 0; q < count; q++) {
       const src = list[q] + add;
-      local += this.srcMsgLocal[src];
-      remote += this.srcMsgRemote[src];
-      ew += this.srcHopsEW[src];
-      nsh += this.srcHopsNS[src];
-      if (timing) this.coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += this.srcMsgLocal[src] + this.srcMsgRemote[src];
+      const m = 4 * src;
+      local += msg[m];
+      remote += msg[m + 1];
+      ew += msg[m + 2];
+      nsh += msg[m + 3];
+      if (timing) this.coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += msg[m] + msg[m + 1];
     }
     cd[cOff + Op.synOps] += synOps;
     cd[cOff + Op.msgLocal] += local;
@@ -1502,11 +1526,12 @@ export class Chip {
     // For the critical path, synOps are charged to the core holding the post compartment and
     // the messages (msgOut) to the sending core.
     cd[cOff + Op.synOps] += synOps;
-    cd[cOff + Op.msgLocal] += this.srcMsgLocal[src];
-    cd[cOff + Op.msgRemote] += this.srcMsgRemote[src];
-    cd[cOff + Op.hopsEW] += this.srcHopsEW[src];
-    cd[cOff + Op.hopsNS] += this.srcHopsNS[src];
-    if (timing) coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += this.srcMsgLocal[src] + this.srcMsgRemote[src];
+    const msg = this.srcMsg;
+    cd[cOff + Op.msgLocal] += msg[4 * src];
+    cd[cOff + Op.msgRemote] += msg[4 * src + 1];
+    cd[cOff + Op.hopsEW] += msg[4 * src + 2];
+    cd[cOff + Op.hopsNS] += msg[4 * src + 3];
+    if (timing) coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += msg[4 * src] + msg[4 * src + 1];
   }
 
   /**

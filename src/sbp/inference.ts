@@ -219,7 +219,7 @@ export class SbpInferenceChip {
     const nout = this.sizes.output;
     for (let p = 0; p < INFER_GATES; p++) {
       const step = phaseStep(INFER_GATES, n, p);
-      if (p === 0) for (let k = start; k < end; k++) chip.schedule(this.inputPort + active[k], step);
+      if (p === 0) chip.scheduleMany(active, start, end, this.inputPort, step);
       chip.setBucket(p);
       chip.step();
       if (p === 3) {

@@ -132,7 +132,7 @@ export class SbpTrainingChip {
     const n = this.samples;
     for (let p = 0; p < TRAIN_GATES; p++) {
       const step = phaseStep(TRAIN_GATES, n, p);
-      if (p === 0) for (let k = start; k < end; k++) chip.schedule(this.inputPort + active[k], step);
+      if (p === 0) chip.scheduleMany(active, start, end, this.inputPort, step);
       if (p === 2) chip.schedule(this.labelPort + label, step);
       // host reward schedule: spikes at the learning steps of phases 5 and 7
       if (this.rewardPort >= 0 && (p === 5 || p === 7)) chip.schedule(this.rewardPort, step);
