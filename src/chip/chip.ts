@@ -373,6 +373,16 @@ export class Chip {
    * non-uniform one-to-all row); see visitUniformRange.
    */
   private readonly rangeDirty: Int32Array;
+  /** Fast kernel: the clean range (rangeId) each compartment belongs to, or -1. */
+  private readonly cxRange: Int32Array;
+  /**
+   * Fast kernel: the exceptions of visitUniformRange for the current step (the compartments
+   * with a single delivery or a running refractory counter), bucketed by clean range: those
+   * of range r are excList[excStart[r] .. excStart[r + 1]). Built once per step, when needed.
+   */
+  private readonly excList: Int32Array;
+  private readonly excStart: Int32Array;
+  private excStep = -1;
   /** Fast kernel: per range, the step whose update adds fusedSrc * fusedScale (see flush). */
   private readonly fusedMark: Int32Array;
   private readonly fusedSrc: Int32Array[];
@@ -578,6 +588,8 @@ export class Chip {
     this.rangeMark = new Int32Array(this.groups.length * slots);
     this.rangeOffset = new Float64Array(this.groups.length * slots);
     this.rangeDirty = new Int32Array(this.groups.length * slots).fill(-1);
+    this.excList = new Int32Array(n);
+    this.excStart = new Int32Array(this.groups.length + 1);
     this.fusedMark = new Int32Array(this.groups.length).fill(-1);
     this.fusedScale = new Float64Array(this.groups.length);
     this.fusedSrc = this.groups.map(() => this.zeroSums);
@@ -623,6 +635,8 @@ export class Chip {
     });
 
     this.refList = new Int32Array(n);
+    this.cxRange = new Int32Array(n).fill(-1);
+    for (const g of this.groups) if (g.rangeClean) this.cxRange.fill(g.rangeId, g.postStart, g.postStart + g.postSize);
     this.spikedGen = new Int32Array(spec.numGeneratorPorts);
 
     // routing tables
@@ -1097,21 +1111,15 @@ export class Chip {
     this.u.fill(off, start, end);
     this.v.fill(vv, start, end);
     this.lastUpdate.fill(t, start, end);
-    const sl = this.singles[slot];
-    const sc = this.singleCount[slot];
-    for (let k = 0; k < sc; k++) {
-      const cx = sl[k];
-      if (cx >= start && cx < end) {
-        const q = acc[cx] + off;
-        acc[cx] = 0;
-        this.updateMemoryless(cx, p, q);
-      }
-    }
-    const mark = this.singleMark[slot];
-    const rl = this.refList;
-    for (let k = 0; k < this.refCount; k++) {
-      const cx = rl[k];
-      if (cx >= start && cx < end && mark[cx] !== t) this.updateMemoryless(cx, p, off);
+    if (this.excStep !== t) this.bucketExceptions(slot, t);
+    const rid = this.cxRange[start];
+    const ex = this.excList;
+    for (let k = this.excStart[rid]; k < this.excStart[rid + 1]; k++) {
+      const cx = ex[k];
+      // (acc holds the single delivery, or 0 for a refractory compartment without one)
+      const q = acc[cx] + off;
+      acc[cx] = 0;
+      this.updateMemoryless(cx, p, q);
     }
     this.nVisit += end - start;
     if (timing) {
@@ -1119,6 +1127,29 @@ export class Chip {
       for (let c = start; c < end; c++) this.coreActive[cc[c]]++;
     }
     return true;
+  }
+
+  /** Bucket this step's single deliveries and refractory compartments by clean range (see excList). */
+  private bucketExceptions(slot: number, t: number): void {
+    this.excStep = t;
+    const cr = this.cxRange;
+    const st = this.excStart;
+    st.fill(0);
+    const sl = this.singles[slot];
+    const sc = this.singleCount[slot];
+    const mark = this.singleMark[slot];
+    const rl = this.refList;
+    const rc = this.refCount;
+    // counts per range in st[r + 1], then prefix sums, then fill (st[r] as the cursor)
+    for (let k = 0; k < sc; k++) if (cr[sl[k]] >= 0) st[cr[sl[k]] + 1]++;
+    for (let k = 0; k < rc; k++) if (cr[rl[k]] >= 0 && mark[rl[k]] !== t) st[cr[rl[k]] + 1]++;
+    for (let r = 1; r < st.length; r++) st[r] += st[r - 1];
+    const ex = this.excList;
+    for (let k = 0; k < sc; k++) if (cr[sl[k]] >= 0) ex[st[cr[sl[k]]]++] = sl[k];
+    for (let k = 0; k < rc; k++) if (cr[rl[k]] >= 0 && mark[rl[k]] !== t) ex[st[cr[rl[k]]]++] = rl[k];
+    // the fill advanced st[r] to the end of bucket r: shift back to starts
+    for (let r = st.length - 1; r > 0; r--) st[r] = st[r - 1];
+    st[0] = 0;
   }
 
   /**
