@@ -367,22 +367,6 @@ export class Chip {
   private readonly rangeMark: Int32Array;
   /** Fast kernel: uniform input per (range, slot), in hardware units (see visitMemorylessRange). */
   private readonly rangeOffset: Float64Array;
-  /**
-   * Fast kernel: per (range, slot), the step for which input other than the uniform offset
-   * and single deliveries was added into the range's accumulators (dense sums or a
-   * non-uniform one-to-all row); see visitUniformRange.
-   */
-  private readonly rangeDirty: Int32Array;
-  /** Fast kernel: the clean range (rangeId) each compartment belongs to, or -1. */
-  private readonly cxRange: Int32Array;
-  /**
-   * Fast kernel: the exceptions of visitUniformRange for the current step (the compartments
-   * with a single delivery or a running refractory counter), bucketed by clean range: those
-   * of range r are excList[excStart[r] .. excStart[r + 1]). Built once per step, when needed.
-   */
-  private readonly excList: Int32Array;
-  private readonly excStart: Int32Array;
-  private excStep = -1;
   /** Fast kernel: per range, the step whose update adds fusedSrc * fusedScale (see flush). */
   private readonly fusedMark: Int32Array;
   private readonly fusedSrc: Int32Array[];
@@ -587,9 +571,6 @@ export class Chip {
     this.rangeCount = new Int32Array(slots);
     this.rangeMark = new Int32Array(this.groups.length * slots);
     this.rangeOffset = new Float64Array(this.groups.length * slots);
-    this.rangeDirty = new Int32Array(this.groups.length * slots).fill(-1);
-    this.excList = new Int32Array(n);
-    this.excStart = new Int32Array(this.groups.length + 1);
     this.fusedMark = new Int32Array(this.groups.length).fill(-1);
     this.fusedScale = new Float64Array(this.groups.length);
     this.fusedSrc = this.groups.map(() => this.zeroSums);
@@ -635,8 +616,6 @@ export class Chip {
     });
 
     this.refList = new Int32Array(n);
-    this.cxRange = new Int32Array(n).fill(-1);
-    for (const g of this.groups) if (g.rangeClean) this.cxRange.fill(g.rangeId, g.postStart, g.postStart + g.postSize);
     this.spikedGen = new Int32Array(spec.numGeneratorPorts);
 
     // routing tables
@@ -854,9 +833,7 @@ export class Chip {
         const fused = this.fusedMark[rg[r]] === t;
         const sums = fused ? this.fusedSrc[rg[r]] : this.zeroSums;
         const sumScale = fused ? this.fusedScale[rg[r]] : 0;
-        if (g.rangeClean && !fused && this.rangeDirty[oi] !== t && this.visitUniformRange(g.postStart, end, g.postMemoryless, t, slot, acc, timing, offs[oi])) {
-          // done: uniform input plus single deliveries
-        } else if (g.rangeClean && this.kernelVisit !== null) this.visitRangeKernel(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], sums, sumScale);
+        if (g.rangeClean && this.kernelVisit !== null) this.visitRangeKernel(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], sums, sumScale);
         else this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], g.rangeClean, sums, sumScale);
         offs[oi] = 0;
       } else
@@ -1097,62 +1074,6 @@ export class Chip {
   }
 
   /**
-   * A clean memoryless range whose accumulators hold nothing this step but single
-   * deliveries (no dense sums, no non-uniform row): every compartment without one gets
-   * exactly q = off. If that input fires no rule and no spike, those compartments are set
-   * with three fills, and only the exceptions take the full update: the compartments with a
-   * single delivery (q = acc + off) and the refractory ones (refList holds every compartment
-   * whose counter runs). Returns false (nothing done) when q = off would fire a rule or spike.
-   */
-  private visitUniformRange(start: number, end: number, p: number, t: number, slot: number, acc: Float64Array, timing: boolean, off: number): boolean {
-    if (off < this.pQLo[p] || off > this.pQHi[p]) return false;
-    const vv = off + this.pBias[p];
-    if (vv > this.pVth[p]) return false;
-    this.u.fill(off, start, end);
-    this.v.fill(vv, start, end);
-    this.lastUpdate.fill(t, start, end);
-    if (this.excStep !== t) this.bucketExceptions(slot, t);
-    const rid = this.cxRange[start];
-    const ex = this.excList;
-    for (let k = this.excStart[rid]; k < this.excStart[rid + 1]; k++) {
-      const cx = ex[k];
-      // (acc holds the single delivery, or 0 for a refractory compartment without one)
-      const q = acc[cx] + off;
-      acc[cx] = 0;
-      this.updateMemoryless(cx, p, q);
-    }
-    this.nVisit += end - start;
-    if (timing) {
-      const cc = this.cxCore;
-      for (let c = start; c < end; c++) this.coreActive[cc[c]]++;
-    }
-    return true;
-  }
-
-  /** Bucket this step's single deliveries and refractory compartments by clean range (see excList). */
-  private bucketExceptions(slot: number, t: number): void {
-    this.excStep = t;
-    const cr = this.cxRange;
-    const st = this.excStart;
-    st.fill(0);
-    const sl = this.singles[slot];
-    const sc = this.singleCount[slot];
-    const mark = this.singleMark[slot];
-    const rl = this.refList;
-    const rc = this.refCount;
-    // counts per range in st[r + 1], then prefix sums, then fill (st[r] as the cursor)
-    for (let k = 0; k < sc; k++) if (cr[sl[k]] >= 0) st[cr[sl[k]] + 1]++;
-    for (let k = 0; k < rc; k++) if (cr[rl[k]] >= 0 && mark[rl[k]] !== t) st[cr[rl[k]] + 1]++;
-    for (let r = 1; r < st.length; r++) st[r] += st[r - 1];
-    const ex = this.excList;
-    for (let k = 0; k < sc; k++) if (cr[sl[k]] >= 0) ex[st[cr[sl[k]]]++] = sl[k];
-    for (let k = 0; k < rc; k++) if (cr[rl[k]] >= 0 && mark[rl[k]] !== t) ex[st[cr[rl[k]]]++] = rl[k];
-    // the fill advanced st[r] to the end of bucket r: shift back to starts
-    for (let r = st.length - 1; r > 0; r--) st[r] = st[r - 1];
-    st[0] = 0;
-  }
-
-  /**
    * visitMemorylessRange of a clean range by the kernel's range update. An input outside the
    * safe interval stops the kernel; that compartment takes the counted rules here, and the
    * kernel resumes after it.
@@ -1224,7 +1145,6 @@ export class Chip {
       const base = g.postStart;
       const scale = g.scale;
       for (let j = 0; j < g.postSize; j++) a[base + j] += src[j] * scale;
-      this.rangeDirty[rid * this.slots + slot] = this.flushMark[list[k] * this.slots + slot];
     }
     for (let k = 0; k < n; k++) {
       const g = this.groups[list[k]];
@@ -1433,10 +1353,7 @@ export class Chip {
         synOps += g.postSize * run;
       } else if (g.fullRows) {
         if (g.uniformRow === g.uniformRow) this.rangeOffset[g.rangeId * this.slots + s] += run * g.uniformRow;
-        else {
-          for (let r = k; r < e; r++) addScaledRow(this.acc[s], g.postStart, g.weights, g.offsets![list[r] + pre0], g.postSize, g.scale);
-          this.rangeDirty[g.rangeId * this.slots + s] = target;
-        }
+        else for (let r = k; r < e; r++) addScaledRow(this.acc[s], g.postStart, g.weights, g.offsets![list[r] + pre0], g.postSize, g.scale);
         this.rowsDelivered(g, gi, s, target, timing, run);
         synOps += g.postSize * run;
       } else {
