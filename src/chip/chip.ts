@@ -158,6 +158,8 @@ export class SynapseGroup {
   readonly targets: Uint32Array | null;
   /** Sparse group whose every row reaches all posts 0..postSize-1 in order (one-to-all). */
   readonly fullRows: boolean;
+  /** Sparse group in which pre i reaches at most post i, over one synapse (one-to-one). */
+  readonly identity: boolean;
   readonly scale: number;
   readonly delay: number;
   readonly numSynapses: number;
@@ -252,6 +254,7 @@ export class SynapseGroup {
       this.numSynapses = spec.preSize * spec.postSize;
       this.fanout.fill(spec.postSize);
       this.fullRows = false;
+      this.identity = false;
     } else {
       this.dense = false;
       this.weights = spec.connectivity.weights;
@@ -266,6 +269,9 @@ export class SynapseGroup {
         for (let k = 0; full && k < spec.postSize; k++) if (this.targets[this.offsets[i] + k] !== k) full = false;
       }
       this.fullRows = full;
+      let ident = true;
+      for (let i = 0; ident && i < spec.preSize; i++) if (this.fanout[i] > 1 || (this.fanout[i] === 1 && this.targets[this.offsets[i]] !== i)) ident = false;
+      this.identity = ident;
     }
     this.preList = new Int32Array(this.learning ? spec.preSize : 0);
     this.preStamp = new Int32Array(this.learning ? spec.preSize : 0);
@@ -1366,6 +1372,24 @@ export class Chip {
         const mark = this.singleMark[s];
         const sl = this.singles[s];
         let sc = this.singleCount[s];
+        if (g.identity) {
+          // one-to-one: pre i reaches post i (if at all) over synapse o[i]
+          for (let r = k; r < e; r++) {
+            const i = list[r] + pre0;
+            const q = o[i];
+            if (o[i + 1] === q) continue;
+            const cx = base + i;
+            a[cx] += w[q] * scale;
+            if (mark[cx] !== target) {
+              mark[cx] = target;
+              sl[sc++] = cx;
+            }
+            if (timing) this.coreOps[this.cxCore[cx] * NUM_CORE_OPS + CoreOp.synOps] += 1;
+            synOps++;
+          }
+          this.singleCount[s] = sc;
+          continue;
+        }
         for (let r = k; r < e; r++) {
           const i = list[r] + pre0;
           const q1 = o[i + 1];
