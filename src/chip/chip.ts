@@ -230,6 +230,11 @@ export class SynapseGroup {
   y3: Float64Array | null = null;
   /** Reward trace r1 as this group's learning rule sees it (decays over the group's epochs). */
   r1 = 0;
+  /**
+   * A dense plastic group whose rule has pair support, no traces and no w: every term is a
+   * multiple of x0*y0 and reads no per-synapse state (Chip.applyRule's fast path).
+   */
+  readonly pairFast: boolean;
 
   constructor(spec: SynapseGroupSpec) {
     this.name = spec.name;
@@ -285,6 +290,7 @@ export class SynapseGroup {
       if (l.y2 || ruleUses(l.rule, 'y2')) this.y2 = new Float64Array(spec.postSize);
       if (l.y3 || ruleUses(l.rule, 'y3')) this.y3 = new Float64Array(spec.postSize);
     }
+    this.pairFast = l !== null && l.rule.support === 'pair' && this.dense && !this.x1 && !this.x2 && !this.y1 && !this.y2 && !this.y3 && !ruleUses(l.rule, 'w');
   }
 
   /** Weight of pre i -> post j (dense groups), or NaN if absent (sparse without that synapse). */
@@ -1809,8 +1815,7 @@ export class Chip {
 
   /** Every term is a multiple of x0*y0 and reads no per-synapse state (see applyRule). */
   private pairFastPath(g: SynapseGroup): boolean {
-    const rule = g.learning!.rule;
-    return rule.support === 'pair' && g.dense && !g.x1 && !g.x2 && !g.y1 && !g.y2 && !g.y3 && !ruleUses(rule, 'w');
+    return g.pairFast;
   }
 
   /**
