@@ -1,7 +1,9 @@
 // The WebAssembly SIMD row-sum kernel must give exactly the results of the JavaScript reference
 // kernel (and of a naive sum written here), for every row length (vector body and scalar tail),
 // every row count (four-row blocks and the remainder), the chip's weight range and the extreme
-// Int16 range, and for views that do not start at the arena's alignment boundaries.
+// Int16 range, and for views that do not start at the arena's alignment boundaries. Its range
+// update (four lanes at a time, one at a time for tails and out-of-interval inputs) must do
+// exactly what its contract says, element by element.
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../src/chip/prng';
 import { jsRowSumKernel, type RowSumKernel } from '../src/chip/row-sum';
@@ -126,6 +128,67 @@ describe('wasm SIMD row-sum kernel', () => {
     expect(first.byteLength).toBe(capacity); // not detached: memory never grew
     expect(first[0]).toBe(123);
     expect(() => k.allocInt16(-1)).toThrow(/non-negative integer/);
+  });
+
+  it('range update: equals the contract written out here, on random ranges, offsets, refractory states and out-of-interval inputs', () => {
+    const rng = new Prng(77);
+    const n = 300;
+    const k = wasmKernel(1 << 20);
+    const acc = k.allocFloat64(n), u = k.allocInt32(n), v = k.allocInt32(n), ref = k.allocUint8(n), stamp = k.allocInt32(n);
+    const spiked = k.allocInt32(n + 1), refList = k.allocInt32(n + 1), state = k.allocInt32(4), sums = k.allocInt32(n);
+    const update = k.rangeUpdate!(u, v, ref, stamp, spiked, refList, state);
+    for (let trial = 0; trial < 150; trial++) {
+      const start = rng.nextInt(40);
+      const end = start + rng.nextInt(n - start - 8);
+      const bias = -8192 * 64 + rng.nextInt(3) * 4000;
+      const vth = 1024 * 64;
+      const qLo = Math.max(-(2 ** 21), -(2 ** 23 - 1) - bias);
+      const qHi = Math.min(2 ** 21 - 1, 2 ** 23 - 1 - bias);
+      const off = rng.nextInt(3) === 0 ? 0 : 8704 * 64;
+      const sumScale = rng.nextInt(2) * 64;
+      const rd = rng.nextInt(3);
+      for (let i = 0; i < n; i++) {
+        acc[i] = rng.nextInt(4) === 0 ? 0 : (rng.nextInt(200000) - 100000) * (rng.nextInt(40) === 0 ? 64 : 1);
+        sums[i] = rng.nextInt(3000) - 1000;
+        ref[i] = rng.nextInt(4) === 0 ? 1 + rng.nextInt(3) : 0;
+        u[i] = v[i] = stamp[i] = -1;
+      }
+      const before = { acc: Array.from(acc), ref: Array.from(ref) };
+      state[0] = 3;
+      state[1] = 4;
+      state[2] = 0;
+      const stop = update(acc, sums, start, start, end, trial + 1, off, sumScale, bias, vth, qLo, qHi, rd);
+      // the contract, element by element
+      const e = { spiked: [] as number[], refList: [] as number[], held: 0 };
+      let cx = start;
+      for (; cx < end; cx++) {
+        const q = before.acc[cx] + off + sums[cx - start] * sumScale;
+        if (q < qLo || q > qHi) break;
+        expect([cx, acc[cx], stamp[cx], u[cx]]).toEqual([cx, 0, trial + 1, q]);
+        const r = before.ref[cx];
+        let nr: number;
+        if (r > 0) {
+          if (q !== 0) e.held++;
+          expect([cx, v[cx]]).toEqual([cx, 0]);
+          nr = r - 1;
+        } else if (q + bias > vth) {
+          expect([cx, v[cx]]).toEqual([cx, 0]);
+          e.spiked.push(cx);
+          nr = rd;
+        } else {
+          expect([cx, v[cx]]).toEqual([cx, q + bias]);
+          nr = 0;
+        }
+        expect([cx, ref[cx]]).toEqual([cx, nr]);
+        if (nr > 0) e.refList.push(cx);
+      }
+      expect(stop).toBe(cx);
+      // untouched from the stop on
+      for (let i = cx; i < n; i++) if (i >= start) expect([i, acc[i], stamp[i], ref[i]]).toEqual([i, before.acc[i], -1, before.ref[i]]);
+      expect([state[0], state[1], state[2]]).toEqual([3 + e.spiked.length, 4 + e.refList.length, e.held]);
+      expect(Array.from(spiked.subarray(3, state[0]))).toEqual(e.spiked);
+      expect(Array.from(refList.subarray(4, state[1]))).toEqual(e.refList);
+    }
   });
 
   it('rejects arrays that are not its own', () => {

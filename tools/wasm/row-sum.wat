@@ -136,6 +136,8 @@
   ;;   else vv > vth: a spike: v = 0, ref = rd, cx appended to spiked;
   ;;   else v = vv;
   ;;   cx appended to refList when its new ref > 0.
+  ;; Four compartments go at once (f64x2 inputs, i32x4 state) when four remain and all four
+  ;; inputs are inside the interval; the tail and any group with an input outside go one at a time.
   ;; state holds the counts (nSpiked, nRef, held) as i32 on entry and on return. The appends
   ;; store unconditionally at the current count and advance it by 0 or 1 (no branch), so
   ;; spiked and refList need one spare element. Returns end when every compartment was done.
@@ -148,14 +150,98 @@
     (result i32)
     (local $cx i32) (local $nS i32) (local $nR i32) (local $held i32)
     (local $q f64) (local $vv f64) (local $qi i32) (local $r i32) (local $isRef i32) (local $sp i32) (local $nr i32)
-    (local $a i32) (local $c4 i32)
+    (local $a i32) (local $c4 i32) (local $m i32)
+    ;; four lanes at a time: the splatted parameters, and the vectors of one group of four
+    (local $offV v128) (local $scaleV v128) (local $qLoV v128) (local $qHiV v128)
+    (local $biasV v128) (local $vthV v128) (local $tV v128) (local $rdV v128) (local $oneV v128) (local $zeroV v128)
+    (local $heldV v128) (local $s v128) (local $qA v128) (local $qB v128) (local $qiV v128) (local $vvV v128)
+    (local $rV v128) (local $isRefV v128) (local $spV v128) (local $nrV v128)
 
     (local.set $nS (i32.load offset=0 (local.get $state)))
     (local.set $nR (i32.load offset=4 (local.get $state)))
     (local.set $held (i32.load offset=8 (local.get $state)))
+    (local.set $offV (f64x2.splat (local.get $off)))
+    (local.set $scaleV (f64x2.splat (local.get $sumScale)))
+    (local.set $qLoV (f64x2.splat (local.get $qLo)))
+    (local.set $qHiV (f64x2.splat (local.get $qHi)))
+    ;; bias and vth are integers below 2^24 in magnitude; inside the safe interval vv = q + bias
+    ;; is too, so the lanes compute it in i32
+    (local.set $biasV (i32x4.splat (i32.trunc_sat_f64_s (local.get $bias))))
+    (local.set $vthV (i32x4.splat (i32.trunc_sat_f64_s (local.get $vth))))
+    (local.set $tV (i32x4.splat (local.get $t)))
+    (local.set $rdV (i32x4.splat (local.get $rd)))
+    (local.set $oneV (i32x4.splat (i32.const 1)))
+    (local.set $zeroV (v128.const i64x2 0 0))
+    (local.set $heldV (v128.const i64x2 0 0))
     (local.set $cx (local.get $start))
     (block $done
       (loop $next
+        ;; ---- four compartments at once, when four remain and all four inputs are safe
+        (block $scalar
+          (br_if $scalar (i32.gt_s (i32.add (local.get $cx) (i32.const 4)) (local.get $end)))
+          (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $cx) (i32.const 3))))
+          (local.set $s (v128.load align=4 (i32.add (local.get $sums)
+            (i32.shl (i32.sub (local.get $cx) (local.get $sumsBase)) (i32.const 2)))))
+          (local.set $qA (f64x2.add (f64x2.add (v128.load align=8 (local.get $a)) (local.get $offV))
+            (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $s)) (local.get $scaleV))))
+          (local.set $qB (f64x2.add (f64x2.add (v128.load offset=16 align=8 (local.get $a)) (local.get $offV))
+            (f64x2.mul (f64x2.convert_low_i32x4_s
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s) (local.get $s)))
+              (local.get $scaleV))))
+          (br_if $scalar (v128.any_true (v128.or
+            (v128.or (f64x2.lt (local.get $qA) (local.get $qLoV)) (f64x2.gt (local.get $qA) (local.get $qHiV)))
+            (v128.or (f64x2.lt (local.get $qB) (local.get $qLoV)) (f64x2.gt (local.get $qB) (local.get $qHiV))))))
+          (v128.store align=8 (local.get $a) (local.get $zeroV))
+          (v128.store offset=16 align=8 (local.get $a) (local.get $zeroV))
+          ;; q as i32 lanes: the two low halves of the truncations
+          (local.set $qiV (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+            (i32x4.trunc_sat_f64x2_s_zero (local.get $qA)) (i32x4.trunc_sat_f64x2_s_zero (local.get $qB))))
+          (local.set $c4 (i32.shl (local.get $cx) (i32.const 2)))
+          (v128.store align=4 (i32.add (local.get $stamp) (local.get $c4)) (local.get $tV))
+          (v128.store align=4 (i32.add (local.get $u) (local.get $c4)) (local.get $qiV))
+          (local.set $vvV (i32x4.add (local.get $qiV) (local.get $biasV)))
+          (local.set $rV (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
+            (v128.load32_zero align=1 (i32.add (local.get $ref) (local.get $cx))))))
+          (local.set $isRefV (i32x4.ne (local.get $rV) (local.get $zeroV)))
+          ;; a spike where not refractory and vv > vth
+          (local.set $spV (v128.andnot (i32x4.gt_s (local.get $vvV) (local.get $vthV)) (local.get $isRefV)))
+          ;; v: 0 when refractory or spiking, else vv
+          (v128.store align=4 (i32.add (local.get $v) (local.get $c4))
+            (v128.andnot (local.get $vvV) (v128.or (local.get $isRefV) (local.get $spV))))
+          ;; ref: r - 1 when refractory, rd on a spike, else 0 (stored back as bytes)
+          (local.set $nrV (v128.bitselect (i32x4.sub (local.get $rV) (local.get $oneV))
+            (v128.and (local.get $spV) (local.get $rdV)) (local.get $isRefV)))
+          (v128.store32_lane align=1 0 (i32.add (local.get $ref) (local.get $cx))
+            (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_u (local.get $nrV) (local.get $nrV))
+              (i16x8.narrow_i32x4_u (local.get $nrV) (local.get $nrV))))
+          ;; held: refractory lanes with q != 0 (masks are -1, so subtracting counts them)
+          (local.set $heldV (i32x4.sub (local.get $heldV)
+            (v128.and (local.get $isRefV) (i32x4.ne (local.get $qiV) (local.get $zeroV)))))
+          ;; appends, lane by lane, unconditional stores (as in the scalar loop)
+          (local.set $m (i32x4.bitmask (local.get $spV)))
+          (if (local.get $m) (then
+            (i32.store (i32.add (local.get $spiked) (i32.shl (local.get $nS) (i32.const 2))) (local.get $cx))
+            (local.set $nS (i32.add (local.get $nS) (i32.and (local.get $m) (i32.const 1))))
+            (i32.store (i32.add (local.get $spiked) (i32.shl (local.get $nS) (i32.const 2))) (i32.add (local.get $cx) (i32.const 1)))
+            (local.set $nS (i32.add (local.get $nS) (i32.and (i32.shr_u (local.get $m) (i32.const 1)) (i32.const 1))))
+            (i32.store (i32.add (local.get $spiked) (i32.shl (local.get $nS) (i32.const 2))) (i32.add (local.get $cx) (i32.const 2)))
+            (local.set $nS (i32.add (local.get $nS) (i32.and (i32.shr_u (local.get $m) (i32.const 2)) (i32.const 1))))
+            (i32.store (i32.add (local.get $spiked) (i32.shl (local.get $nS) (i32.const 2))) (i32.add (local.get $cx) (i32.const 3)))
+            (local.set $nS (i32.add (local.get $nS) (i32.shr_u (local.get $m) (i32.const 3))))))
+          (local.set $m (i32x4.bitmask (i32x4.gt_s (local.get $nrV) (local.get $zeroV))))
+          (if (local.get $m) (then
+            (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (local.get $cx))
+            (local.set $nR (i32.add (local.get $nR) (i32.and (local.get $m) (i32.const 1))))
+            (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (i32.add (local.get $cx) (i32.const 1)))
+            (local.set $nR (i32.add (local.get $nR) (i32.and (i32.shr_u (local.get $m) (i32.const 1)) (i32.const 1))))
+            (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (i32.add (local.get $cx) (i32.const 2)))
+            (local.set $nR (i32.add (local.get $nR) (i32.and (i32.shr_u (local.get $m) (i32.const 2)) (i32.const 1))))
+            (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (i32.add (local.get $cx) (i32.const 3)))
+            (local.set $nR (i32.add (local.get $nR) (i32.shr_u (local.get $m) (i32.const 3))))))
+          (local.set $cx (i32.add (local.get $cx) (i32.const 4)))
+          (br $next))
+
+        ;; ---- one compartment (the tail, or a group of four with an input outside the interval)
         (br_if $done (i32.ge_s (local.get $cx) (local.get $end)))
         (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $cx) (i32.const 3))))
         (local.set $c4 (i32.shl (local.get $cx) (i32.const 2)))
@@ -192,6 +278,9 @@
           (i32.and (local.get $isRef) (i32.ne (local.get $qi) (i32.const 0)))))
         (local.set $cx (i32.add (local.get $cx) (i32.const 1)))
         (br $next)))
+    (local.set $held (i32.add (local.get $held) (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $heldV)) (i32x4.extract_lane 1 (local.get $heldV)))
+      (i32.add (i32x4.extract_lane 2 (local.get $heldV)) (i32x4.extract_lane 3 (local.get $heldV))))))
     (i32.store offset=0 (local.get $state) (local.get $nS))
     (i32.store offset=4 (local.get $state) (local.get $nR))
     (i32.store offset=8 (local.get $state) (local.get $held))
