@@ -1,4 +1,5 @@
-;; The row-sum kernel in WebAssembly SIMD (see src/chip/row-sum.ts for the contract):
+;; The WebAssembly SIMD kernel: row sums (sum_rows) and the update of memoryless ranges
+;; (visit_range, below). Row sums (see src/chip/row-sum.ts for the contract):
 ;;   out[j] = sum_{q < count} w[rows[q] * rowLen + j]   for j < rowLen,
 ;; with w Int16 (sign-extended to i32 before adding), rows i32, out i32 (overwritten).
 ;; All pointers are byte offsets into the exported memory. Additions are i32 and wrap mod 2^32,
