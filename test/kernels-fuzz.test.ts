@@ -143,6 +143,8 @@ describe('fast kernel = naive kernel on random chips', () => {
       const chips = (['fast', 'fast+wasm', 'naive'] as const).map((k) => new Chip(randomSpec(seed, k)));
       const [fast, wasm, naive] = chips;
       expect(wasm.rowSum.name).toBe('wasm-simd');
+      // a time model, so that the per-core loads behind the critical-path latency are compared too
+      for (const c of chips) c.setTimeModel([1.5, 3.25, 0.5, 0.75, 2.125], 7);
       const drive = new Prng(seed * 31 + 5);
       const n = fast.numCompartments;
       for (let t = 1; t <= 300; t++) {
@@ -164,6 +166,7 @@ describe('fast kernel = naive kernel on random chips', () => {
       }
       for (const c of [fast, wasm]) {
         expect(Array.from(c.counters.data)).toEqual(Array.from(naive.counters.data));
+        expect(Array.from(c.latencyNs)).toEqual(Array.from(naive.latencyNs));
         c.groups.forEach((g, gi) => expect(Array.from(g.weights), g.name).toEqual(Array.from(naive.groups[gi].weights)));
       }
       // the chips exercised the rules whose shortcuts the fast kernel takes

@@ -845,8 +845,14 @@ export class Chip {
         const fused = this.fusedMark[rg[r]] === t;
         const sums = fused ? this.fusedSrc[rg[r]] : this.zeroSums;
         const sumScale = fused ? this.fusedScale[rg[r]] : 0;
-        if (g.rangeClean && this.kernelVisit !== null) this.visitRangeKernel(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], sums, sumScale);
-        else this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, timing, offs[oi], g.rangeClean, sums, sumScale);
+        // (a clean range is visited whole: its active compartments per core are its corePosts)
+        const tm = timing && !g.rangeClean;
+        if (g.rangeClean && this.kernelVisit !== null) this.visitRangeKernel(g.postStart, end, g.postMemoryless, t, acc, tm, offs[oi], sums, sumScale);
+        else this.visitMemorylessRange(g.postStart, end, g.postMemoryless, t, acc, tm, offs[oi], g.rangeClean, sums, sumScale);
+        if (timing && g.rangeClean) {
+          const cp = g.corePosts;
+          for (let c = 0; c < cp.length; c += 2) this.coreActive[cp[c]] += cp[c + 1];
+        }
         offs[oi] = 0;
       } else
         for (let cx = g.postStart; cx < end; cx++) {
@@ -1179,7 +1185,7 @@ export class Chip {
     if ((la === null) !== (lb === null)) return false;
     if (la && lb) {
       if (la.rule.text !== lb.rule.text || la.tEpoch !== lb.tEpoch || la.rewardChannel !== lb.rewardChannel) return false;
-      if (!this.pairFastPath(a) || !this.pairFastPath(b) || !this.neverRounds(a)) return false;
+      if (!a.pairFast || !b.pairFast || !this.neverRounds(a)) return false;
     }
     const wa = a.weights;
     const wb = b.weights;
@@ -1705,7 +1711,7 @@ export class Chip {
     vars[VAR_INDEX.r0] = rewarded ? 1 : 0;
     vars[VAR_INDEX.r1] = r1;
     const w = g.weights;
-    if (this.pairFastPath(g)) {
+    if (g.pairFast) {
       // Every term is a multiple of x0*y0 and reads no per-synapse state: dw is the same for
       // every synapse whose pre and post both spiked, and zero elsewhere.
       if (g.preCount === 0 || g.postCount === 0) return;
@@ -1813,10 +1819,6 @@ export class Chip {
     }
   }
 
-  /** Every term is a multiple of x0*y0 and reads no per-synapse state (see applyRule). */
-  private pairFastPath(g: SynapseGroup): boolean {
-    return g.pairFast;
-  }
 
   /**
    * New weight for old + dw: dw enters the 15-bit-plus-sign accumulator with 7 fractional
