@@ -6,6 +6,7 @@
  * real MNIST. Also: the verifier itself reports faults precisely, the host reward schedule
  * equals the on-chip one, and the order switch changes exactly the §4.5 backprop sums.
  */
+import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -304,13 +305,13 @@ describe('saturation at -256 (the P != -M asymmetry of §4.3) stays exact', () =
 });
 
 describe('real MNIST, 400-400-10', () => {
-  it('2,000 samples in both orders, zero mismatches', () => {
+  it('2,000 samples in both orders, zero mismatches (the fast kernel with its WebAssembly parts, as train runs it)', () => {
     const ds = mnistTrain();
     const sizes: SbpSizes = { input: 400, hidden: 400, output: 10 };
     const weights = initialWeights(sizes, 2024);
     const indices = sampleOrder(ds.count, 2000, 2024, true);
     for (const order of ORDERS) {
-      const r = verifyRun({ sizes, order, weights, samples: { dataset: ds, indices } });
+      const r = verifyRun({ sizes, order, weights, rowSum: createWasmRowSumKernel, samples: { dataset: ds, indices } });
       expectExact(r, 2000);
       expect(r.activity.dPos + r.activity.dNeg).toBeGreaterThan(100);
       expect(r.activity.d1Pos + r.activity.d1Neg).toBeGreaterThan(1000);

@@ -16,6 +16,7 @@
  *
  * Portable: no Node APIs (Date.now is plain JavaScript).
  */
+import type { CompileOptions } from '../net/network';
 import type { GroupLayout } from '../net/compile';
 import type { SpikeDataset } from '../data/preprocess';
 import { UserError } from '../io/errors';
@@ -45,6 +46,8 @@ export interface VerifyOptions {
    * keeps every copy in its own memory from the start.
    */
   kernel?: 'fast' | 'naive';
+  /** The fast kernel's row-sum kernel (the host may inject WebAssembly; default portable JS). */
+  rowSum?: CompileOptions['rowSum'];
   /** Initial weights (copied; not modified). */
   weights: SbpWeights;
   samples: SampleSource;
@@ -204,7 +207,7 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
 
   const tSetup = Date.now();
   const kernel = opts.kernel ?? 'fast';
-  const net = new SbpTrainingChip({ sizes, order, reward, placement: opts.placement, kernel });
+  const net = new SbpTrainingChip({ sizes, order, reward, placement: opts.placement, kernel, rowSum: opts.rowSum });
   loadWeights(net, w);
   const state: OracleState = {
     nin,

@@ -3,6 +3,7 @@
  * sample that every per-phase spike, every plastic weight (all eight matrices) and the §1.5
  * active-phase invariants agree (src/sbp/verify.ts). Exits 1 at the first mismatch, naming it.
  */
+import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { loadDataset } from '../../src/data/datasets';
 import { Prng } from '../../src/chip/prng';
 import { UserError } from '../../src/io/errors';
@@ -29,7 +30,7 @@ export const command: Command = {
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn: backprop reads W2 before the update) or 'reference' (learn, then route: the authors' numpy order)" },
       { name: 'hidden', type: 'int', min: 1, max: 1000000, metavar: 'H', help: "hidden units; default 400, or the weight file's" },
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
-      { name: 'kernel', type: 'choice', choices: ['fast', 'naive'], default: 'fast', help: "chip simulation kernel: 'fast' (shared row sums) or 'naive' (every synapse, every copy in its own memory)" },
+      { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: "chip simulation kernel: the fast kernel with its WebAssembly SIMD parts ('wasm', what train runs) or in portable JavaScript ('js'), or 'naive' (every synapse, every copy in its own memory)" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files' },
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights (synfire-weights/1) instead of the seed initialization' },
@@ -78,7 +79,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const seed = o.seed as number;
   const order = o.order as 'chip' | 'reference';
   const reward = o.reward as 'chip' | 'host';
-  const kernel = o.kernel as 'fast' | 'naive';
+  const kernel = o.kernel as 'wasm' | 'js' | 'naive';
   const shuffle = !(o.noShuffle as boolean);
   const quiet = (o.quiet as boolean) || io.json;
 
@@ -108,7 +109,8 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     sizes,
     order,
     reward,
-    kernel,
+    kernel: kernel === 'naive' ? 'naive' : 'fast',
+    rowSum: kernel === 'wasm' ? createWasmRowSumKernel : undefined,
     weights,
     samples: { dataset: train, indices },
     keepGoing: o.keepGoing as boolean,
