@@ -1423,15 +1423,22 @@ export class Chip {
   }
 
   /**
-   * Fast kernel: the row sums of the dense leaders that received spikes this step. A group
-   * whose pre spikes are exactly the memo's set reuses memoSum + memoDelta; otherwise the
-   * rows are added afresh and become the new memo.
+   * Fast kernel: the row sums of the dense leaders that received spikes this step. A plastic
+   * group whose pre spikes are exactly the memo's set reuses memoSum + memoDelta; otherwise
+   * the rows are added afresh and become the new memo. (memoSum always holds the latest sums.)
    */
   private sumDenseRows(t: number): void {
     for (let k = 0; k < this.denseRoutedCount; k++) {
       const g = this.groups[this.denseRouted[k]];
       const n = g.stepPreCount;
       const ps = g.postSize;
+      if (g.learning === null) {
+        // fixed weights: the same spikes rarely come twice in a row here, so no memo
+        this.rowSum.sumRows(g.weights, ps, g.stepPre, n, g.memoSum);
+        if (g.delay > 0) g.scratch![(t + 1 + g.delay) & this.slotMask].set(g.memoSum);
+        g.stepPreCount = 0;
+        continue;
+      }
       let same = n === g.memoCount;
       for (let q = 0; same && q < n; q++) if (g.memoStamp[g.stepPre[q]] !== g.memoId) same = false;
       const sum = g.memoSum;
