@@ -37,21 +37,45 @@ const CHUNK = arg('chunk', 500);
 const INFER_CHUNK = 2000;
 const sizes = { input: 400, hidden: 400, output: 10 };
 
-/** Timings of one variant: per-chunk ms/sample and the totals. */
+/** Timings of one variant: per-chunk ms/sample (wall and process CPU time) and the totals. */
 class Timing {
   chunks: number[] = [];
+  cpuChunks: number[] = [];
   ms = 0;
+  cpuMs = 0;
   samples = 0;
-  add(ms: number, n: number): void {
+  add(ms: number, cpuMs: number, n: number): void {
     this.chunks.push(ms / n);
+    this.cpuChunks.push(cpuMs / n);
     this.ms += ms;
+    this.cpuMs += cpuMs;
     this.samples += n;
   }
   summary() {
-    const s = [...this.chunks].sort((a, b) => a - b);
-    const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-    return { samples: this.samples, chunks: s.length, msPerSample: this.ms / this.samples, medianChunk: median, fastestChunk: s[0] };
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    };
+    return {
+      samples: this.samples,
+      chunks: this.chunks.length,
+      msPerSample: this.ms / this.samples,
+      medianChunk: median(this.chunks),
+      fastestChunk: Math.min(...this.chunks),
+      cpuMsPerSample: this.cpuMs / this.samples,
+      cpuMedianChunk: median(this.cpuChunks),
+    };
   }
+}
+
+/** Wall and process CPU time of fn(), in ms. */
+function timed(fn: () => void): [number, number] {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  fn();
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return [wall, (c.user + c.system) / 1000];
 }
 
 /** Run `step(k, from, to)` for each variant k over [from, to) in interleaved chunks, timing each. */
@@ -63,9 +87,8 @@ function interleaved(variants: number, from: number, to: number, chunk: number, 
     for (let q = 0; q < variants; q++) {
       // alternate which variant goes first
       const k = (q + round) % variants;
-      const t0 = performance.now();
-      step(k, a, b);
-      t[k].add(performance.now() - t0, b - a);
+      const [wall, cpu] = timed(() => step(k, a, b));
+      t[k].add(wall, cpu, b - a);
     }
   }
   return t;
@@ -149,9 +172,11 @@ const tEval2 = new Timing();
 let evalIdentical = true;
 for (let r = 0; r < 4; r++) {
   for (const k of r % 2 ? [1, 2] : [2, 1]) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const m = k === 1 ? mainEval() : await pool.evaluate(w.w1, w.w2, INFER);
-    (k === 1 ? tEval1 : tEval2).add(performance.now() - t0, INFER);
+    const c = process.cpuUsage(c0);
+    (k === 1 ? tEval1 : tEval2).add(performance.now() - t0, (c.user + c.system) / 1000, INFER);
     if (JSON.stringify(m) !== reference) evalIdentical = false;
   }
 }
@@ -164,7 +189,7 @@ const fastOnNaive = tFast2.summary();
 const result = {
   machine: { node: process.version, cpus: 1 },
   network: '400-400-10',
-  method: `interleaved chunks of ${CHUNK} training samples (250 for the naive comparison) and ${INFER_CHUNK} inference samples; msPerSample is the mean over all samples, medianChunk and fastestChunk summarize the chunks`,
+  method: `interleaved chunks of ${CHUNK} training samples (250 for the naive comparison) and ${INFER_CHUNK} inference samples; msPerSample is the mean over all samples, medianChunk and fastestChunk summarize the chunks; cpuMsPerSample and cpuMedianChunk are the same in process CPU time (user + system, all threads)`,
   training: {
     fast: { rowSum: fastNet.chip.rowSum.name, ...fast, synOpsPerSecond: fastSynOps / (tFast.ms / 1000) },
     fastPortableJs: { rowSum: jsNet.chip.rowSum.name, ...js, identicalToFast: fastJsIdentical },
@@ -197,22 +222,22 @@ process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 const f3 = (x: number) => x.toFixed(3);
 const f4 = (x: number) => x.toFixed(4);
 const row = (what: string, s: ReturnType<Timing['summary']>, f: (x: number) => string, note: string) =>
-  `| ${what} | ${f(s.msPerSample)} | ${f(s.medianChunk)} | ${f(s.fastestChunk)} | ${note} |`;
+  `| ${what} | ${f(s.msPerSample)} | ${f(s.medianChunk)} | ${f(s.fastestChunk)} | ${f(s.cpuMsPerSample)} | ${f(s.cpuMedianChunk)} | ${note} |`;
 const section = `## Simulator speed (npm run bench)
 
-Measured by \`npm run --silent bench\` (\`node --expose-gc dist/bench.js --train-samples ${TRAIN} --warmup ${WARM} --naive-samples ${NAIVE} --infer-samples ${INFER} --chunk ${CHUNK}\`), MNIST 400-400-10, one core, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}. Compared variants run in interleaved chunks; "mean" is over all samples, "median" and "fastest" over the chunks.
+Measured by \`npm run --silent bench\` (\`node --expose-gc dist/bench.js --train-samples ${TRAIN} --warmup ${WARM} --naive-samples ${NAIVE} --infer-samples ${INFER} --chunk ${CHUNK}\`), MNIST 400-400-10, one core, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}. Compared variants run in interleaved chunks; "mean" is over all samples, "median" and "fastest" over the chunks; wall time, and the process's CPU time (user + system, all its threads: what the work costs when the VM host takes the core away).
 
-| what | mean ms/sample | median chunk | fastest chunk | note |
-|---|---|---|---|---|
+| what | mean ms/sample | median chunk | fastest chunk | CPU mean | CPU median chunk | note |
+|---|---|---|---|---|---|---|
 ${row('training, fast kernel, WebAssembly kernel', fast, f3, `${fast.samples} samples after ${WARM} warm-up; ${(result.training.fast.synOpsPerSecond / 1e6).toFixed(0)} M synaptic ops/s`)}
 ${row('training, fast kernel, portable JS', js, f3, `the same samples, interleaved with the above; weights identical: ${fastJsIdentical}`)}
 ${row('training, naive kernel', naive, f3, `${naive.samples} samples; the fast kernel on the same samples: ${f3(fastOnNaive.msPerSample)} ms, ${(naive.msPerSample / fastOnNaive.msPerSample).toFixed(2)}x faster; all eight matrices identical: ${naiveIdentical}`)}
-| training on Loihi (paper) | 1.5 | | | Renner et al. 2024, Table 1 |
+| training on Loihi (paper) | 1.5 | | | | | Renner et al. 2024, Table 1 |
 ${row('inference, 4-phase network on the chip', tInferChip.summary(), f4, `${INFER} test images`)}
 ${row('inference, dense integer path (JS)', tDenseJs.summary(), f4, `identical metrics: ${result.inference.densePath.identicalMetrics}`)}
 ${row('inference, dense integer path (WebAssembly row sums)', tDenseWasm.summary(), f4, `identical metrics: ${result.inference.densePathWasm.identicalMetrics}`)}
-| inference, Brian2 2.5 cpp_standalone (issue's peer figure, not measured here) | 0.045 | | | |
-| inference on Loihi (paper) | 0.17 | | | |
+| inference, Brian2 2.5 cpp_standalone (issue's peer figure, not measured here) | 0.045 | | | | | |
+| inference on Loihi (paper) | 0.17 | | | | | |
 ${row('evaluation of the test set on the chip network, one thread', tEval1.summary(), f4, `${INFER} images, 4 repetitions`)}
 ${row('the same, split over two worker threads (--workers 2)', tEval2.summary(), f4, `${result.evaluation.speedupTwoWorkers.toFixed(2)}x the one-thread speed; identical metrics: ${evalIdentical}`)}
 
