@@ -2,8 +2,8 @@
 // kernel (and of a naive sum written here), for every row length (vector body and scalar tail),
 // every row count (four-row blocks and the remainder), the chip's weight range and the extreme
 // Int16 range, and for views that do not start at the arena's alignment boundaries. Its range
-// update (four lanes at a time, one at a time for tails and out-of-interval inputs) must do
-// exactly what its contract says, element by element.
+// update (four lanes at a time, one at a time for tails and out-of-interval inputs) and its
+// list update must do exactly what their contracts say, element by element.
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../src/chip/prng';
 import { jsRowSumKernel, type RowSumKernel } from '../src/chip/row-sum';
@@ -188,6 +188,80 @@ describe('wasm SIMD row-sum kernel', () => {
       expect([state[0], state[1], state[2]]).toEqual([3 + e.spiked.length, 4 + e.refList.length, e.held]);
       expect(Array.from(spiked.subarray(3, state[0]))).toEqual(e.spiked);
       expect(Array.from(refList.subarray(4, state[1]))).toEqual(e.refList);
+    }
+  });
+
+  it('list update: equals its contract, with stamped, repeated, non-memoryless and out-of-interval entries', () => {
+    const rng = new Prng(78);
+    const n = 200;
+    const np = 3;
+    const k = wasmKernel(1 << 20);
+    const acc = k.allocFloat64(n), u = k.allocInt32(n), v = k.allocInt32(n), ref = k.allocUint8(n), stamp = k.allocInt32(n);
+    const proto = k.allocUint16(n), cxCore = k.allocUint16(n), coreActive = k.allocFloat64(4), table = k.allocFloat64(6 * np);
+    const spiked = k.allocInt32(n + 1), refList = k.allocInt32(n + 1), state = k.allocInt32(4), list = k.allocInt32(3 * n);
+    // prototypes: two memoryless (different bias, threshold, refractory), one not
+    const rows = [
+      [-(2 ** 21), 2 ** 21 - 1, -524288, 65536, 1, 1],
+      [-(2 ** 21), 2 ** 21 - 1 - 100000, 100000, 4096, 0, 1],
+      [-(2 ** 21), 2 ** 21 - 1, 0, 65536, 2, 0],
+    ];
+    rows.forEach((r, p) => table.set(r, 6 * p));
+    const update = k.listUpdate!(u, v, ref, stamp, proto, table, cxCore, coreActive, spiked, refList, state);
+    for (let trial = 0; trial < 150; trial++) {
+      const t = trial + 10;
+      for (let i = 0; i < n; i++) {
+        acc[i] = rng.nextInt(5) === 0 ? 0 : (rng.nextInt(2000000) - 1000000) * (rng.nextInt(100) === 0 ? 8 : 1);
+        ref[i] = rng.nextInt(4) === 0 ? 1 + rng.nextInt(3) : 0;
+        proto[i] = rng.nextInt(40) === 0 ? 2 : rng.nextInt(2);
+        cxCore[i] = rng.nextInt(4);
+        stamp[i] = rng.nextInt(6) === 0 ? t : t - 1;
+        u[i] = v[i] = -1;
+      }
+      coreActive.fill(0);
+      const count = rng.nextInt(3 * n);
+      for (let q = 0; q < count; q++) list[q] = rng.nextInt(n);
+      const from = rng.nextInt(5);
+      const timing = rng.nextInt(2) === 0;
+      const before = { acc: Array.from(acc), ref: Array.from(ref), stamp: Array.from(stamp) };
+      state.set([2, 3, 0, 0]);
+      const stop = update(list, from, count, acc, t, timing);
+      // the contract, entry by entry
+      const seen = new Set<number>();
+      const e = { spiked: [] as number[], refList: [] as number[], held: 0, visits: 0, active: [0, 0, 0, 0] };
+      let q = from;
+      for (; q < count; q++) {
+        const cx = list[q];
+        if (before.stamp[cx] === t || seen.has(cx)) continue;
+        const [qLo, qHi, bias, vth, rd, mless] = rows[proto[cx]];
+        const x = before.acc[cx];
+        if (!mless || x < qLo || x > qHi) break;
+        seen.add(cx);
+        expect([cx, acc[cx], stamp[cx], u[cx]]).toEqual([cx, 0, t, x]);
+        const r = before.ref[cx];
+        let nr: number;
+        if (r > 0) {
+          if (x !== 0) e.held++;
+          expect([cx, v[cx]]).toEqual([cx, 0]);
+          nr = r - 1;
+        } else if (x + bias > vth) {
+          expect([cx, v[cx]]).toEqual([cx, 0]);
+          e.spiked.push(cx);
+          nr = rd;
+        } else {
+          expect([cx, v[cx]]).toEqual([cx, x + bias]);
+          nr = 0;
+        }
+        expect([cx, ref[cx]]).toEqual([cx, nr]);
+        if (nr > 0) e.refList.push(cx);
+        e.visits++;
+        if (timing) e.active[cxCore[cx]]++;
+      }
+      expect(stop).toBe(q);
+      if (q < count) expect([acc[list[q]], stamp[list[q]]]).toEqual([before.acc[list[q]], before.stamp[list[q]]]);
+      expect(Array.from(state)).toEqual([2 + e.spiked.length, 3 + e.refList.length, e.held, e.visits]);
+      expect(Array.from(spiked.subarray(2, state[0]))).toEqual(e.spiked);
+      expect(Array.from(refList.subarray(3, state[1]))).toEqual(e.refList);
+      expect(Array.from(coreActive)).toEqual(e.active);
     }
   });
 

@@ -56,6 +56,7 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
   ) => void;
 
   const visitRangeWasm = instance.exports.visit_range as (...args: number[]) => number;
+  const visitListWasm = instance.exports.visit_list as (...args: number[]) => number;
 
   // The one and only growth, before any view exists: the module declares a 1-page memory.
   const have = memory.buffer.byteLength / PAGE_BYTES;
@@ -87,6 +88,7 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
     allocInt32: (n) => new Int32Array(buffer, alloc(n, 4, 'allocInt32'), n),
     allocFloat64: (n) => new Float64Array(buffer, alloc(n, 8, 'allocFloat64'), n),
     allocUint8: (n) => new Uint8Array(buffer, alloc(n, 1, 'allocUint8'), n),
+    allocUint16: (n) => new Uint16Array(buffer, alloc(n, 2, 'allocUint16'), n),
     sumRows(w, rowLen, rows, count, out) {
       // Cheap per-call guards (the hot work is count * rowLen): the views must be this
       // kernel's, and the lengths must cover what the module will touch.
@@ -99,6 +101,31 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
         );
       }
       sumRowsWasm(w.byteOffset, rowLen, rows.byteOffset, count, out.byteOffset);
+    },
+    listUpdate(u, v, ref, stamp, proto, protoTable, cxCore, coreActive, spiked, refList, state) {
+      for (const a of [u, v, ref, stamp, proto, protoTable, cxCore, coreActive, spiked, refList, state]) {
+        if (a.buffer !== buffer) throw new Error('wasm row-sum kernel: listUpdate arrays must come from this kernel\'s alloc functions');
+      }
+      const n = Math.min(u.length, v.length, ref.length, stamp.length, proto.length, cxCore.length);
+      if (state.length < 4) throw new Error('wasm row-sum kernel: listUpdate state needs 4 counts');
+      // each compartment is updated at most once a step (stamps), so n + 1 entries always hold
+      // a step's spikes and refractory ones, spare element included
+      if (spiked.length <= n || refList.length <= n) throw new Error('wasm row-sum kernel: listUpdate spiked and refList need n + 1 entries');
+      const ptrs = [u.byteOffset, v.byteOffset, ref.byteOffset, stamp.byteOffset, proto.byteOffset, protoTable.byteOffset, cxCore.byteOffset, coreActive.byteOffset];
+      const [pu, pv, pr, ps, pp, ptab, pc, pca] = ptrs;
+      const pk = spiked.byteOffset;
+      const pl = refList.byteOffset;
+      const pst = state.byteOffset;
+      return (list, from, count, acc, t, timing) => {
+        if (list.buffer !== buffer || acc.buffer !== buffer) {
+          throw new Error('wasm row-sum kernel: list update arrays must come from this kernel\'s alloc functions');
+        }
+        // (the list's entries index the bound arrays: the chip fills it with compartment ids < n)
+        if (!(from >= 0 && count <= list.length && acc.length >= n)) {
+          throw new Error(`wasm row-sum kernel: list update (${from}, ${count}) exceeds its arrays`);
+        }
+        return visitListWasm(list.byteOffset, from, count, acc.byteOffset, pu, pv, pr, ps, pp, ptab, pc, pca, timing ? 1 : 0, t, pk, pl, pst);
+      };
     },
     rangeUpdate(u, v, ref, stamp, spiked, refList, state) {
       for (const a of [u, v, ref, stamp, spiked, refList, state]) {

@@ -25,7 +25,7 @@ import { decay, effectiveBias, saturateV, thresholdUnits, TWO_21, TWO_23, V_MAX,
 import { CoreOp, NUM_CORE_OPS, NUM_OPS, Op, OpCounters } from './counters';
 import { evaluateRule, ruleUses, VAR_INDEX } from './learning-rule';
 import { Prng } from './prng';
-import { jsRowSumKernel, type RangeUpdate, type RowSumKernel } from './row-sum';
+import { jsRowSumKernel, type ListUpdate, type RangeUpdate, type RowSumKernel } from './row-sum';
 import type { ChipSpec, LearningSpec, SynapseGroupSpec, TraceSpec } from './spec';
 import { weightLsb, weightRange } from './weights';
 
@@ -428,7 +428,9 @@ export class Chip {
   readonly rowSum: RowSumKernel;
   /** Fast kernel: the row-sum kernel's update of memoryless ranges, if it has one, else null. */
   private readonly kernelVisit: RangeUpdate | null;
-  /** Counts passed to and from kernelVisit: nSpiked, nRef, held. */
+  /** Fast kernel: the row-sum kernel's update of listed memoryless compartments, or null. */
+  private readonly kernelList: ListUpdate | null;
+  /** Counts passed to and from kernelVisit and kernelList: nSpiked, nRef, held, visits. */
   private readonly kernelState: Int32Array;
   private readonly flushList: Int32Array[];
   private readonly flushCount: Int32Array;
@@ -490,6 +492,8 @@ export class Chip {
     for (const g of spec.synapseGroups)
       if (g.connectivity.kind === 'dense') kernelBytes += 2 * g.preSize * g.postSize + 4 * (g.preSize + g.postSize) + 48;
     kernelBytes += slots * (8 * n + 16) + 3 * (4 * n + 16) + (n + 16) + 2 * (4 * (n + 1) + 16) + (4 * maxPost + 16) + 32;
+    // the lists the kernel's list update walks, the tables it reads, the per-core counts it adds to
+    kernelBytes += slots * (4 * n + 16) + 2 * (4 * n + 16) + 2 * (2 * n + 16) + (48 * spec.prototypes.length + 16) + (8 * spec.numCores + 16);
     this.rowSum = (this.fast && spec.rowSum ? spec.rowSum(kernelBytes) : null) ?? jsRowSumKernel;
     const k = this.rowSum;
     this.kernelState = k.allocInt32(4);
@@ -502,8 +506,10 @@ export class Chip {
     this.spikedCx = k.allocInt32(n + 1);
     this.kernelVisit = this.fast && k.rangeUpdate ? k.rangeUpdate(this.u, this.v, this.ref, this.lastUpdate, this.spikedCx, this.refList2, this.kernelState) : null;
     this.zeroSums = k.allocInt32(maxPost);
-    this.cxProto = spec.cxPrototype;
-    this.cxCore = spec.cxCore;
+    this.cxProto = k.allocUint16(n);
+    this.cxProto.set(spec.cxPrototype);
+    this.cxCore = k.allocUint16(n);
+    this.cxCore.set(spec.cxCore);
 
     const np = spec.prototypes.length;
     this.pDecayU = new Float64Array(np);
@@ -534,7 +540,7 @@ export class Chip {
     }
     let always = 0;
     for (let i = 0; i < n; i++) if (!this.pQuiet[this.cxProto[i]]) always++;
-    this.alwaysList = new Int32Array(always);
+    this.alwaysList = k.allocInt32(always);
     always = 0;
     for (let i = 0; i < n; i++) {
       if (!this.pQuiet[this.cxProto[i]]) this.alwaysList[always++] = i;
@@ -573,7 +579,7 @@ export class Chip {
     this.genMark = [];
     for (let s = 0; s < slots; s++) {
       this.acc.push(k.allocFloat64(n));
-      this.singles.push(new Int32Array(n));
+      this.singles.push(k.allocInt32(n));
       this.singleMark.push(new Int32Array(n));
       this.rangeGroups.push(new Int32Array(this.groups.length));
       this.genPending.push(new Int32Array(spec.numGeneratorPorts));
@@ -627,7 +633,7 @@ export class Chip {
       }
     });
 
-    this.refList = new Int32Array(n);
+    this.refList = k.allocInt32(n);
     this.spikedGen = new Int32Array(spec.numGeneratorPorts);
 
     // routing tables
@@ -661,7 +667,12 @@ export class Chip {
 
     this.coreOps = new Float64Array(spec.numCores * NUM_CORE_OPS);
     this.coreCx = new Float64Array(spec.numCores);
-    this.coreActive = new Float64Array(spec.numCores);
+    this.coreActive = k.allocFloat64(spec.numCores);
+    // the kernel's list update: per prototype (qLo, qHi, bias, vth, rd, memoryless)
+    const table = k.allocFloat64(6 * np);
+    for (let p = 0; p < np; p++) table.set([this.pQLo[p], this.pQHi[p], this.pBias[p], this.pVth[p], this.pRef[p] - 1, this.pMemoryless[p]], 6 * p);
+    this.kernelList =
+      this.fast && k.listUpdate ? k.listUpdate(this.u, this.v, this.ref, this.lastUpdate, this.cxProto, table, this.cxCore, this.coreActive, this.spikedCx, this.refList2, this.kernelState) : null;
     for (let i = 0; i < n; i++) this.coreCx[spec.cxCore[i]]++;
     this.buildCoreTables();
     this.denseTouched = new Int32Array(this.groups.length);
@@ -935,23 +946,46 @@ export class Chip {
       }
       return;
     }
-    const proto = this.cxProto;
-    const mless = this.pMemoryless;
+    const update = this.kernelList;
+    if (update !== null) {
+      // the kernel takes the memoryless compartments whose input is safe; it stops at any
+      // other one, which goes through visitOne here, and resumes after it
+      const st = this.kernelState;
+      let k = 0;
+      for (;;) {
+        st[0] = this.nSpiked;
+        st[1] = this.nRef;
+        st[2] = 0;
+        st[3] = 0;
+        k = update(list, k, count, acc, t, timing);
+        this.nSpiked = st[0];
+        this.nRef = st[1];
+        this.ruleSteps[RS_REFRACTORY_HELD] += st[2];
+        this.nVisit += st[3];
+        if (k >= count) return;
+        this.visitOne(list[k], t, acc, timing);
+        k++;
+      }
+    }
     for (let k = 0; k < count; k++) {
       const cx = list[k];
-      if (stamp[cx] === t) continue;
-      stamp[cx] = t;
-      const p = proto[cx];
-      if (mless[p] === 0) {
-        this.visitCx(cx, t, acc, timing);
-        continue;
-      }
-      const q = acc[cx];
-      acc[cx] = 0;
-      this.updateMemoryless(cx, p, q);
-      this.nVisit++;
-      if (timing) this.coreActive[this.cxCore[cx]]++;
+      if (stamp[cx] !== t) this.visitOne(cx, t, acc, timing);
     }
+  }
+
+  /** Fast kernel: update compartment cx, not yet updated this step. */
+  private visitOne(cx: number, t: number, acc: Float64Array, timing: boolean): void {
+    this.lastUpdate[cx] = t;
+    const p = this.cxProto[cx];
+    if (this.pMemoryless[p] === 0) {
+      this.visitCx(cx, t, acc, timing);
+      return;
+    }
+    const q = acc[cx];
+    acc[cx] = 0;
+    this.updateMemoryless(cx, p, q);
+    this.nVisit++;
+    if (timing) this.coreActive[this.cxCore[cx]]++;
   }
 
   /**

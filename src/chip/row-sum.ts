@@ -22,6 +22,15 @@ export interface RowSumKernel {
    * arrays (all from this kernel's alloc functions); see RangeUpdate.
    */
   rangeUpdate?(u: Int32Array, v: Int32Array, ref: Uint8Array, stamp: Int32Array, spiked: Int32Array, refList: Int32Array, state: Int32Array): RangeUpdate;
+  allocUint16(n: number): Uint16Array;
+  /**
+   * Optional: the update of listed compartments of memoryless prototypes (Chip.visitList's
+   * shortcut), bound once to a chip's state; see ListUpdate.
+   */
+  listUpdate?(
+    u: Int32Array, v: Int32Array, ref: Uint8Array, stamp: Int32Array, proto: Uint16Array, protoTable: Float64Array,
+    cxCore: Uint16Array, coreActive: Float64Array, spiked: Int32Array, refList: Int32Array, state: Int32Array,
+  ): ListUpdate;
 }
 
 /**
@@ -39,6 +48,16 @@ export type RangeUpdate = (
   off: number, sumScale: number, bias: number, vth: number, qLo: number, qHi: number, rd: number,
 ) => number;
 
+/**
+ * For k = from, from + 1, ... while k < count, cx = list[k]: skipped if stamp[cx] === t;
+ * otherwise, with p = proto[cx] and its row protoTable[6p .. 6p + 5] = (qLo, qHi, bias, vth,
+ * rd, memoryless), and q = acc[cx]: if p is not memoryless or q is outside [qLo, qHi], it
+ * stops and returns k with cx untouched; else it does what RangeUpdate does for one
+ * compartment (state[0..2] as there), counts the visit in state[3] and, when timing,
+ * coreActive[cxCore[cx]] += 1. Returns count when all are done.
+ */
+export type ListUpdate = (list: Int32Array, from: number, count: number, acc: Float64Array, t: number, timing: boolean) => number;
+
 /** The reference implementation, in plain JavaScript. */
 export const jsRowSumKernel: RowSumKernel = {
   name: 'js',
@@ -46,6 +65,7 @@ export const jsRowSumKernel: RowSumKernel = {
   allocInt32: (n) => new Int32Array(n),
   allocFloat64: (n) => new Float64Array(n),
   allocUint8: (n) => new Uint8Array(n),
+  allocUint16: (n) => new Uint16Array(n),
   sumRows(w, rowLen, rows, count, out) {
     for (let j = 0; j < rowLen; j++) out[j] = 0;
     for (let q = 0; q < count; q++) {

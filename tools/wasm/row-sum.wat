@@ -286,4 +286,74 @@
     (i32.store offset=4 (local.get $state) (local.get $nR))
     (i32.store offset=8 (local.get $state) (local.get $held))
     (local.get $cx))
+
+  ;; visit_list: the update of the compartments list[k], list[k + 1], ... (k < count) that are
+  ;; not yet updated this step (stamp != t), the contract of ListUpdate in
+  ;; src/chip/row-sum.ts. Each compartment's prototype p = proto[cx] (u16) has a row of the
+  ;; table ptab (six f64: qLo, qHi, bias, vth, rd, memoryless). For a memoryless prototype and
+  ;; q = acc[cx] inside [qLo, qHi] it does what visit_range does for one compartment, and
+  ;; counts the visit (state[3]) and, when timing != 0, coreActive[cxCore[cx]] += 1 (f64).
+  ;; It stops and returns k, touching nothing of list[k], at a compartment it cannot update
+  ;; (not memoryless, or q outside the interval); returns count when done.
+  (func (export "visit_list")
+    (param $list i32) (param $k i32) (param $count i32)
+    (param $acc i32) (param $u i32) (param $v i32) (param $ref i32) (param $stamp i32)
+    (param $proto i32) (param $ptab i32) (param $cxCore i32) (param $coreActive i32) (param $timing i32)
+    (param $t i32) (param $spiked i32) (param $refl i32) (param $state i32)
+    (result i32)
+    (local $cx i32) (local $nS i32) (local $nR i32) (local $held i32) (local $nV i32)
+    (local $pt i32) (local $a i32) (local $c4 i32) (local $ca i32)
+    (local $q f64) (local $vv f64) (local $qi i32) (local $r i32) (local $isRef i32) (local $sp i32) (local $nr i32)
+    (local.set $nS (i32.load offset=0 (local.get $state)))
+    (local.set $nR (i32.load offset=4 (local.get $state)))
+    (local.set $held (i32.load offset=8 (local.get $state)))
+    (local.set $nV (i32.load offset=12 (local.get $state)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_s (local.get $k) (local.get $count)))
+        (local.set $cx (i32.load (i32.add (local.get $list) (i32.shl (local.get $k) (i32.const 2)))))
+        (local.set $c4 (i32.shl (local.get $cx) (i32.const 2)))
+        (if (i32.eq (i32.load (i32.add (local.get $stamp) (local.get $c4))) (local.get $t)) (then
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $next)))
+        (local.set $pt (i32.add (local.get $ptab)
+          (i32.mul (i32.load16_u (i32.add (local.get $proto) (i32.shl (local.get $cx) (i32.const 1)))) (i32.const 48))))
+        (br_if $done (f64.eq (f64.load offset=40 (local.get $pt)) (f64.const 0)))
+        (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $cx) (i32.const 3))))
+        (local.set $q (f64.load (local.get $a)))
+        (br_if $done (i32.or (f64.lt (local.get $q) (f64.load offset=0 (local.get $pt)))
+                             (f64.gt (local.get $q) (f64.load offset=8 (local.get $pt)))))
+        (f64.store (local.get $a) (f64.const 0))
+        (i32.store (i32.add (local.get $stamp) (local.get $c4)) (local.get $t))
+        (local.set $qi (i32.trunc_sat_f64_s (local.get $q)))
+        (i32.store (i32.add (local.get $u) (local.get $c4)) (local.get $qi))
+        (local.set $vv (f64.add (local.get $q) (f64.load offset=16 (local.get $pt))))
+        (local.set $r (i32.load8_u (i32.add (local.get $ref) (local.get $cx))))
+        (local.set $isRef (i32.ne (local.get $r) (i32.const 0)))
+        (local.set $sp (i32.and (i32.eqz (local.get $isRef)) (f64.gt (local.get $vv) (f64.load offset=24 (local.get $pt)))))
+        (i32.store (i32.add (local.get $v) (local.get $c4))
+          (select (i32.const 0) (i32.trunc_sat_f64_s (local.get $vv)) (i32.or (local.get $isRef) (local.get $sp))))
+        (local.set $nr
+          (select (i32.sub (local.get $r) (i32.const 1))
+            (select (i32.trunc_sat_f64_s (f64.load offset=32 (local.get $pt))) (i32.const 0) (local.get $sp))
+            (local.get $isRef)))
+        (i32.store8 (i32.add (local.get $ref) (local.get $cx)) (local.get $nr))
+        (i32.store (i32.add (local.get $spiked) (i32.shl (local.get $nS) (i32.const 2))) (local.get $cx))
+        (local.set $nS (i32.add (local.get $nS) (local.get $sp)))
+        (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (local.get $cx))
+        (local.set $nR (i32.add (local.get $nR) (i32.gt_s (local.get $nr) (i32.const 0))))
+        (local.set $held (i32.add (local.get $held)
+          (i32.and (local.get $isRef) (i32.ne (local.get $qi) (i32.const 0)))))
+        (local.set $nV (i32.add (local.get $nV) (i32.const 1)))
+        (if (local.get $timing) (then
+          (local.set $ca (i32.add (local.get $coreActive)
+            (i32.shl (i32.load16_u (i32.add (local.get $cxCore) (i32.shl (local.get $cx) (i32.const 1)))) (i32.const 3))))
+          (f64.store (local.get $ca) (f64.add (f64.load (local.get $ca)) (f64.const 1)))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next)))
+    (i32.store offset=0 (local.get $state) (local.get $nS))
+    (i32.store offset=4 (local.get $state) (local.get $nR))
+    (i32.store offset=8 (local.get $state) (local.get $held))
+    (i32.store offset=12 (local.get $state) (local.get $nV))
+    (local.get $k))
 )
