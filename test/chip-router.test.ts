@@ -392,6 +392,35 @@ describe('routing counters', () => {
 });
 
 describe('a hand-written ChipSpec', () => {
+  it('schedule and scheduleMany name a port that does not exist and a step outside the window', () => {
+    const chip = new Chip({
+      numCompartments: 1,
+      prototypes: [PROBE],
+      cxPrototype: new Uint16Array(1),
+      cxCore: new Uint16Array(1),
+      numGeneratorPorts: 3,
+      genCore: new Uint16Array(3),
+      numCores: 1,
+      mesh: { coresPerTile: 4, tilesX: 1, tilesY: 1 },
+      coresPerChip: 1,
+      synapseGroups: [],
+      rewardChannels: [],
+      ordering: 'route-then-learn',
+      numBuckets: 1,
+      seed: 1,
+    });
+    expect(() => chip.schedule(3, 1)).toThrow('generator port 3 does not exist (the chip has ports 0..2)');
+    expect(() => chip.schedule(-1, 1)).toThrow('generator port -1 does not exist');
+    expect(() => chip.scheduleMany([0, 5], 0, 2, 0, 1)).toThrow('generator port 5 does not exist');
+    expect(() => chip.schedule(0, 0)).toThrow('outside the schedulable window 1..');
+    // (the failed call above scheduled nothing, not even port 0)
+    // duplicates in one call are one spike
+    chip.scheduleMany([2, 1, 2], 0, 3, 0, 1);
+    chip.step();
+    expect(Array.from(chip.spikedGen.subarray(0, chip.spikedGenCount)).sort()).toEqual([1, 2]);
+    expect(chip.counters.total(Op.genSpikes)).toBe(2);
+  });
+
   it('runs without the compiler: dense group, delay 2, exponent 3', () => {
     const chip = new Chip({
       numCompartments: 2,

@@ -790,10 +790,11 @@ export class Chip {
     const mark = this.genMark[s];
     const pending = this.genPending[s];
     const np = this.spec.numGeneratorPorts;
+    // (all ports checked before any is scheduled: a bad one changes nothing)
+    for (let k = start; k < end; k++) if (!(base + ports[k] >= 0 && base + ports[k] < np)) this.checkSchedule(base + ports[k], step);
     let c = this.genPendingCount[s];
     for (let k = start; k < end; k++) {
       const port = base + ports[k];
-      if (!(port >= 0 && port < np)) this.checkSchedule(port, step);
       if (mark[port] === step) continue;
       mark[port] = step;
       pending[c++] = port;
