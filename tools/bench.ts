@@ -215,6 +215,8 @@ const result = {
   },
   rssAfterGc: gc !== undefined,
   rssMiB: { nodeAtStart: rssStart / 1048576, withTrainingNetwork: rssNetwork / 1048576, beforeTraining: rss0 / 1048576, afterFastTraining: rssTrain / 1048576, end: process.memoryUsage().rss / 1048576 },
+  // the process's peak RSS over the whole run (all networks, both datasets, the workers)
+  peakRssMiB: process.resourceUsage().maxRSS / 1024,
   datasetsLoadedMiB: 'the MNIST train and test sets are loaded before the first measurement',
 };
 process.stdout.write(JSON.stringify(result, null, 2) + '\n');
@@ -241,7 +243,7 @@ ${row('inference, dense integer path (WebAssembly row sums)', tDenseWasm.summary
 ${row('evaluation of the test set on the chip network, one thread', tEval1.summary(), f4, `${INFER} images, 4 repetitions`)}
 ${row('the same, split over two worker threads (--workers 2)', tEval2.summary(), f4, `${result.evaluation.speedupTwoWorkers.toFixed(2)}x the one-thread speed; identical metrics: ${evalIdentical}`)}
 
-RSS after a full garbage collection: ${(rssStart / 1048576).toFixed(1)} MiB for Node at start, ${(rssNetwork / 1048576).toFixed(1)} MiB with the 400-400-10 training network built (before any dataset is loaded), ${(rss0 / 1048576).toFixed(0)} MiB with the MNIST train and test sets loaded too, ${(rssTrain / 1048576).toFixed(0)} MiB after the training runs.
+RSS after a full garbage collection: ${(rssStart / 1048576).toFixed(1)} MiB for Node at start, ${(rssNetwork / 1048576).toFixed(1)} MiB with the 400-400-10 training network built (before any dataset is loaded), ${(rss0 / 1048576).toFixed(0)} MiB with the MNIST train and test sets loaded too, ${(rssTrain / 1048576).toFixed(0)} MiB after the training runs; the process's peak RSS over the whole run (several networks, both datasets, two worker threads) was ${result.peakRssMiB.toFixed(0)} MiB.
 `;
 const file = 'BENCHMARKS.md';
 let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nEvery figure here was measured by the command shown with it.\n\n';
