@@ -250,6 +250,6 @@ let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nEver
 const start = text.indexOf('## Simulator speed');
 if (start >= 0) {
   const next = text.indexOf('\n## ', start + 3);
-  text = text.slice(0, start) + section + (next >= 0 ? text.slice(next + 1) : '');
+  text = text.slice(0, start) + section + (next >= 0 ? '\n' + text.slice(next + 1) : '');
 } else text = text.trimEnd() + '\n\n' + section;
 writeFileSync(file, text);
