@@ -57,6 +57,19 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
 
   const visitRangeWasm = instance.exports.visit_range as (...args: number[]) => number;
   const visitListWasm = instance.exports.visit_list as (...args: number[]) => number;
+  // Byte offsets of views already checked to be on this kernel's memory: a chip passes the
+  // same few arrays over and over, and reading .buffer / .byteOffset on every call costs more
+  // than the lookup.
+  const checked = new WeakMap<object, number>();
+  const ptr = (a: Int16Array | Int32Array | Float64Array, what: string): number => {
+    let p = checked.get(a);
+    if (p === undefined) {
+      if (a.buffer !== buffer) throw new Error(`wasm row-sum kernel: ${what} arrays must come from this kernel's alloc functions`);
+      p = a.byteOffset;
+      checked.set(a, p);
+    }
+    return p;
+  };
 
   // The one and only growth, before any view exists: the module declares a 1-page memory.
   const have = memory.buffer.byteLength / PAGE_BYTES;
@@ -92,15 +105,15 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
     sumRows(w, rowLen, rows, count, out) {
       // Cheap per-call guards (the hot work is count * rowLen): the views must be this
       // kernel's, and the lengths must cover what the module will touch.
-      if (w.buffer !== buffer || rows.buffer !== buffer || out.buffer !== buffer) {
-        throw new Error('wasm row-sum kernel: sumRows arrays must come from this kernel\'s allocInt16/allocInt32');
-      }
+      const pw = ptr(w, 'sumRows');
+      const pr = ptr(rows, 'sumRows');
+      const po = ptr(out, 'sumRows');
       if (!(rowLen >= 0 && rowLen <= out.length && count >= 0 && count <= rows.length)) {
         throw new Error(
           `wasm row-sum kernel: sumRows(rowLen ${rowLen}, count ${count}) exceeds out (${out.length}) or rows (${rows.length})`,
         );
       }
-      sumRowsWasm(w.byteOffset, rowLen, rows.byteOffset, count, out.byteOffset);
+      sumRowsWasm(pw, rowLen, pr, count, po);
     },
     listUpdate(u, v, ref, stamp, proto, protoTable, cxCore, coreActive, spiked, refList, state) {
       for (const a of [u, v, ref, stamp, proto, protoTable, cxCore, coreActive, spiked, refList, state]) {
@@ -117,14 +130,13 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
       const pl = refList.byteOffset;
       const pst = state.byteOffset;
       return (list, from, count, acc, t, timing) => {
-        if (list.buffer !== buffer || acc.buffer !== buffer) {
-          throw new Error('wasm row-sum kernel: list update arrays must come from this kernel\'s alloc functions');
-        }
+        const pList = ptr(list, 'list update');
+        const pAcc = ptr(acc, 'list update');
         // (the list's entries index the bound arrays: the chip fills it with compartment ids < n)
         if (!(from >= 0 && count <= list.length && acc.length >= n)) {
           throw new Error(`wasm row-sum kernel: list update (${from}, ${count}) exceeds its arrays`);
         }
-        return visitListWasm(list.byteOffset, from, count, acc.byteOffset, pu, pv, pr, ps, pp, ptab, pc, pca, timing ? 1 : 0, t, pk, pl, pst);
+        return visitListWasm(pList, from, count, pAcc, pu, pv, pr, ps, pp, ptab, pc, pca, timing ? 1 : 0, t, pk, pl, pst);
       };
     },
     rangeUpdate(u, v, ref, stamp, spiked, refList, state) {
@@ -140,14 +152,13 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
       const pl = refList.byteOffset;
       const pst = state.byteOffset;
       return (acc, sums, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd) => {
-        if (acc.buffer !== buffer || sums.buffer !== buffer) {
-          throw new Error('wasm row-sum kernel: range update arrays must come from this kernel\'s alloc functions');
-        }
+        const pAcc = ptr(acc, 'range update');
+        const pSums = ptr(sums, 'range update');
         if (!(start >= 0 && end <= n && end <= acc.length && start >= sumsBase && end - sumsBase <= sums.length &&
           end - start < spiked.length - state[0] && end - start < refList.length - state[1])) {
           throw new Error(`wasm row-sum kernel: range update (${start}, ${end}) exceeds its arrays`);
         }
-        return visitRangeWasm(acc.byteOffset, pu, pv, pr, ps, sums.byteOffset, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, pk, pl, pst);
+        return visitRangeWasm(pAcc, pu, pv, pr, ps, pSums, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, pk, pl, pst);
       };
     },
   };

@@ -936,6 +936,7 @@ export class Chip {
    * interval skip the rule checks), the others visitCx.
    */
   private visitList(list: Int32Array, count: number, t: number, acc: Float64Array, timing: boolean): void {
+    if (count === 0) return;
     const stamp = this.lastUpdate;
     if (!this.fast) {
       for (let k = 0; k < count; k++) {
