@@ -109,6 +109,11 @@ export function denseForward(
     for (let k = start; k < end; k++) s += w1[row + active[k]];
     h[j] = s > HALF ? 1 : 0;
   }
+  outputLayer(nhid, nout, w2, h, out, o);
+}
+
+/** out = W2.h and o = [out > 512], from the binary hidden layer h (w2 is out x hidden). */
+function outputLayer(nhid: number, nout: number, w2: ArrayLike<number>, h: Uint8Array, out: Float64Array, o: Uint8Array): void {
   for (let k = 0; k < nout; k++) {
     let s = 0;
     const row = k * nhid;
@@ -166,13 +171,7 @@ export function evaluateDenseRange(
     for (let k = 0; k < n; k++) rows[k] = ds.indices[start + k];
     kernel.sumRows(w1t, nhid, rows, n, hid);
     for (let j = 0; j < nhid; j++) h[j] = hid[j] > HALF ? 1 : 0;
-    for (let k = 0; k < nout; k++) {
-      let sum = 0;
-      const row = k * nhid;
-      for (let j = 0; j < nhid; j++) if (h[j]) sum += w2[row + j];
-      out[k] = sum;
-      o[k] = sum > HALF ? 1 : 0;
-    }
+    outputLayer(nhid, nout, w2, h, out, o);
     acc.add(o, out, ds.labels[s]);
   }
   return acc;
