@@ -413,12 +413,13 @@ describe('a hand-written ChipSpec', () => {
     expect(() => chip.schedule(-1, 1)).toThrow('generator port -1 does not exist');
     expect(() => chip.scheduleMany([0, 5], 0, 2, 0, 1)).toThrow('generator port 5 does not exist');
     expect(() => chip.schedule(0, 0)).toThrow('outside the schedulable window 1..');
-    // (the failed call above scheduled nothing, not even port 0)
-    // duplicates in one call are one spike
-    chip.scheduleMany([2, 1, 2], 0, 3, 0, 1);
+    expect(() => chip.scheduleMany([1, 1.5], 0, 2, 0, 1)).toThrow('generator port 1.5 does not exist');
+    // the failed calls above scheduled nothing, not even ports 0 and 1, and left them free to
+    // be scheduled for that step; duplicates in one call are one spike
+    chip.scheduleMany([2, 1, 2, 0], 0, 4, 0, 1);
     chip.step();
-    expect(Array.from(chip.spikedGen.subarray(0, chip.spikedGenCount)).sort()).toEqual([1, 2]);
-    expect(chip.counters.total(Op.genSpikes)).toBe(2);
+    expect(Array.from(chip.spikedGen.subarray(0, chip.spikedGenCount)).sort()).toEqual([0, 1, 2]);
+    expect(chip.counters.total(Op.genSpikes)).toBe(3);
   });
 
   it('runs without the compiler: dense group, delay 2, exponent 3', () => {

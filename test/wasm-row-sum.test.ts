@@ -35,6 +35,7 @@ const GUARD = 9; // elements after out[rowLen - 1] that must stay untouched
  */
 function checkCase(
   wasm: RowSumKernel, rng: Prng, rowLen: number, nRows: number, count: number, wMin: number, wMax: number,
+  maxAbs?: number,
 ): void {
   const wOff = 1 + rng.nextInt(7);
   const rOff = 1 + rng.nextInt(3);
@@ -47,7 +48,7 @@ function checkCase(
   for (let q = 0; q < count; q++) rows[q] = rng.nextInt(nRows); // repeats allowed
   outAll.fill(SENTINEL); // stale contents must be overwritten, neighbours left alone
 
-  wasm.sumRows(w, rowLen, rows, count, out);
+  wasm.sumRows(w, rowLen, rows, count, out, maxAbs);
 
   const jsW = jsRowSumKernel.allocInt16(w.length);
   jsW.set(w);
@@ -56,7 +57,7 @@ function checkCase(
   const jsOut = jsRowSumKernel.allocInt32(rowLen);
   jsRowSumKernel.sumRows(jsW, rowLen, jsRows, count, jsOut);
 
-  const label = `rowLen ${rowLen}, count ${count}, weights ${wMin}..${wMax}`;
+  const label = `rowLen ${rowLen}, count ${count}, weights ${wMin}..${wMax}, maxAbs ${maxAbs}`;
   expect(Array.from(out), label).toEqual(Array.from(jsOut));
   expect(Array.from(out), label).toEqual(naiveSum(w, rowLen, rows, count));
   for (let i = 0; i < oOff; i++) expect(outAll[i], `${label}: guard before out`).toBe(SENTINEL);
@@ -86,6 +87,32 @@ describe('wasm SIMD row-sum kernel', () => {
       // every count 0..9 (the four-row blocks, the 1..3 remainder rows) and a few large ones
       const counts = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 17 + rng.nextInt(100), 150, 299, 300];
       for (const count of counts) checkCase(wasm, rng, rowLen, 1 + rng.nextInt(40), count, -256, 255);
+    }
+  });
+
+  it('with a bound on |w| (eight rows added in i16 lanes up to 4095) matches the JS kernel', () => {
+    const wasm = wasmKernel(64 << 20);
+    const rng = new Prng(4095);
+    for (const rowLen of [1, 7, 8, 9, 10, 15, 16, 17, 33, 400]) {
+      // every count 0..25 (eight-row blocks, then four-row blocks and single rows) and larger ones
+      const counts = [...Array.from({ length: 26 }, (_, i) => i), 130, 299];
+      for (const count of counts) {
+        checkCase(wasm, rng, rowLen, 1 + rng.nextInt(40), count, -256, 255, 256);
+        checkCase(wasm, rng, rowLen, 1 + rng.nextInt(40), count, -4095, 4095, 4095);
+        // a bound above 4095 must not take the narrow path: extreme weights would wrap in i16
+        checkCase(wasm, rng, rowLen, 1 + rng.nextInt(40), count, -32768, 32767, 32768);
+      }
+    }
+    // all selected weights at +-4095 (the largest narrow sums, 8 * 4095 = 32760 in an i16
+    // lane) and at +-4096 with the bound said truthfully (must take the wide path)
+    for (const value of [-4095, 4095, -4096, 4096]) {
+      const rowLen = 19;
+      const w = wasm.allocInt16(2 * rowLen).fill(value);
+      const rows = wasm.allocInt32(27);
+      for (let q = 0; q < rows.length; q++) rows[q] = q % 2;
+      const out = wasm.allocInt32(rowLen);
+      wasm.sumRows(w, rowLen, rows, rows.length, out, Math.abs(value));
+      expect(Array.from(out), `value ${value}`).toEqual(new Array<number>(rowLen).fill(27 * value));
     }
   });
 

@@ -26,6 +26,8 @@ interface WasmApi {
 const PAGE_BYTES = 65536;
 /** Wasm32 memories hold at most 2^16 pages (4 GiB). */
 const MAX_PAGES = 65536;
+/** The largest |w| for which sum_rows may add eight rows in i16 lanes: 8 * 4095 = 32760 < 2^15. */
+const NARROW_MAX = 4095;
 /** Every allocation starts on a 16-byte boundary (one v128). */
 const ALIGN = 16;
 /** Slack beyond capacityBytes, for alignment padding between allocations. */
@@ -52,7 +54,7 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
   const instance = new wasm.Instance(new wasm.Module(bytes), {});
   const memory = instance.exports.memory as WasmMemory;
   const sumRowsWasm = instance.exports.sum_rows as (
-    wPtr: number, rowLen: number, rowsPtr: number, count: number, outPtr: number,
+    wPtr: number, rowLen: number, rowsPtr: number, count: number, outPtr: number, narrow: number,
   ) => void;
 
   const visitRangeWasm = instance.exports.visit_range as (...args: number[]) => number;
@@ -102,7 +104,7 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
     allocFloat64: (n) => new Float64Array(buffer, alloc(n, 8, 'allocFloat64'), n),
     allocUint8: (n) => new Uint8Array(buffer, alloc(n, 1, 'allocUint8'), n),
     allocUint16: (n) => new Uint16Array(buffer, alloc(n, 2, 'allocUint16'), n),
-    sumRows(w, rowLen, rows, count, out) {
+    sumRows(w, rowLen, rows, count, out, maxAbs) {
       // Cheap per-call guards (the hot work is count * rowLen): the views must be this
       // kernel's, and the lengths must cover what the module will touch.
       const pw = ptr(w, 'sumRows');
@@ -113,7 +115,8 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
           `wasm row-sum kernel: sumRows(rowLen ${rowLen}, count ${count}) exceeds out (${out.length}) or rows (${rows.length})`,
         );
       }
-      sumRowsWasm(pw, rowLen, pr, count, po);
+      // |w| <= NARROW_MAX lets the module add eight rows in i16 lanes (8 * 4095 < 2^15)
+      sumRowsWasm(pw, rowLen, pr, count, po, maxAbs !== undefined && maxAbs <= NARROW_MAX ? 1 : 0);
     },
     listUpdate(u, v, ref, stamp, proto, protoTable, cxCore, coreActive, spiked, refList, state) {
       for (const a of [u, v, ref, stamp, proto, protoTable, cxCore, coreActive, spiked, refList, state]) {

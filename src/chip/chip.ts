@@ -208,6 +208,13 @@ export class SynapseGroup {
    * (added to the range's offset for that slot). NaN otherwise.
    */
   uniformRow = NaN;
+  /**
+   * Fast kernel, dense groups: a bound on |w| over all weights, handed to the row-sum kernel
+   * (which may add in narrower integers below a bound). The larger of the format's range and
+   * the largest |w| found when the weights were last written from outside (learning keeps
+   * them inside the format's range). Set by Chip.checkSharing.
+   */
+  absBound = 32768;
   /** Spikes this group delivered in the current step (for the per-core time model). */
   stepSpikes = 0;
   /**
@@ -413,23 +420,32 @@ export class Chip {
   private nVisit = 0;
   private nSpiked = 0;
   private nRef = 0;
-  private readonly refList: Int32Array;
+  /**
+   * Compartments with a refractory count running: refIn lists those of the last step (updated
+   * this step), refOut collects this step's; the two swap at the end of a step.
+   */
+  private refIn: Int32Array;
   private refCount = 0;
-  private readonly refList2: Int32Array;
+  private refOut: Int32Array;
   /** Compartments that spiked in the last step. */
   readonly spikedCx: Int32Array;
   spikedCount = 0;
-  /** Generator ports that spiked in the last step. */
-  readonly spikedGen: Int32Array;
+  /** Generator ports that spiked in the last step (valid until the next step). */
+  spikedGen: Int32Array;
   spikedGenCount = 0;
 
   private readonly fast: boolean;
   /** Fast kernel: the row-sum implementation (plain JS unless the host injects another). */
   readonly rowSum: RowSumKernel;
-  /** Fast kernel: the row-sum kernel's update of memoryless ranges, if it has one, else null. */
-  private readonly kernelVisit: RangeUpdate | null;
-  /** Fast kernel: the row-sum kernel's update of listed memoryless compartments, or null. */
-  private readonly kernelList: ListUpdate | null;
+  /**
+   * Fast kernel: the row-sum kernel's update of memoryless ranges, if it has one, else null;
+   * bound to refOut (kernelVisitAlt to refIn: the two swap with the lists).
+   */
+  private kernelVisit: RangeUpdate | null;
+  private kernelVisitAlt: RangeUpdate | null;
+  /** Fast kernel: the row-sum kernel's update of listed memoryless compartments, or null (and bound as above). */
+  private kernelList: ListUpdate | null;
+  private kernelListAlt: ListUpdate | null;
   /** Counts passed to and from kernelVisit and kernelList: nSpiked, nRef, held, visits. */
   private readonly kernelState: Int32Array;
   private readonly flushList: Int32Array[];
@@ -502,9 +518,12 @@ export class Chip {
     this.ref = k.allocUint8(n);
     this.lastUpdate = k.allocInt32(n);
     // (one spare element: the kernel's range update stores before it counts)
-    this.refList2 = k.allocInt32(n + 1);
+    this.refOut = k.allocInt32(n + 1);
+    this.refIn = k.allocInt32(n + 1);
     this.spikedCx = k.allocInt32(n + 1);
-    this.kernelVisit = this.fast && k.rangeUpdate ? k.rangeUpdate(this.u, this.v, this.ref, this.lastUpdate, this.spikedCx, this.refList2, this.kernelState) : null;
+    const visitInto = (refs: Int32Array) => (this.fast && k.rangeUpdate ? k.rangeUpdate(this.u, this.v, this.ref, this.lastUpdate, this.spikedCx, refs, this.kernelState) : null);
+    this.kernelVisit = visitInto(this.refOut);
+    this.kernelVisitAlt = visitInto(this.refIn);
     this.zeroSums = k.allocInt32(maxPost);
     this.cxProto = k.allocUint16(n);
     this.cxProto.set(spec.cxPrototype);
@@ -633,7 +652,6 @@ export class Chip {
       }
     });
 
-    this.refList = k.allocInt32(n);
     this.spikedGen = new Int32Array(spec.numGeneratorPorts);
 
     // routing tables
@@ -671,8 +689,10 @@ export class Chip {
     // the kernel's list update: per prototype (qLo, qHi, bias, vth, rd, memoryless)
     const table = k.allocFloat64(6 * np);
     for (let p = 0; p < np; p++) table.set([this.pQLo[p], this.pQHi[p], this.pBias[p], this.pVth[p], this.pRef[p] - 1, this.pMemoryless[p]], 6 * p);
-    this.kernelList =
-      this.fast && k.listUpdate ? k.listUpdate(this.u, this.v, this.ref, this.lastUpdate, this.cxProto, table, this.cxCore, this.coreActive, this.spikedCx, this.refList2, this.kernelState) : null;
+    const listInto = (refs: Int32Array) =>
+      this.fast && k.listUpdate ? k.listUpdate(this.u, this.v, this.ref, this.lastUpdate, this.cxProto, table, this.cxCore, this.coreActive, this.spikedCx, refs, this.kernelState) : null;
+    this.kernelList = listInto(this.refOut);
+    this.kernelListAlt = listInto(this.refIn);
     for (let i = 0; i < n; i++) this.coreCx[spec.cxCore[i]]++;
     this.buildCoreTables();
     this.denseTouched = new Int32Array(this.groups.length);
@@ -790,11 +810,15 @@ export class Chip {
     const mark = this.genMark[s];
     const pending = this.genPending[s];
     const np = this.spec.numGeneratorPorts;
-    // (all ports checked before any is scheduled: a bad one changes nothing)
-    for (let k = start; k < end; k++) if (!(base + ports[k] >= 0 && base + ports[k] < np)) this.checkSchedule(base + ports[k], step);
-    let c = this.genPendingCount[s];
+    const c0 = this.genPendingCount[s];
+    let c = c0;
     for (let k = start; k < end; k++) {
       const port = base + ports[k];
+      if (!(port >= 0 && port < np && Math.floor(port) === port)) {
+        // a bad port changes nothing: unschedule the ports taken so far, then throw
+        for (let r = c0; r < c; r++) mark[pending[r]] = -1;
+        this.checkSchedule(port, step);
+      }
       if (mark[port] === step) continue;
       mark[port] = step;
       pending[c++] = port;
@@ -877,21 +901,28 @@ export class Chip {
     this.rangeCount[slot] = 0;
     this.visitList(this.singles[slot], this.singleCount[slot], t, acc, timing);
     this.singleCount[slot] = 0;
-    this.visitList(this.refList, this.refCount, t, acc, timing);
+    this.visitList(this.refIn, this.refCount, t, acc, timing);
     this.visitList(this.alwaysList, this.alwaysList.length, t, acc, timing);
     const nVisit = this.nVisit;
     const nSpiked = this.nSpiked;
     const nRef = this.nRef;
-    const refList2 = this.refList2;
     const qWraps = rs[RS_Q_WRAP];
     const uWraps = rs[RS_U_WRAP];
     const ubWraps = rs[RS_U_BIAS_WRAP];
     const vHigh = rs[RS_V_SAT_HIGH];
     const vLow = rs[RS_V_SAT_LOW];
     const held = rs[RS_REFRACTORY_HELD];
-    // swap refractory lists
-    for (let k = 0; k < nRef; k++) this.refList[k] = refList2[k];
+    // swap the refractory lists (and the kernel updates bound to them)
+    const refs = this.refIn;
+    this.refIn = this.refOut;
+    this.refOut = refs;
     this.refCount = nRef;
+    const kv = this.kernelVisit;
+    this.kernelVisit = this.kernelVisitAlt;
+    this.kernelVisitAlt = kv;
+    const kl = this.kernelList;
+    this.kernelList = this.kernelListAlt;
+    this.kernelListAlt = kl;
     this.spikedCount = nSpiked;
 
     // Counting rule: every configured compartment is serviced every step. Those updated above
@@ -911,9 +942,11 @@ export class Chip {
     cd[cOff + Op.barriers] += 1; // one mesh-wide barrier sync ends every step
 
     // generator spikes due this step
+    // (the slot's pending list becomes spikedGen; the old spikedGen is the slot's new, empty list)
     const gp = this.genPending[slot];
     const gc = this.genPendingCount[slot];
-    for (let k = 0; k < gc; k++) this.spikedGen[k] = gp[k];
+    this.genPending[slot] = this.spikedGen;
+    this.spikedGen = gp;
     this.spikedGenCount = gc;
     this.genPendingCount[slot] = 0;
     cd[cOff + Op.genSpikes] += gc;
@@ -1010,13 +1043,13 @@ export class Chip {
       if (q !== 0) this.ruleSteps[RS_REFRACTORY_HELD]++;
       this.v[cx] = 0;
       this.ref[cx] = r - 1;
-      if (r > 1) this.refList2[this.nRef++] = cx;
+      if (r > 1) this.refOut[this.nRef++] = cx;
     } else if (vv > this.pVth[p]) {
       this.v[cx] = 0;
       this.spikedCx[this.nSpiked++] = cx;
       const rd = this.pRef[p] - 1;
       this.ref[cx] = rd;
-      if (rd > 0) this.refList2[this.nRef++] = cx;
+      if (rd > 0) this.refOut[this.nRef++] = cx;
     } else this.v[cx] = vv;
   }
 
@@ -1043,7 +1076,7 @@ export class Chip {
       if (q !== 0) rs[RS_REFRACTORY_HELD]++;
       this.v[cx] = 0;
       this.ref[cx] = r - 1;
-      if (r > 1) this.refList2[this.nRef++] = cx;
+      if (r > 1) this.refOut[this.nRef++] = cx;
       return;
     }
     if (vv > this.pVth[p]) {
@@ -1051,7 +1084,7 @@ export class Chip {
       this.spikedCx[this.nSpiked++] = cx;
       const rd = this.pRef[p] - 1;
       this.ref[cx] = rd;
-      if (rd > 0) this.refList2[this.nRef++] = cx;
+      if (rd > 0) this.refOut[this.nRef++] = cx;
     } else {
       this.v[cx] = vv;
     }
@@ -1080,7 +1113,7 @@ export class Chip {
     const rd = this.pRef[p] - 1;
     const rs = this.ruleSteps;
     const spiked = this.spikedCx;
-    const refList2 = this.refList2;
+    const refList2 = this.refOut;
     let nVisit = this.nVisit;
     let nSpiked = this.nSpiked;
     let nRef = this.nRef;
@@ -1267,6 +1300,15 @@ export class Chip {
       g.copies = 1;
     }
     for (const g of gs) {
+      if (g.dense) {
+        let m = Math.max(-g.wMin, g.wMax);
+        const w = g.weights;
+        for (let k = 0; k < w.length; k++) {
+          const a = w[k] < 0 ? -w[k] : w[k];
+          if (a > m) m = a;
+        }
+        g.absBound = m;
+      }
       g.uniformRow = NaN;
       if (g.dense || !g.fullRows || g.learning || !g.rangeClean || g.postMemoryless < 0) continue;
       const w = g.weights;
@@ -1470,7 +1512,7 @@ export class Chip {
       const ps = g.postSize;
       if (g.learning === null) {
         // fixed weights: the same spikes rarely come twice in a row here, so no memo
-        this.rowSum.sumRows(g.weights, ps, g.stepPre, n, g.memoSum);
+        this.rowSum.sumRows(g.weights, ps, g.stepPre, n, g.memoSum, g.absBound);
         if (g.delay > 0) g.scratch![(t + 1 + g.delay) & this.slotMask].set(g.memoSum);
         g.stepPreCount = 0;
         continue;
@@ -1491,7 +1533,7 @@ export class Chip {
         g.memoId++;
         g.memoDelta.fill(0);
         g.memoDirty = false;
-        this.rowSum.sumRows(g.weights, ps, g.stepPre, n, sum);
+        this.rowSum.sumRows(g.weights, ps, g.stepPre, n, sum, g.absBound);
         for (let q = 0; q < n; q++) g.memoStamp[g.stepPre[q]] = g.memoId;
         g.memoCount = n;
       }

@@ -14,8 +14,13 @@ export interface RowSumKernel {
   allocInt32(n: number): Int32Array;
   allocFloat64(n: number): Float64Array;
   allocUint8(n: number): Uint8Array;
-  /** out[j] = sum_{q < count} w[rows[q] * rowLen + j] for j < rowLen (out is overwritten). */
-  sumRows(w: Int16Array, rowLen: number, rows: Int32Array, count: number, out: Int32Array): void;
+  /**
+   * out[j] = sum_{q < count} w[rows[q] * rowLen + j] for j < rowLen (out is overwritten).
+   * maxAbs, when given, is a bound the caller guarantees on |w| over the selected rows; a
+   * kernel may then add in narrower integers where that provably cannot wrap (the result is
+   * the same). Without it nothing is assumed.
+   */
+  sumRows(w: Int16Array, rowLen: number, rows: Int32Array, count: number, out: Int32Array, maxAbs?: number): void;
   /**
    * Optional: the update of clean ranges of memoryless compartments sharing one prototype
    * (Chip.visitMemorylessRange without its counted slow path), bound once to a chip's state

@@ -162,14 +162,20 @@ export function evaluateDenseRange(
     return acc;
   }
   const w1t = kernel.allocInt16(nin * nhid);
-  for (let j = 0; j < nhid; j++) for (let i = 0; i < nin; i++) w1t[i * nhid + j] = w1[j * nin + i];
+  let maxAbs = 0;
+  for (let j = 0; j < nhid; j++)
+    for (let i = 0; i < nin; i++) {
+      const x = w1[j * nin + i];
+      w1t[i * nhid + j] = x;
+      if (Math.abs(x) > maxAbs) maxAbs = Math.abs(x);
+    }
   const rows = kernel.allocInt32(nin);
   const hid = kernel.allocInt32(nhid);
   for (let s = first; s < end; s++) {
     const start = ds.offsets[s];
     const n = ds.offsets[s + 1] - start;
     for (let k = 0; k < n; k++) rows[k] = ds.indices[start + k];
-    kernel.sumRows(w1t, nhid, rows, n, hid);
+    kernel.sumRows(w1t, nhid, rows, n, hid, maxAbs);
     for (let j = 0; j < nhid; j++) h[j] = hid[j] > HALF ? 1 : 0;
     outputLayer(nhid, nout, w2, h, out, o);
     acc.add(o, out, ds.labels[s]);

@@ -7,16 +7,22 @@
 ;; weights (|w| <= 256) allow 2^23 rows. Rows are not bounds-checked here (the caller
 ;; guarantees rows[q] < number of rows of w); an address past the memory traps.
 ;;
-;; Rows are taken four at a time so that each 8-column chunk of out is loaded and stored once
-;; per four rows (the weight loads are then the only memory traffic that grows with count);
-;; the remaining count % 4 rows go one at a time. Columns go 8 at a time (one i16x8 load,
-;; widened into two i32x4 halves), with a scalar tail for rowLen % 8. Loads need no alignment.
+;; With narrow != 0 the caller guarantees |w| <= 4095 for every selected row: rows are then
+;; taken eight at a time and added in i16 lanes before widening (a sum of eight such values is
+;; at most 8 * 4095 = 32760 in magnitude, so no i16 lane ever wraps), halving the work per row.
+;; Otherwise, and for the rows left over, rows are taken four at a time so that each 8-column
+;; chunk of out is loaded and stored once per four rows (the weight loads are then the only
+;; memory traffic that grows with count); the remaining count % 4 rows go one at a time.
+;; Columns go 8 at a time (one i16x8 load, widened into two i32x4 halves), with a scalar tail
+;; for rowLen % 8. Loads need no alignment.
 (module
   (memory (export "memory") 1)
 
   (func (export "sum_rows")
-    (param $w i32) (param $rowLen i32) (param $rows i32) (param $count i32) (param $out i32)
+    (param $w i32) (param $rowLen i32) (param $rows i32) (param $count i32) (param $out i32) (param $narrow i32)
     (local $j i32)        ;; column index
+    (local $jb i32)       ;; 2 * j
+    (local $b4 i32) (local $b5 i32) (local $b6 i32) (local $b7 i32) ;; more row addresses (narrow)
     (local $q i32)        ;; row-list index
     (local $vecEnd i32)   ;; rowLen rounded down to a multiple of 8
     (local $rowBytes i32) ;; 2 * rowLen
@@ -30,8 +36,59 @@
     ;; out[0 .. rowLen) = 0
     (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $rowLen) (i32.const 2)))
 
-    ;; ---- four rows at a time ----
+    ;; ---- narrow weights: eight rows at a time, added in i16 lanes ----
     (local.set $q (i32.const 0))
+    (if (local.get $narrow) (then
+      (block $octsDone
+        (loop $octs
+          (br_if $octsDone (i32.gt_s (i32.add (local.get $q) (i32.const 8)) (local.get $count)))
+          (local.set $b0 (i32.add (local.get $w) (i32.mul (i32.load offset=0
+            (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+          (local.set $b1 (i32.add (local.get $w) (i32.mul (i32.load offset=4
+            (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+          (local.set $b2 (i32.add (local.get $w) (i32.mul (i32.load offset=8
+            (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+          (local.set $b3 (i32.add (local.get $w) (i32.mul (i32.load offset=12
+            (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+          (local.set $b4 (i32.add (local.get $w) (i32.mul (i32.load offset=16
+            (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+          (local.set $b5 (i32.add (local.get $w) (i32.mul (i32.load offset=20
+            (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+          (local.set $b6 (i32.add (local.get $w) (i32.mul (i32.load offset=24
+            (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+          (local.set $b7 (i32.add (local.get $w) (i32.mul (i32.load offset=28
+            (i32.add (local.get $rows) (i32.shl (local.get $q) (i32.const 2)))) (local.get $rowBytes))))
+          (local.set $j (i32.const 0))
+          (block $oVecDone
+            (loop $oVec
+              (br_if $oVecDone (i32.ge_s (local.get $j) (local.get $vecEnd)))
+              (local.set $jb (i32.shl (local.get $j) (i32.const 1)))
+              (local.set $v (i16x8.add
+                (i16x8.add (i16x8.add (v128.load align=2 (i32.add (local.get $b0) (local.get $jb))) (v128.load align=2 (i32.add (local.get $b1) (local.get $jb)))) (i16x8.add (v128.load align=2 (i32.add (local.get $b2) (local.get $jb))) (v128.load align=2 (i32.add (local.get $b3) (local.get $jb)))))
+                (i16x8.add (i16x8.add (v128.load align=2 (i32.add (local.get $b4) (local.get $jb))) (v128.load align=2 (i32.add (local.get $b5) (local.get $jb)))) (i16x8.add (v128.load align=2 (i32.add (local.get $b6) (local.get $jb))) (v128.load align=2 (i32.add (local.get $b7) (local.get $jb)))))))
+              (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+              (v128.store offset=0 align=4 (local.get $o)
+                (i32x4.add (v128.load offset=0 align=4 (local.get $o)) (i32x4.extend_low_i16x8_s (local.get $v))))
+              (v128.store offset=16 align=4 (local.get $o)
+                (i32x4.add (v128.load offset=16 align=4 (local.get $o)) (i32x4.extend_high_i16x8_s (local.get $v))))
+              (local.set $j (i32.add (local.get $j) (i32.const 8)))
+              (br $oVec)))
+          (block $oTailDone
+            (loop $oTail
+              (br_if $oTailDone (i32.ge_s (local.get $j) (local.get $rowLen)))
+              (local.set $jb (i32.shl (local.get $j) (i32.const 1)))
+              (local.set $o (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2))))
+              (i32.store align=4 (local.get $o)
+                (i32.add (i32.load align=4 (local.get $o))
+                  (i32.add
+                    (i32.add (i32.add (i32.load16_s align=2 (i32.add (local.get $b0) (local.get $jb))) (i32.load16_s align=2 (i32.add (local.get $b1) (local.get $jb)))) (i32.add (i32.load16_s align=2 (i32.add (local.get $b2) (local.get $jb))) (i32.load16_s align=2 (i32.add (local.get $b3) (local.get $jb)))))
+                    (i32.add (i32.add (i32.load16_s align=2 (i32.add (local.get $b4) (local.get $jb))) (i32.load16_s align=2 (i32.add (local.get $b5) (local.get $jb)))) (i32.add (i32.load16_s align=2 (i32.add (local.get $b6) (local.get $jb))) (i32.load16_s align=2 (i32.add (local.get $b7) (local.get $jb))))))))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $oTail)))
+          (local.set $q (i32.add (local.get $q) (i32.const 8)))
+          (br $octs)))))
+
+    ;; ---- four rows at a time (from q: 0, or where the eight-row blocks stopped) ----
     (block $quadsDone
       (loop $quads
         (br_if $quadsDone (i32.gt_s (i32.add (local.get $q) (i32.const 4)) (local.get $count)))
