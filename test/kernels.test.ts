@@ -9,7 +9,7 @@ import { getConstants } from '../src/energy/constants';
 import { timeWeights } from '../src/energy/model';
 import { initialWeights } from '../src/sbp/init';
 import { PLASTIC_NAMES } from '../src/sbp/topology';
-import { evaluateDense, SbpInferenceChip } from '../src/sbp/inference';
+import { DenseInference, evaluateDense, SbpInferenceChip } from '../src/sbp/inference';
 import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 import { loadWeights, PhaseRecord, SbpTrainingChip } from '../src/sbp/training';
 
@@ -82,7 +82,7 @@ describe('fast kernel = naive kernel', () => {
     const sizes = { input: 400, hidden: 400, output: 10 };
     const test = loadDataset('mnist', 'test', { limit: 400 });
     const w = initialWeights(sizes, 2);
-    const k = createWasmRowSumKernel(2 * 400 * 400 + 4 * 800 + 64);
+    const k = createWasmRowSumKernel(DenseInference.arenaBytes(sizes));
     expect(k).not.toBeNull();
     const js = evaluateDense(sizes, w.w1, w.w2, test, 400);
     expect(evaluateDense(sizes, w.w1, w.w2, test, 400, k!)).toEqual(js);

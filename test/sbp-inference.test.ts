@@ -9,7 +9,8 @@ import { Prng } from '../src/chip/prng';
 import { loadDataset } from '../src/data/datasets';
 import { sampleBits, type SpikeDataset } from '../src/data/preprocess';
 import type { SbpWeights } from '../src/io/weights-json';
-import { denseForward, evaluateDense, MetricsAccumulator, SbpInferenceChip } from '../src/sbp/inference';
+import { DenseInference, denseForward, evaluateDense, MetricsAccumulator, SbpInferenceChip } from '../src/sbp/inference';
+import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 import { initialWeights } from '../src/sbp/init';
 import { newTrace, oracleTrain, type OracleState } from '../src/sbp/oracle';
 import type { SbpSizes } from '../src/sbp/topology';
@@ -67,6 +68,44 @@ function compareChipDense(test: SpikeDataset, w: SbpWeights, n: number) {
   const qWrap = chip.chip.counters.total(Op.qWrap);
   return { spikes, distinct: distinctOut.size, qWrap };
 }
+
+describe('DenseInference (row sums, JS and WebAssembly kernels) equals denseForward', () => {
+  const train = loadDataset('mnist', 'train');
+  const test = loadDataset('mnist', 'test');
+  it(`image by image on trained-ish, rand_He and uniform weights, ${TEST_IMAGES} test images each`, () => {
+    for (const w of [trainedWeights(train, 5, 1000), initialWeights(SIZES, 21), uniformWeights(22)]) {
+      const variants = [new DenseInference(SIZES, w.w1, w.w2), new DenseInference(SIZES, w.w1, w.w2, createWasmRowSumKernel)];
+      const h = new Uint8Array(400);
+      const od = new Uint8Array(10);
+      const outd = new Float64Array(10);
+      const o = new Uint8Array(10);
+      const out = new Float64Array(10);
+      let fired = 0;
+      for (let s = 0; s < TEST_IMAGES; s++) {
+        const a = test.offsets[s];
+        const b = test.offsets[s + 1];
+        denseForward(SIZES, w.w1, w.w2, test.indices, a, b, h, outd, od);
+        fired += od.reduce((x, y) => x + y, 0);
+        for (const v of variants) {
+          o.fill(7);
+          out.fill(NaN);
+          v.inferSample(test.indices, a, b, o, out);
+          expect(Array.from(o), `image ${s}`).toEqual(Array.from(od));
+          expect(Array.from(out), `image ${s}`).toEqual(Array.from(outd));
+        }
+      }
+      expect(fired).toBeGreaterThan(0);
+    }
+  }, 60_000);
+
+  it('rejects weights that are not 16-bit integers, naming the matrix and the entry', () => {
+    const w = initialWeights(SIZES, 1);
+    const w2 = Float64Array.from(w.w2);
+    w2[3 * 400 + 7] = 0.5;
+    expect(() => new DenseInference(SIZES, w.w1, w2)).toThrow('w2[3][7] = 0.5 is not a 16-bit integer');
+    expect(() => new DenseInference(SIZES, w.w1.subarray(1), w.w2)).toThrow('w1 has 159999 weights, expected 400 x 400');
+  });
+});
 
 describe('SbpInferenceChip equals denseForward', () => {
   const train = loadDataset('mnist', 'train');

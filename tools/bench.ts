@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { loadDataset } from '../src/data/datasets';
 import { Op } from '../src/chip/counters';
 import { initialWeights } from '../src/sbp/init';
-import { evaluateDenseRange, SbpInferenceChip, type TestMetrics } from '../src/sbp/inference';
+import { DenseInference, SbpInferenceChip, type TestMetrics } from '../src/sbp/inference';
 import { PLASTIC_NAMES } from '../src/sbp/topology';
 import { loadWeights, SbpTrainingChip } from '../src/sbp/training';
 import type { SpikeDataset } from '../src/data/preprocess';
@@ -148,17 +148,15 @@ const naiveIdentical = sameMatrices(naiveNet, fast2);
 
 // ---- inference: the chip network and the dense integer path (JS and wasm), interleaved
 const w = initialWeights(sizes, 1);
+// (each is built once, weights loaded, before it is timed)
 const inferChip = new SbpInferenceChip(sizes, w.w1, w.w2, { rowSum: createWasmRowSumKernel });
-// (the dense path transposes W1 into the kernel's arena on every call: one kernel per chunk,
-// its set-up timed with the chunk)
-const denseChunk = (a: number, b: number, wasm: boolean) =>
-  evaluateDenseRange(sizes, w.w1, w.w2, test, a, b, wasm ? createWasmRowSumKernel(2 * 400 * 400 + 4 * 800 + 64) ?? undefined : undefined).result();
-inferChip.evaluateRange(test, 0, 500);
-denseChunk(0, 500, true);
-denseChunk(0, 500, false);
+const denseJs = new DenseInference(sizes, w.w1, w.w2);
+const denseWasm = new DenseInference(sizes, w.w1, w.w2, createWasmRowSumKernel);
+const inferrers = [inferChip, denseJs, denseWasm];
+for (const x of inferrers) x.evaluateRange(test, 0, 500);
 const metricsOf: TestMetrics[][] = [[], [], []];
 const [tInferChip, tDenseJs, tDenseWasm] = interleaved(3, 0, INFER, INFER_CHUNK, (k, a, b) => {
-  metricsOf[k][a / INFER_CHUNK] = k === 0 ? inferChip.evaluateRange(test, a, b).result() : denseChunk(a, b, k === 2);
+  metricsOf[k][a / INFER_CHUNK] = inferrers[k].evaluateRange(test, a, b).result();
 });
 const sameMetrics = (x: TestMetrics[], y: TestMetrics[]) => JSON.stringify(x) === JSON.stringify(y);
 

@@ -9,7 +9,7 @@ import type { Chip } from '../chip/chip';
 import { compileNetwork, type CompiledNetwork } from '../net/compile';
 import type { CompileOptions } from '../net/network';
 import type { SpikeDataset } from '../data/preprocess';
-import type { RowSumKernel } from '../chip/row-sum';
+import { jsRowSumKernel, type RowSumKernel } from '../chip/row-sum';
 import { CONN_TYPES, HALF, INFER_GATES, phaseStep } from './params';
 import { inferenceNetwork, type SbpSizes } from './topology';
 
@@ -124,10 +124,100 @@ function outputLayer(nhid: number, nout: number, w2: ArrayLike<number>, h: Uint8
 }
 
 /**
- * Evaluate a dataset with the dense integer path. With a row-sum kernel, W1 is transposed
- * once (pre-major) and each sample's hidden sums are the sum of the rows of its active
- * inputs: the same integers, computed by the kernel.
+ * The dense integer path as row sums, for speed: W1 is held pre-major (one row of hidden
+ * weights per input) and W2 hidden-major, so a sample's hidden sums are the sum of the rows of
+ * its active inputs and its output sums the sum of the rows of its active hidden neurons. The
+ * same integers as denseForward (a test proves it, image by image), computed by a row-sum
+ * kernel: the portable JavaScript one or one a host injects (WebAssembly on Node).
  */
+export class DenseInference {
+  private readonly kernel: RowSumKernel;
+  private readonly w1t: Int16Array;
+  private readonly w2t: Int16Array;
+  private readonly max1: number;
+  private readonly max2: number;
+  private readonly rows: Int32Array;
+  private readonly hid: Int32Array;
+  private readonly act: Int32Array;
+  private readonly outI: Int32Array;
+
+  constructor(
+    readonly sizes: SbpSizes,
+    w1: ArrayLike<number>,
+    w2: ArrayLike<number>,
+    kernel?: RowSumKernel | ((capacityBytes: number) => RowSumKernel | null),
+  ) {
+    const { input: nin, hidden: nhid, output: nout } = sizes;
+    const k = typeof kernel === 'function' ? kernel(DenseInference.arenaBytes(sizes)) : kernel;
+    this.kernel = k ?? jsRowSumKernel;
+    this.w1t = this.kernel.allocInt16(nin * nhid);
+    this.w2t = this.kernel.allocInt16(nhid * nout);
+    this.max1 = transposeInto(w1, nhid, nin, this.w1t, 'w1');
+    this.max2 = transposeInto(w2, nout, nhid, this.w2t, 'w2');
+    this.rows = this.kernel.allocInt32(nin);
+    this.hid = this.kernel.allocInt32(nhid);
+    this.act = this.kernel.allocInt32(nhid);
+    this.outI = this.kernel.allocInt32(nout);
+  }
+
+  /** The arena a kernel needs for the matrices and buffers of `sizes`. */
+  static arenaBytes(sizes: SbpSizes): number {
+    const { input: nin, hidden: nhid, output: nout } = sizes;
+    return 2 * (nin * nhid + nhid * nout) + 4 * (nin + 2 * nhid + nout) + 6 * 16;
+  }
+
+  /** One sample: writes o (0/1) and out = W2.h, as denseForward does. */
+  inferSample(active: ArrayLike<number>, start: number, end: number, o: Uint8Array, out: Float64Array): void {
+    const { hidden: nhid, output: nout } = this.sizes;
+    const rows = this.rows;
+    const n = end - start;
+    for (let k = 0; k < n; k++) rows[k] = active[start + k];
+    this.kernel.sumRows(this.w1t, nhid, rows, n, this.hid, this.max1);
+    const hid = this.hid;
+    const act = this.act;
+    let m = 0;
+    for (let j = 0; j < nhid; j++) if (hid[j] > HALF) act[m++] = j;
+    this.kernel.sumRows(this.w2t, nout, act, m, this.outI, this.max2);
+    for (let k = 0; k < nout; k++) {
+      const s = this.outI[k];
+      out[k] = s;
+      o[k] = s > HALF ? 1 : 0;
+    }
+  }
+
+  /** The samples first..end-1, as tallies (a shard of an evaluation). */
+  evaluateRange(ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
+    const acc = new MetricsAccumulator(this.sizes.output);
+    const o = new Uint8Array(this.sizes.output);
+    const out = new Float64Array(this.sizes.output);
+    for (let s = first; s < end; s++) {
+      this.inferSample(ds.indices, ds.offsets[s], ds.offsets[s + 1], o, out);
+      acc.add(o, out, ds.labels[s]);
+    }
+    return acc;
+  }
+}
+
+/**
+ * dst[i * rows + j] = src[j * cols + i] (src is rows x cols); returns max |w|. The row sums
+ * hold weights as Int16, so every weight must be an integer in -32768..32767 (the chip's are
+ * in -256..255).
+ */
+function transposeInto(src: ArrayLike<number>, rows: number, cols: number, dst: Int16Array, what: string): number {
+  if (src.length !== rows * cols) throw new RangeError(`dense inference: ${what} has ${src.length} weights, expected ${rows} x ${cols}`);
+  let max = 0;
+  for (let j = 0; j < rows; j++)
+    for (let i = 0; i < cols; i++) {
+      const x = src[j * cols + i];
+      if (!(Math.floor(x) === x && x >= -32768 && x <= 32767)) throw new RangeError(`dense inference: ${what}[${j}][${i}] = ${x} is not a 16-bit integer`);
+      dst[i * rows + j] = x;
+      const a = x < 0 ? -x : x;
+      if (a > max) max = a;
+    }
+  return max;
+}
+
+/** Evaluate a dataset with the dense integer path (DenseInference, with `kernel` if given). */
 export function evaluateDense(
   sizes: SbpSizes,
   w1: ArrayLike<number>,
@@ -136,51 +226,7 @@ export function evaluateDense(
   limit = ds.count,
   kernel?: RowSumKernel,
 ): TestMetrics {
-  return evaluateDenseRange(sizes, w1, w2, ds, 0, limit, kernel).result();
-}
-
-/** evaluateDense over the samples first..end-1, as tallies (a shard of an evaluation). */
-export function evaluateDenseRange(
-  sizes: SbpSizes,
-  w1: ArrayLike<number>,
-  w2: ArrayLike<number>,
-  ds: SpikeDataset,
-  first: number,
-  end: number,
-  kernel?: RowSumKernel,
-): MetricsAccumulator {
-  const { input: nin, hidden: nhid, output: nout } = sizes;
-  const acc = new MetricsAccumulator(nout);
-  const h = new Uint8Array(nhid);
-  const out = new Float64Array(nout);
-  const o = new Uint8Array(nout);
-  if (!kernel) {
-    for (let s = first; s < end; s++) {
-      denseForward(sizes, w1, w2, ds.indices, ds.offsets[s], ds.offsets[s + 1], h, out, o);
-      acc.add(o, out, ds.labels[s]);
-    }
-    return acc;
-  }
-  const w1t = kernel.allocInt16(nin * nhid);
-  let maxAbs = 0;
-  for (let j = 0; j < nhid; j++)
-    for (let i = 0; i < nin; i++) {
-      const x = w1[j * nin + i];
-      w1t[i * nhid + j] = x;
-      if (Math.abs(x) > maxAbs) maxAbs = Math.abs(x);
-    }
-  const rows = kernel.allocInt32(nin);
-  const hid = kernel.allocInt32(nhid);
-  for (let s = first; s < end; s++) {
-    const start = ds.offsets[s];
-    const n = ds.offsets[s + 1] - start;
-    for (let k = 0; k < n; k++) rows[k] = ds.indices[start + k];
-    kernel.sumRows(w1t, nhid, rows, n, hid, maxAbs);
-    for (let j = 0; j < nhid; j++) h[j] = hid[j] > HALF ? 1 : 0;
-    outputLayer(nhid, nout, w2, h, out, o);
-    acc.add(o, out, ds.labels[s]);
-  }
-  return acc;
+  return new DenseInference(sizes, w1, w2, kernel).evaluateRange(ds, 0, limit).result();
 }
 
 /** The 4-phase inference network on the chip. */
@@ -274,6 +320,5 @@ export interface EvalSetup {
 export function evaluateShard(setup: EvalSetup, w1: ArrayLike<number>, w2: ArrayLike<number>, ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
   const { sizes } = setup;
   if (setup.evalOn === 'chip') return new SbpInferenceChip(sizes, w1, w2, { placement: setup.placement, chips: setup.chips, rowSum: setup.rowSum }).evaluateRange(ds, first, end);
-  const kernel = setup.rowSum ? setup.rowSum(2 * sizes.input * sizes.hidden + 4 * (sizes.input + sizes.hidden) + 64) : null;
-  return evaluateDenseRange(sizes, w1, w2, ds, first, end, kernel ?? undefined);
+  return new DenseInference(sizes, w1, w2, setup.rowSum).evaluateRange(ds, first, end);
 }
