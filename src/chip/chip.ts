@@ -1391,29 +1391,31 @@ export class Chip {
     const cd = this.counters.data;
     const cOff = this.counters.bucket * NUM_OPS;
     const timing = this.timeWeights !== null;
-    let synOps = 0;
-    let k = 0;
-    while (k < count) {
-      const sg = sig[list[k] + add];
-      let e = k + 1;
-      while (e < count && sig[list[e] + add] === sg) e++;
-      synOps += this.routeRun(list, k, e, add, sg, t, timing);
-      k = e;
-    }
-    // Counting rules of route(): the sources' precomputed messages, msgOut on the sender's core
+    // Counting rules of route(): the sources' precomputed messages (msgOut on the sender's
+    // core), added as the runs are found
     const msg = this.srcMsg;
     let local = 0;
     let remote = 0;
     let ew = 0;
     let nsh = 0;
-    for (let q = 0; q < count; q++) {
-      const src = list[q] + add;
-      const m = 4 * src;
-      local += msg[m];
-      remote += msg[m + 1];
-      ew += msg[m + 2];
-      nsh += msg[m + 3];
-      if (timing) this.coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += msg[m] + msg[m + 1];
+    let synOps = 0;
+    let k = 0;
+    while (k < count) {
+      const sg = sig[list[k] + add];
+      let e = k;
+      do {
+        const src = list[e] + add;
+        if (sig[src] !== sg) break;
+        const m = 4 * src;
+        local += msg[m];
+        remote += msg[m + 1];
+        ew += msg[m + 2];
+        nsh += msg[m + 3];
+        if (timing) this.coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += msg[m] + msg[m + 1];
+        e++;
+      } while (e < count);
+      synOps += this.routeRun(list, k, e, add, sg, t, timing);
+      k = e;
     }
     cd[cOff + Op.synOps] += synOps;
     cd[cOff + Op.msgLocal] += local;
@@ -1463,7 +1465,21 @@ export class Chip {
         const sl = this.singles[s];
         let sc = this.singleCount[s];
         if (g.identity) {
-          // one-to-one: pre i reaches post i (if at all) over synapse o[i]
+          // one-to-one: pre i reaches post i (if at all) over synapse o[i]. When the post
+          // range is already due for a whole visit at `target` (a gate's row came first),
+          // that visit updates these posts: they need not be listed as singles.
+          if (this.rangeMark[g.rangeId * this.slots + s] === target) {
+            for (let r = k; r < e; r++) {
+              const i = list[r] + pre0;
+              const q = o[i];
+              if (o[i + 1] === q) continue;
+              const cx = base + i;
+              a[cx] += w[q] * scale;
+              if (timing) this.coreOps[this.cxCore[cx] * NUM_CORE_OPS + CoreOp.synOps] += 1;
+              synOps++;
+            }
+            continue;
+          }
           for (let r = k; r < e; r++) {
             const i = list[r] + pre0;
             const q = o[i];
