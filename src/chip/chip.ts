@@ -1650,37 +1650,43 @@ export class Chip {
    */
   private accumulateLatency(): void {
     const w = this.timeWeights!;
+    // (the weights and arrays in locals: stores into one typed array may alias another, so
+    // the compiler would reload them for every core otherwise)
+    const wSyn = w[CoreOp.synOps];
+    const wActive = w[CoreOp.cxActive];
+    const wIdle = w[CoreOp.cxIdle];
+    const wLearn = w[CoreOp.learnVisits];
+    const wMsg = w[CoreOp.msgOut];
     const nc = this.spec.numCores;
     const ops = this.coreOps;
     for (let k = 0; k < this.denseTouchedCount; k++) {
       const g = this.groups[this.denseTouched[k]];
       const cp = g.corePosts;
-      for (let c = 0; c < cp.length; c += 2) ops[cp[c] * NUM_CORE_OPS + CoreOp.synOps] += cp[c + 1] * g.stepSpikes;
+      const spikes = g.stepSpikes;
+      for (let c = 0; c < cp.length; c += 2) ops[cp[c] * NUM_CORE_OPS + CoreOp.synOps] += cp[c + 1] * spikes;
       g.stepSpikes = 0;
     }
     this.denseTouchedCount = 0;
     const lv = this.learnVisitsEveryStep;
+    const act = this.coreActive;
+    const cxs = this.coreCx;
     let worst = 0;
-    for (let c = 0; c < nc; c++) {
-      const o = c * NUM_CORE_OPS;
-      const active = this.coreActive[c];
-      const idle = this.coreCx[c] - active;
+    for (let c = 0, o = 0; c < nc; c++, o += NUM_CORE_OPS) {
+      const active = act[c];
+      // (evaluated left to right, in this order, by every kernel: the same float result)
       const tcore =
-        ops[o + CoreOp.synOps] * w[CoreOp.synOps] +
-        active * w[CoreOp.cxActive] +
-        idle * w[CoreOp.cxIdle] +
-        (ops[o + CoreOp.learnVisits] + lv[c]) * w[CoreOp.learnVisits] +
-        ops[o + CoreOp.msgOut] * w[CoreOp.msgOut];
+        ops[o + CoreOp.synOps] * wSyn +
+        active * wActive +
+        (cxs[c] - active) * wIdle +
+        (ops[o + CoreOp.learnVisits] + lv[c]) * wLearn +
+        ops[o + CoreOp.msgOut] * wMsg;
       if (tcore > worst) worst = tcore;
-      ops[o] = 0;
-      ops[o + 1] = 0;
-      ops[o + 2] = 0;
-      ops[o + 3] = 0;
-      ops[o + 4] = 0;
-      this.coreActive[c] = 0;
     }
+    ops.fill(0);
+    act.fill(0);
     this.latencyNs[this.counters.bucket] += worst + this.barrierNs;
   }
+
 
   // ---------------------------------------------------------------- learning engine
 
