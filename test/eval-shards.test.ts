@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/data/datasets';
 import { initialWeights } from '../src/sbp/init';
-import { evaluateDense, evaluateShard, MetricsAccumulator, SbpInferenceChip } from '../src/sbp/inference';
+import { evaluateDense, evaluateShard, Evaluator, MetricsAccumulator, SbpInferenceChip } from '../src/sbp/inference';
+import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 
 describe('evaluation shards', () => {
   const sizes = { input: 400, hidden: 400, output: 10 };
@@ -22,6 +23,42 @@ describe('evaluation shards', () => {
       expect(whole.samples).toBe(500);
     });
   }
+
+  for (const evalOn of ['dense', 'chip'] as const) {
+    it(`${evalOn}: one Evaluator reloaded with other weights gives what fresh ones give`, () => {
+      const weights = [initialWeights(sizes, 7), initialWeights(sizes, 8), w, initialWeights(sizes, 7)];
+      for (const rowSum of [undefined, createWasmRowSumKernel]) {
+        const reused = new Evaluator({ sizes, evalOn, rowSum });
+        const results = weights.map((x, k) => {
+          const r = reused.evaluate(x.w1, x.w2, test, 100 * k, 100 * k + 200).result();
+          expect(r, `weights ${k}`).toEqual(new Evaluator({ sizes, evalOn }).evaluate(x.w1, x.w2, test, 100 * k, 100 * k + 200).result());
+          return r;
+        });
+        // (different weights give different metrics here, so the reload is not vacuous)
+        expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(4);
+      }
+    });
+  }
+
+  it('an evaluation of samples the dataset does not have throws', () => {
+    expect(() => new Evaluator({ sizes, evalOn: 'dense' }).evaluate(w.w1, w.w2, test, 400, 501)).toThrow('evaluation of samples 400..500: the dataset has samples 0..499');
+    expect(() => new SbpInferenceChip(sizes, w.w1, w.w2).evaluateRange(test, -1, 3)).toThrow('the dataset has samples 0..499');
+  });
+
+  it('the chip refuses weights its format cannot store, naming the entry, and keeps the old ones', () => {
+    const chip = new SbpInferenceChip(sizes, w.w1, w.w2);
+    const before = chip.evaluate(test, 100);
+    const bad = Int16Array.from(w.w2);
+    bad[2 * 400 + 5] = 3; // odd: the mixed 8-bit format stores even mantissas only
+    expect(() => chip.setWeights(w.w1, bad)).toThrow('h1->o weight [2][5] = 3 is not a stored mantissa of this group (-256..254, step 2)');
+    expect(() => chip.setWeights(w.w1.subarray(1), w.w2)).toThrow('x->h1: expected 400x400 = 160000 weights (post x pre), got 159999');
+    const again = new SbpInferenceChip(sizes, w.w1, w.w2);
+    expect(again.evaluate(test, 100)).toEqual(before);
+    // the chip that refused still evaluates with its old weights (a fresh run of the same images)
+    const r = new MetricsAccumulator(10);
+    r.addSums(chip.evaluateRange(test, 0, 100).sums());
+    expect(r.result()).toEqual(before);
+  });
 
   it('a shard on a fresh chip equals the same samples on a chip that ran the samples before them', () => {
     const chip = new SbpInferenceChip(sizes, w.w1, w.w2);

@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { loadDataset } from '../src/data/datasets';
 import { Op } from '../src/chip/counters';
 import { initialWeights } from '../src/sbp/init';
-import { DenseInference, SbpInferenceChip, type TestMetrics } from '../src/sbp/inference';
+import { DenseInference, Evaluator, SbpInferenceChip, type TestMetrics } from '../src/sbp/inference';
 import { PLASTIC_NAMES } from '../src/sbp/topology';
 import { loadWeights, SbpTrainingChip } from '../src/sbp/training';
 import type { SpikeDataset } from '../src/data/preprocess';
@@ -163,7 +163,9 @@ const sameMetrics = (x: TestMetrics[], y: TestMetrics[]) => JSON.stringify(x) ==
 // ---- a test-set evaluation on the chip network: one thread against two worker threads
 const pool = EvalPool.start(2, { sizes, evalOn: 'chip', wasm: true }, test);
 await pool.evaluate(w.w1, w.w2, INFER); // warm-up: worker start-up and JIT
-const mainEval = () => new SbpInferenceChip(sizes, w.w1, w.w2, { rowSum: createWasmRowSumKernel }).evaluate(test, INFER);
+// (both sides keep their inference network between evaluations, as a training run does)
+const mainEvaluator = new Evaluator({ sizes, evalOn: 'chip', rowSum: createWasmRowSumKernel });
+const mainEval = () => mainEvaluator.evaluate(w.w1, w.w2, test, 0, INFER).result();
 const reference = JSON.stringify(mainEval());
 const tEval1 = new Timing();
 const tEval2 = new Timing();

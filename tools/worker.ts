@@ -6,7 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import { main } from './cli';
 import type { SpikeDataset } from '../src/data/preprocess';
-import { evaluateShard, type EvalSetup } from '../src/sbp/inference';
+import { Evaluator } from '../src/sbp/inference';
 import type { EvalMessage, EvalReply } from './eval-pool';
 import { createWasmRowSumKernel } from './wasm-row-sum';
 
@@ -21,18 +21,18 @@ export interface WorkerResult {
 
 if (parentPort) {
   const port = parentPort;
-  let evalState: { setup: EvalSetup; test: SpikeDataset } | null = null;
+  let evalState: { evaluator: Evaluator; test: SpikeDataset } | null = null;
   port.on('message', (job: WorkerJob | EvalMessage) => {
     if ('kind' in job) {
       // a shard of an evaluation (tools/eval-pool.ts)
       if (job.kind === 'eval-init') {
         const { wasm, ...rest } = job.setup;
-        evalState = { setup: { ...rest, rowSum: wasm ? createWasmRowSumKernel : undefined }, test: job.test };
+        evalState = { evaluator: new Evaluator({ ...rest, rowSum: wasm ? createWasmRowSumKernel : undefined }), test: job.test };
         return;
       }
       try {
         if (!evalState) throw new Error('eval before eval-init');
-        const sums = evaluateShard(evalState.setup, job.w1, job.w2, evalState.test, job.first, job.end).sums();
+        const sums = evalState.evaluator.evaluate(job.w1, job.w2, evalState.test, job.first, job.end).sums();
         port.postMessage({ kind: 'eval-result', sums } satisfies EvalReply);
       } catch (e) {
         port.postMessage({ kind: 'eval-error', message: String(e) } satisfies EvalReply);

@@ -28,6 +28,7 @@ import { Prng } from './prng';
 import { jsRowSumKernel, type ListUpdate, type RangeUpdate, type RowSumKernel } from './row-sum';
 import type { ChipSpec, LearningSpec, SynapseGroupSpec, TraceSpec } from './spec';
 import { weightLsb, weightRange } from './weights';
+import { UserError } from '../io/errors';
 
 /** Learning accumulator: 15 bits plus sign, holding dw with 7 fractional bits. */
 const ACC_FRAC = 128;
@@ -318,8 +319,29 @@ export class SynapseGroup {
     return m;
   }
 
-  /** Set the weights from a post x pre matrix (dense groups only). */
+  /** Throws, naming the entry, unless setPostMajor(m) would accept m. */
+  checkPostMajor(m: ArrayLike<number>): void {
+    if (m.length !== this.preSize * this.postSize) {
+      throw new UserError(`${this.name}: expected ${this.postSize}x${this.preSize} = ${this.preSize * this.postSize} weights (post x pre), got ${m.length}`);
+    }
+    for (let k = 0; k < m.length; k++) {
+      const x = m[k];
+      if (!(x >= this.wMin && x <= this.wMax && x % this.lsb === 0)) {
+        const j = Math.floor(k / this.preSize);
+        throw new UserError(
+          `${this.name} weight [${j}][${k - j * this.preSize}] = ${x} is not a stored mantissa of this group (${this.wMin}..${this.wMax}, step ${this.lsb})`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Set the weights from a post x pre matrix (dense groups only). Every value must be a
+   * mantissa this group's format stores as it is (an integer in wMin..wMax, a multiple of
+   * lsb: what storeWeight leaves unchanged); otherwise nothing is written and it throws.
+   */
   setPostMajor(m: ArrayLike<number>): void {
+    this.checkPostMajor(m);
     SynapseGroup.allWrites++;
     if (this.sharesStorage) {
       this.ownWeights.set(this.weights);

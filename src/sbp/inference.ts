@@ -134,8 +134,8 @@ export class DenseInference {
   private readonly kernel: RowSumKernel;
   private readonly w1t: Int16Array;
   private readonly w2t: Int16Array;
-  private readonly max1: number;
-  private readonly max2: number;
+  private max1 = 0;
+  private max2 = 0;
   private readonly rows: Int32Array;
   private readonly hid: Int32Array;
   private readonly act: Int32Array;
@@ -152,12 +152,18 @@ export class DenseInference {
     this.kernel = k ?? jsRowSumKernel;
     this.w1t = this.kernel.allocInt16(nin * nhid);
     this.w2t = this.kernel.allocInt16(nhid * nout);
-    this.max1 = transposeInto(w1, nhid, nin, this.w1t, 'w1');
-    this.max2 = transposeInto(w2, nout, nhid, this.w2t, 'w2');
+    this.setWeights(w1, w2);
     this.rows = this.kernel.allocInt32(nin);
     this.hid = this.kernel.allocInt32(nhid);
     this.act = this.kernel.allocInt32(nhid);
     this.outI = this.kernel.allocInt32(nout);
+  }
+
+  /** Load new weights w1 (hidden x input) and w2 (output x hidden). */
+  setWeights(w1: ArrayLike<number>, w2: ArrayLike<number>): void {
+    const { input: nin, hidden: nhid, output: nout } = this.sizes;
+    this.max1 = transposeInto(w1, nhid, nin, this.w1t, 'w1');
+    this.max2 = transposeInto(w2, nout, nhid, this.w2t, 'w2');
   }
 
   /** The arena a kernel needs for the matrices and buffers of `sizes`. */
@@ -187,6 +193,7 @@ export class DenseInference {
 
   /** The samples first..end-1, as tallies (a shard of an evaluation). */
   evaluateRange(ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
+    checkRange(ds, first, end);
     const acc = new MetricsAccumulator(this.sizes.output);
     const o = new Uint8Array(this.sizes.output);
     const out = new Float64Array(this.sizes.output);
@@ -215,6 +222,13 @@ function transposeInto(src: ArrayLike<number>, rows: number, cols: number, dst: 
       if (a > max) max = a;
     }
   return max;
+}
+
+/** Samples first..end-1 must exist in ds. */
+function checkRange(ds: SpikeDataset, first: number, end: number): void {
+  if (!(Number.isInteger(first) && Number.isInteger(end) && 0 <= first && first <= end && end <= ds.count)) {
+    throw new RangeError(`evaluation of samples ${first}..${end - 1}: the dataset has samples 0..${ds.count - 1}`);
+  }
 }
 
 /** Evaluate a dataset with the dense integer path (DenseInference, with `kernel` if given). */
@@ -263,6 +277,21 @@ export class SbpInferenceChip {
     }
   }
 
+  /**
+   * Load new weights w1 (hidden x input) and w2 (output x hidden) between samples, as the
+   * host rewrites synapse memory: the next sample runs with them (nothing is in flight after
+   * a sample's phase 3). A weight the format cannot store throws and changes nothing.
+   */
+  setWeights(w1: ArrayLike<number>, w2: ArrayLike<number>): void {
+    const g1 = this.chip.groups[this.compiled.connections['x->h1']];
+    const g2 = this.chip.groups[this.compiled.connections['h1->o']];
+    // (both checked before either is written)
+    g1.checkPostMajor(w1);
+    g2.checkPostMajor(w2);
+    g1.setPostMajor(w1);
+    g2.setPostMajor(w2);
+  }
+
   /** Run one sample; writes the phase-3 output spikes o and potentials out = W2.h. */
   inferSample(active: ArrayLike<number>, start: number, end: number, o: Uint8Array, out: Float64Array): void {
     const chip = this.chip;
@@ -296,6 +325,7 @@ export class SbpInferenceChip {
    * over the whole set.
    */
   evaluateRange(ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
+    checkRange(ds, first, end);
     const acc = new MetricsAccumulator(this.sizes.output);
     const o = new Uint8Array(this.sizes.output);
     const out = new Float64Array(this.sizes.output);
@@ -316,9 +346,33 @@ export interface EvalSetup {
   rowSum?: CompileOptions['rowSum'];
 }
 
-/** Evaluate the samples first..end-1 of ds with weights w1, w2 (post x pre), as tallies. */
+/**
+ * Evaluations of one setup with changing weights: the inference network (or the dense
+ * path's matrices) is built at the first evaluation and only loaded with the new weights at
+ * the next ones (building the chip network costs more than evaluating a few thousand
+ * images). Results are those of a freshly built one (a test proves it).
+ */
+export class Evaluator {
+  private chip: SbpInferenceChip | null = null;
+  private dense: DenseInference | null = null;
+
+  constructor(readonly setup: EvalSetup) {}
+
+  /** Evaluate the samples first..end-1 of ds with weights w1, w2 (post x pre), as tallies. */
+  evaluate(w1: ArrayLike<number>, w2: ArrayLike<number>, ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
+    const { sizes } = this.setup;
+    if (this.setup.evalOn === 'chip') {
+      if (this.chip === null) this.chip = new SbpInferenceChip(sizes, w1, w2, { placement: this.setup.placement, chips: this.setup.chips, rowSum: this.setup.rowSum });
+      else this.chip.setWeights(w1, w2);
+      return this.chip.evaluateRange(ds, first, end);
+    }
+    if (this.dense === null) this.dense = new DenseInference(sizes, w1, w2, this.setup.rowSum);
+    else this.dense.setWeights(w1, w2);
+    return this.dense.evaluateRange(ds, first, end);
+  }
+}
+
+/** Evaluate the samples first..end-1 of ds with weights w1, w2 (post x pre), as tallies (a one-off Evaluator). */
 export function evaluateShard(setup: EvalSetup, w1: ArrayLike<number>, w2: ArrayLike<number>, ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
-  const { sizes } = setup;
-  if (setup.evalOn === 'chip') return new SbpInferenceChip(sizes, w1, w2, { placement: setup.placement, chips: setup.chips, rowSum: setup.rowSum }).evaluateRange(ds, first, end);
-  return new DenseInference(sizes, w1, w2, setup.rowSum).evaluateRange(ds, first, end);
+  return new Evaluator(setup).evaluate(w1, w2, ds, first, end);
 }

@@ -14,7 +14,7 @@ import type { SpikeDataset } from '../data/preprocess';
 import type { Checkpoint, MatrixName } from '../io/checkpoint';
 import type { SbpWeights } from '../io/weights-json';
 import type { CompileOptions, CoreLimits } from '../net/network';
-import { evaluateShard, type EvalSetup, type TestMetrics } from './inference';
+import { Evaluator, type EvalSetup, type TestMetrics } from './inference';
 import type { Order } from './oracle';
 import { PLASTIC_NAMES, type RewardSource, type SbpSizes } from './topology';
 import { loadWeights, SbpTrainingChip, type Placement } from './training';
@@ -134,6 +134,9 @@ export class TrainingSession {
   }
 
   /** How this run evaluates (for evaluating elsewhere, e.g. in worker threads). */
+  /** Built at the first evaluation, then reloaded with the current weights. */
+  private evaluator: Evaluator | null = null;
+
   get evalSetup(): EvalSetup {
     const o = this.opts;
     return { sizes: o.sizes, evalOn: o.evalOn, placement: o.placement, chips: o.chips, rowSum: o.rowSum };
@@ -146,7 +149,8 @@ export class TrainingSession {
 
   /** Test-set metrics of the current weights. */
   evaluate(): TestMetrics {
-    return evaluateShard(this.evalSetup, this.net.matrix('w1'), this.net.matrix('w2'), this.test, 0, this.testCount).result();
+    if (this.evaluator === null) this.evaluator = new Evaluator(this.evalSetup);
+    return this.evaluator.evaluate(this.net.matrix('w1'), this.net.matrix('w2'), this.test, 0, this.testCount).result();
   }
 
   /** Evaluate (or take `test`, the metrics of the current weights computed elsewhere) and append to the history. */
