@@ -208,7 +208,7 @@
     (result i32)
     (local $cx i32) (local $nS i32) (local $nR i32) (local $held i32)
     (local $q f64) (local $vv f64) (local $qi i32) (local $r i32) (local $isRef i32) (local $sp i32) (local $nr i32)
-    (local $a i32) (local $c4 i32) (local $m i32)
+    (local $a i32) (local $c4 i32) (local $m i32) (local $withSums i32)
     ;; four lanes at a time: the splatted parameters, and the vectors of one group of four
     (local $offV v128) (local $scaleV v128) (local $qLoV v128) (local $qHiV v128)
     (local $biasV v128) (local $vthV v128) (local $tV v128) (local $rdV v128) (local $oneV v128) (local $zeroV v128)
@@ -231,6 +231,7 @@
     (local.set $oneV (i32x4.splat (i32.const 1)))
     (local.set $zeroV (v128.const i64x2 0 0))
     (local.set $heldV (v128.const i64x2 0 0))
+    (local.set $withSums (f64.ne (local.get $sumScale) (f64.const 0)))
     (local.set $cx (local.get $start))
     (block $done
       (loop $next
@@ -238,17 +239,22 @@
         (block $scalar
           (br_if $scalar (i32.gt_s (i32.add (local.get $cx) (i32.const 4)) (local.get $end)))
           (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $cx) (i32.const 3))))
-          (local.set $s (v128.load align=4 (i32.add (local.get $sums)
-            (i32.shl (i32.sub (local.get $cx) (local.get $sumsBase)) (i32.const 2)))))
-          (local.set $qA (f64x2.add (f64x2.add (v128.load align=8 (local.get $a)) (local.get $offV))
-            (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $s)) (local.get $scaleV))))
-          (local.set $qB (f64x2.add (f64x2.add (v128.load offset=16 align=8 (local.get $a)) (local.get $offV))
-            (f64x2.mul (f64x2.convert_low_i32x4_s
-              (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s) (local.get $s)))
-              (local.get $scaleV))))
+          (local.set $qA (f64x2.add (v128.load align=8 (local.get $a)) (local.get $offV)))
+          (local.set $qB (f64x2.add (v128.load offset=16 align=8 (local.get $a)) (local.get $offV)))
+          ;; (no row sums, sumScale 0: nothing to add; the branch goes the same way every time)
+          (if (local.get $withSums) (then
+            (local.set $s (v128.load align=4 (i32.add (local.get $sums)
+              (i32.shl (i32.sub (local.get $cx) (local.get $sumsBase)) (i32.const 2)))))
+            (local.set $qA (f64x2.add (local.get $qA)
+              (f64x2.mul (f64x2.convert_low_i32x4_s (local.get $s)) (local.get $scaleV))))
+            (local.set $qB (f64x2.add (local.get $qB)
+              (f64x2.mul (f64x2.convert_low_i32x4_s
+                (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s) (local.get $s)))
+                (local.get $scaleV))))))
+          ;; any lane outside [qLo, qHi]: compare the lanes' smallest with qLo and largest with qHi
           (br_if $scalar (v128.any_true (v128.or
-            (v128.or (f64x2.lt (local.get $qA) (local.get $qLoV)) (f64x2.gt (local.get $qA) (local.get $qHiV)))
-            (v128.or (f64x2.lt (local.get $qB) (local.get $qLoV)) (f64x2.gt (local.get $qB) (local.get $qHiV))))))
+            (f64x2.lt (f64x2.pmin (local.get $qA) (local.get $qB)) (local.get $qLoV))
+            (f64x2.gt (f64x2.pmax (local.get $qA) (local.get $qB)) (local.get $qHiV)))))
           (v128.store align=8 (local.get $a) (local.get $zeroV))
           (v128.store offset=16 align=8 (local.get $a) (local.get $zeroV))
           ;; q as i32 lanes: the two low halves of the truncations
