@@ -36,6 +36,9 @@ const ACC_MAX = 32767;
 /** Traces are 7-bit unsigned. */
 const TRACE_MAX = 127;
 
+/** srcMsgPacked's field width: 2^26. */
+const MSG_PACK = 67108864;
+
 /** Indices of Chip.ruleSteps: the per-step tallies of each integer rule that fired. */
 const RS_Q_WRAP = 0;
 const RS_U_WRAP = 1;
@@ -435,6 +438,13 @@ export class Chip {
   private readonly srcCore: Uint16Array;
   /** Per source s, its messages per spike: srcMsg[4s .. 4s + 3] = msgLocal, msgRemote, hopsEW, hopsNS. */
   private readonly srcMsg: Float64Array;
+  /**
+   * The same, two numbers to a source: srcMsgPacked[2s] = msgLocal + msgRemote * 2^26 and
+   * srcMsgPacked[2s + 1] = hopsEW + hopsNS * 2^26, or null. Exact only while every field
+   * summed over all sources stays below 2^26 (one step routes each source at most once), so
+   * it is built only for chips where it does.
+   */
+  private srcMsgPacked: Float64Array | null = null;
 
   // per-step work lists
   /** Per-step tallies of the rules that fired: qWrap, uWrap, uBiasWrap, vSatHigh, vSatLow, refractoryHeld. */
@@ -773,6 +783,17 @@ export class Chip {
         if (g.dense) for (let j = 0; j < g.postSize; j++) visit(g.postStart + j);
         else for (let q = g.offsets![i]; q < g.offsets![i + 1]; q++) visit(g.postStart + g.targets![q]);
       }
+    }
+    const total = [0, 0, 0, 0];
+    for (let s = 0; s < this.numSources; s++) for (let f = 0; f < 4; f++) total[f] += this.srcMsg[4 * s + f];
+    if (total.every((x) => x < MSG_PACK)) {
+      const p = new Float64Array(2 * this.numSources);
+      const m = this.srcMsg;
+      for (let s = 0; s < this.numSources; s++) {
+        p[2 * s] = m[4 * s] + m[4 * s + 1] * MSG_PACK;
+        p[2 * s + 1] = m[4 * s + 2] + m[4 * s + 3] * MSG_PACK;
+      }
+      this.srcMsgPacked = p;
     }
   }
 
@@ -1422,6 +1443,29 @@ export class Chip {
     let nsh = 0;
     let synOps = 0;
     let k = 0;
+    const packed = this.srcMsgPacked;
+    if (packed !== null && !timing) {
+      // two sums of packed fields; each field's sum stays below 2^26 (see srcMsgPacked)
+      let lr = 0;
+      let hops = 0;
+      while (k < count) {
+        const sg = sig[list[k] + add];
+        let e = k;
+        do {
+          const src = list[e] + add;
+          if (sig[src] !== sg) break;
+          lr += packed[2 * src];
+          hops += packed[2 * src + 1];
+          e++;
+        } while (e < count);
+        synOps += this.routeRun(list, k, e, add, sg, t, timing);
+        k = e;
+      }
+      remote = Math.floor(lr / MSG_PACK);
+      local = lr - remote * MSG_PACK;
+      nsh = Math.floor(hops / MSG_PACK);
+      ew = hops - nsh * MSG_PACK;
+    }
     while (k < count) {
       const sg = sig[list[k] + add];
       let e = k;
