@@ -195,7 +195,8 @@
   ;;   else v = vv;
   ;;   cx appended to refList when its new ref > 0.
   ;; Four compartments go at once (f64x2 inputs, i32x4 state) when four remain and all four
-  ;; inputs are inside the interval; the tail and any group with an input outside go one at a time.
+  ;; inputs are inside the interval (with a shorter path when none of the four is refractory);
+  ;; the tail and any group with an input outside go one at a time.
   ;; state holds the counts (nSpiked, nRef, held) as i32 on entry and on return. The appends
   ;; store unconditionally at the current count and advance it by 0 or 1 (no branch), so
   ;; spiked and refList need one spare element. Returns end when every compartment was done.
@@ -264,6 +265,38 @@
           (v128.store align=4 (i32.add (local.get $stamp) (local.get $c4)) (local.get $tV))
           (v128.store align=4 (i32.add (local.get $u) (local.get $c4)) (local.get $qiV))
           (local.set $vvV (i32x4.add (local.get $qiV) (local.get $biasV)))
+          ;; no lane refractory (four ref bytes of 0), the common case: a lane spikes when
+          ;; vv > vth (v = 0, ref = rd, listed), else v = vv
+          (if (i32.eqz (i32.load align=1 (i32.add (local.get $ref) (local.get $cx)))) (then
+            (local.set $spV (i32x4.gt_s (local.get $vvV) (local.get $vthV)))
+            (v128.store align=4 (i32.add (local.get $v) (local.get $c4)) (v128.andnot (local.get $vvV) (local.get $spV)))
+            (local.set $m (i32x4.bitmask (local.get $spV)))
+            (if (local.get $m) (then
+              (local.set $nrV (v128.and (local.get $spV) (local.get $rdV)))
+              (v128.store32_lane align=1 0 (i32.add (local.get $ref) (local.get $cx))
+                (i8x16.narrow_i16x8_u (i16x8.narrow_i32x4_u (local.get $nrV) (local.get $nrV))
+                  (i16x8.narrow_i32x4_u (local.get $nrV) (local.get $nrV))))
+              (i32.store (i32.add (local.get $spiked) (i32.shl (local.get $nS) (i32.const 2))) (local.get $cx))
+              (local.set $nS (i32.add (local.get $nS) (i32.and (local.get $m) (i32.const 1))))
+              (i32.store (i32.add (local.get $spiked) (i32.shl (local.get $nS) (i32.const 2))) (i32.add (local.get $cx) (i32.const 1)))
+              (local.set $nS (i32.add (local.get $nS) (i32.and (i32.shr_u (local.get $m) (i32.const 1)) (i32.const 1))))
+              (i32.store (i32.add (local.get $spiked) (i32.shl (local.get $nS) (i32.const 2))) (i32.add (local.get $cx) (i32.const 2)))
+              (local.set $nS (i32.add (local.get $nS) (i32.and (i32.shr_u (local.get $m) (i32.const 2)) (i32.const 1))))
+              (i32.store (i32.add (local.get $spiked) (i32.shl (local.get $nS) (i32.const 2))) (i32.add (local.get $cx) (i32.const 3)))
+              (local.set $nS (i32.add (local.get $nS) (i32.shr_u (local.get $m) (i32.const 3))))
+              (if (i32.gt_s (local.get $rd) (i32.const 0)) (then
+                (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (local.get $cx))
+                (local.set $nR (i32.add (local.get $nR) (i32.and (local.get $m) (i32.const 1))))
+                (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (i32.add (local.get $cx) (i32.const 1)))
+                (local.set $nR (i32.add (local.get $nR) (i32.and (i32.shr_u (local.get $m) (i32.const 1)) (i32.const 1))))
+                (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (i32.add (local.get $cx) (i32.const 2)))
+                (local.set $nR (i32.add (local.get $nR) (i32.and (i32.shr_u (local.get $m) (i32.const 2)) (i32.const 1))))
+                (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (i32.add (local.get $cx) (i32.const 3)))
+                (local.set $nR (i32.add (local.get $nR) (i32.shr_u (local.get $m) (i32.const 3))))
+              ))))
+            (local.set $cx (i32.add (local.get $cx) (i32.const 4)))
+            (br $next)))
+          ;; some lane refractory: every rule lane by lane
           (local.set $rV (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
             (v128.load32_zero align=1 (i32.add (local.get $ref) (local.get $cx))))))
           (local.set $isRefV (i32x4.ne (local.get $rV) (local.get $zeroV)))
