@@ -219,6 +219,12 @@ export class SynapseGroup {
    * them inside the format's range). Set by Chip.checkSharing.
    */
   absBound = 32768;
+  /**
+   * Fast kernel: a one-to-one group without learning in which every pre i has its synapse to
+   * post i, all of one weight: that weight in hardware units. NaN otherwise. Set by
+   * Chip.checkSharing.
+   */
+  uniformIdentity = NaN;
   /** Spikes this group delivered in the current step (for the per-core time model). */
   stepSpikes = 0;
   /**
@@ -1343,6 +1349,13 @@ export class Chip {
       g.copies = 1;
     }
     for (const g of gs) {
+      g.uniformIdentity = NaN;
+      if (g.identity && !g.learning && g.numSynapses === g.preSize && g.preSize > 0) {
+        const w = g.weights;
+        let same = true;
+        for (let k = 1; same && k < w.length; k++) if (w[k] !== w[0]) same = false;
+        if (same) g.uniformIdentity = w[0] * g.scale;
+      }
       if (g.dense) {
         let m = Math.max(-g.wMin, g.wMax);
         const w = g.weights;
@@ -1535,6 +1548,13 @@ export class Chip {
           // range is already due for a whole visit at `target` (a gate's row came first),
           // that visit updates these posts: they need not be listed as singles.
           if (this.rangeMark[g.rangeId * this.slots + s] === target) {
+            const uw = g.uniformIdentity;
+            if (uw === uw && !timing) {
+              // every pre has its synapse, all of one weight: one addition per spike
+              for (let r = k; r < e; r++) a[base + list[r] + pre0] += uw;
+              synOps += run;
+              continue;
+            }
             for (let r = k; r < e; r++) {
               const i = list[r] + pre0;
               const q = o[i];
