@@ -28,6 +28,8 @@ const PAGE_BYTES = 65536;
 const MAX_PAGES = 65536;
 /** The largest |w| for which sum_rows may add eight rows in i16 lanes: 8 * 4095 = 32760 < 2^15. */
 const NARROW_MAX = 4095;
+/** Integer parameters the module takes as i32 must be below this in magnitude (2^31). */
+const I32_LIMIT = 2147483648;
 /** Every allocation starts on a 16-byte boundary (one v128). */
 const ALIGN = 16;
 /** Slack beyond capacityBytes, for alignment padding between allocations. */
@@ -160,6 +162,10 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
         if (!(start >= 0 && end <= n && end <= acc.length && start >= sumsBase && end - sumsBase <= sums.length &&
           end - start < spiked.length - state[0] && end - start < refList.length - state[1])) {
           throw new Error(`wasm row-sum kernel: range update (${start}, ${end}) exceeds its arrays`);
+        }
+        // (the module takes bias and vth as i32: a chip's are integers far below 2^31)
+        if (!(Math.floor(bias) === bias && Math.floor(vth) === vth && Math.abs(bias) < I32_LIMIT && Math.abs(vth) < I32_LIMIT)) {
+          throw new Error(`wasm row-sum kernel: range update needs integer bias and vth below 2^31, got ${bias} and ${vth}`);
         }
         return visitRangeWasm(pAcc, pu, pv, pr, ps, pSums, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, pk, pl, pst);
       };

@@ -47,6 +47,7 @@ export interface RowSumKernel {
  *  - else v[cx] = q + bias;
  * and refList[state[1]++] = cx when the new ref[cx] > 0. Returns end when all are done.
  * spiked and refList need one element more than they can hold (stores are unconditional).
+ * bias and vth are integers (a chip's are), which a kernel may take as 32-bit integers.
  */
 export type RangeUpdate = (
   acc: Float64Array, sums: Int32Array, sumsBase: number, start: number, end: number, t: number,

@@ -204,7 +204,7 @@
     (param $acc i32) (param $u i32) (param $v i32) (param $ref i32) (param $stamp i32)
     (param $sums i32) (param $sumsBase i32)
     (param $start i32) (param $end i32) (param $t i32)
-    (param $off f64) (param $sumScale f64) (param $bias f64) (param $vth f64) (param $qLo f64) (param $qHi f64)
+    (param $off f64) (param $sumScale f64) (param $bias i32) (param $vth i32) (param $qLo f64) (param $qHi f64)
     (param $rd i32) (param $spiked i32) (param $refl i32) (param $state i32)
     (result i32)
     (local $cx i32) (local $nS i32) (local $nR i32) (local $held i32)
@@ -223,10 +223,10 @@
     (local.set $scaleV (f64x2.splat (local.get $sumScale)))
     (local.set $qLoV (f64x2.splat (local.get $qLo)))
     (local.set $qHiV (f64x2.splat (local.get $qHi)))
-    ;; bias and vth are integers below 2^24 in magnitude; inside the safe interval vv = q + bias
-    ;; is too, so the lanes compute it in i32
-    (local.set $biasV (i32x4.splat (i32.trunc_sat_f64_s (local.get $bias))))
-    (local.set $vthV (i32x4.splat (i32.trunc_sat_f64_s (local.get $vth))))
+    ;; bias and vth are integers (i32 parameters, below 2^24 in magnitude on the chip); inside
+    ;; the safe interval vv = q + bias is below 2^24 too, so the lanes compute it in i32
+    (local.set $biasV (i32x4.splat (local.get $bias)))
+    (local.set $vthV (i32x4.splat (local.get $vth)))
     (local.set $tV (i32x4.splat (local.get $t)))
     (local.set $rdV (i32x4.splat (local.get $rd)))
     (local.set $oneV (i32x4.splat (i32.const 1)))
@@ -354,10 +354,10 @@
         (i32.store (i32.add (local.get $stamp) (local.get $c4)) (local.get $t))
         (local.set $qi (i32.trunc_sat_f64_s (local.get $q)))
         (i32.store (i32.add (local.get $u) (local.get $c4)) (local.get $qi))
-        (local.set $vv (f64.add (local.get $q) (local.get $bias)))
+        (local.set $vv (f64.add (local.get $q) (f64.convert_i32_s (local.get $bias))))
         (local.set $r (i32.load8_u (i32.add (local.get $ref) (local.get $cx))))
         (local.set $isRef (i32.ne (local.get $r) (i32.const 0)))
-        (local.set $sp (i32.and (i32.eqz (local.get $isRef)) (f64.gt (local.get $vv) (local.get $vth))))
+        (local.set $sp (i32.and (i32.eqz (local.get $isRef)) (f64.gt (local.get $vv) (f64.convert_i32_s (local.get $vth)))))
         ;; v: 0 when refractory or spiking, else vv
         (i32.store (i32.add (local.get $v) (local.get $c4))
           (select (i32.const 0) (i32.trunc_sat_f64_s (local.get $vv)) (i32.or (local.get $isRef) (local.get $sp))))
