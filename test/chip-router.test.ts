@@ -9,6 +9,7 @@ import { Chip } from '../src/chip/chip';
 import { Op } from '../src/chip/counters';
 import { clipWeight, encodeWeight, storeWeight, truncateWeight, weightLsb, weightRange } from '../src/chip/weights';
 import { UserError } from '../src/io/errors';
+import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 import { compileNetwork, type CompiledNetwork } from '../src/net/compile';
 import type { NetworkDesc, NeuronType } from '../src/net/network';
 
@@ -420,6 +421,62 @@ describe('a hand-written ChipSpec', () => {
     chip.step();
     expect(Array.from(chip.spikedGen.subarray(0, chip.spikedGenCount)).sort()).toEqual([0, 1, 2]);
     expect(chip.counters.total(Op.genSpikes)).toBe(3);
+  });
+
+  it('a fixed dense group reached by several runs of spikes in one step sums them all (every kernel)', () => {
+    // ports 0 and 1 also feed a one-to-all group, so the step's spikes 3, 0, 2, 1 form four
+    // runs of different synapse-group sets, each delivering rows of the dense group
+    for (const variant of ['fast', 'fast+wasm', 'naive'] as const) {
+      const chip = new Chip({
+        numCompartments: 3,
+        prototypes: [PROBE],
+        cxPrototype: new Uint16Array(3),
+        cxCore: new Uint16Array(3),
+        numGeneratorPorts: 4,
+        genCore: new Uint16Array(4),
+        numCores: 1,
+        mesh: { coresPerTile: 4, tilesX: 1, tilesY: 1 },
+        coresPerChip: 1,
+        synapseGroups: [
+          {
+            name: 'dense',
+            preStart: 3,
+            preSize: 4,
+            postStart: 0,
+            postSize: 2,
+            connectivity: { kind: 'dense', weights: new Int16Array([1, 2, 3, 4, 5, 6, 7, 8]) }, // [pre][post]
+            weightExp: 0,
+            signMode: 'excitatory',
+            numWeightBits: 8,
+            delay: 0,
+          },
+          {
+            name: 'side',
+            preStart: 3,
+            preSize: 2,
+            postStart: 2,
+            postSize: 1,
+            connectivity: { kind: 'sparse', offsets: new Uint32Array([0, 1, 2]), targets: new Uint32Array([0, 0]), weights: new Int16Array([1, 1]) },
+            weightExp: 0,
+            signMode: 'excitatory',
+            numWeightBits: 8,
+            delay: 0,
+          },
+        ],
+        rewardChannels: [],
+        ordering: 'route-then-learn',
+        kernel: variant === 'naive' ? 'naive' : 'fast',
+        rowSum: variant === 'fast+wasm' ? createWasmRowSumKernel : undefined,
+        numBuckets: 1,
+        seed: 1,
+      });
+      for (const port of [3, 0, 2, 1]) chip.schedule(port, 1);
+      chip.step();
+      chip.step();
+      // every row of the dense group, times 2^(6 + 0); the side group's two rows into compartment 2
+      expect([chip.current(0), chip.current(1), chip.current(2)], variant).toEqual([(1 + 3 + 5 + 7) * 64, (2 + 4 + 6 + 8) * 64, 2 * 64]);
+      expect(chip.counters.total(Op.synOps), variant).toBe(4 * 2 + 2);
+    }
   });
 
   it('runs without the compiler: dense group, delay 2, exponent 3', () => {

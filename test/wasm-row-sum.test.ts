@@ -116,6 +116,42 @@ describe('wasm SIMD row-sum kernel', () => {
     }
   });
 
+  it('takes rows from an offset, as row numbers plus a base, and adds to out when asked (both kernels)', () => {
+    const wasm = wasmKernel(16 << 20);
+    const rng = new Prng(31);
+    for (let trial = 0; trial < 300; trial++) {
+      const rowLen = 1 + rng.nextInt(40);
+      const nRows = 1 + rng.nextInt(30);
+      const count = rng.nextInt(25);
+      const first = rng.nextInt(6);
+      const rowBase = rng.nextInt(3) === 0 ? 0 : rng.nextInt(100000);
+      const keep = rng.nextInt(2) === 1;
+      const maxAbs = rng.nextInt(2) === 0 ? 256 : undefined;
+      const kernels = [wasm, jsRowSumKernel];
+      const ws = kernels.map((k) => k.allocInt16(nRows * rowLen));
+      const rowsOf = kernels.map((k) => k.allocInt32(first + count + 2));
+      const outs = kernels.map((k) => k.allocInt32(rowLen));
+      for (let i = 0; i < nRows * rowLen; i++) {
+        const x = -256 + rng.nextInt(512);
+        for (const w of ws) w[i] = x;
+      }
+      const picked: number[] = [];
+      for (let q = 0; q < first + count + 2; q++) {
+        const r = rng.nextInt(nRows);
+        if (q >= first && q < first + count) picked.push(r);
+        for (const rows of rowsOf) rows[q] = r + rowBase;
+      }
+      const start = Array.from({ length: rowLen }, () => rng.nextInt(2001) - 1000);
+      for (const out of outs) out.set(start);
+      kernels.forEach((k, i) => k.sumRows(ws[i], rowLen, rowsOf[i], count, outs[i], maxAbs, first, rowBase, keep));
+      const sums = naiveSum(ws[1], rowLen, picked, count);
+      const expected = sums.map((x, j) => x + (keep ? start[j] : 0));
+      const label = `trial ${trial}: rowLen ${rowLen}, count ${count}, first ${first}, rowBase ${rowBase}, keep ${keep}`;
+      expect(Array.from(outs[0]), label).toEqual(expected);
+      expect(Array.from(outs[1]), label).toEqual(expected);
+    }
+  });
+
   it('matches the JS kernel on the extreme Int16 range -32768..32767 with few rows', () => {
     const wasm = wasmKernel(8 << 20);
     const rng = new Prng(7);
@@ -298,6 +334,7 @@ describe('wasm SIMD row-sum kernel', () => {
     const rows = k.allocInt32(1);
     expect(() => k.sumRows(w, 8, rows, 1, new Int32Array(8))).toThrow(/must come from this kernel/);
     expect(() => k.sumRows(w, 8, rows, 1, k.allocInt32(4))).toThrow(/exceeds out/);
+    expect(() => k.sumRows(w, 8, rows, rows.length, k.allocInt32(8), undefined, 1)).toThrow(/first 1, count/);
   });
 
   it('is not slower than the JS kernel for 150 rows x 400 columns', () => {

@@ -56,7 +56,7 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
   const instance = new wasm.Instance(new wasm.Module(bytes), {});
   const memory = instance.exports.memory as WasmMemory;
   const sumRowsWasm = instance.exports.sum_rows as (
-    wPtr: number, rowLen: number, rowsPtr: number, count: number, outPtr: number, narrow: number,
+    wPtr: number, rowLen: number, rowsPtr: number, count: number, outPtr: number, narrow: number, keep: number,
   ) => void;
 
   const visitRangeWasm = instance.exports.visit_range as (...args: number[]) => number;
@@ -106,19 +106,21 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
     allocFloat64: (n) => new Float64Array(buffer, alloc(n, 8, 'allocFloat64'), n),
     allocUint8: (n) => new Uint8Array(buffer, alloc(n, 1, 'allocUint8'), n),
     allocUint16: (n) => new Uint16Array(buffer, alloc(n, 2, 'allocUint16'), n),
-    sumRows(w, rowLen, rows, count, out, maxAbs) {
+    sumRows(w, rowLen, rows, count, out, maxAbs, first = 0, rowBase = 0, keep = false) {
       // Cheap per-call guards (the hot work is count * rowLen): the views must be this
       // kernel's, and the lengths must cover what the module will touch.
       const pw = ptr(w, 'sumRows');
       const pr = ptr(rows, 'sumRows');
       const po = ptr(out, 'sumRows');
-      if (!(rowLen >= 0 && rowLen <= out.length && count >= 0 && count <= rows.length)) {
+      if (!(rowLen >= 0 && rowLen <= out.length && count >= 0 && first >= 0 && first + count <= rows.length)) {
         throw new Error(
-          `wasm row-sum kernel: sumRows(rowLen ${rowLen}, count ${count}) exceeds out (${out.length}) or rows (${rows.length})`,
+          `wasm row-sum kernel: sumRows(rowLen ${rowLen}, first ${first}, count ${count}) exceeds out (${out.length}) or rows (${rows.length})`,
         );
       }
+      // rows[first + q] - rowBase: rows advanced by `first` entries and w moved back by rowBase
+      // rows (the module's address arithmetic is mod 2^32, so w's offset may wrap below 0)
       // |w| <= NARROW_MAX lets the module add eight rows in i16 lanes (8 * 4095 < 2^15)
-      sumRowsWasm(pw, rowLen, pr, count, po, maxAbs !== undefined && maxAbs <= NARROW_MAX ? 1 : 0);
+      sumRowsWasm(pw - 2 * rowLen * rowBase, rowLen, pr + 4 * first, count, po, maxAbs !== undefined && maxAbs <= NARROW_MAX ? 1 : 0, keep ? 1 : 0);
     },
     listUpdate(u, v, ref, stamp, proto, protoTable, cxCore, coreActive, spiked, refList, state) {
       for (const a of [u, v, ref, stamp, proto, protoTable, cxCore, coreActive, spiked, refList, state]) {

@@ -548,6 +548,8 @@ export class Chip {
     kernelBytes += slots * (8 * n + 16) + 3 * (4 * n + 16) + (n + 16) + 2 * (4 * (n + 1) + 16) + (4 * maxPost + 16) + 32;
     // the lists the kernel's list update walks, the tables it reads, the per-core counts it adds to
     kernelBytes += slots * (4 * n + 16) + 2 * (4 * n + 16) + 2 * (2 * n + 16) + (48 * spec.prototypes.length + 16) + (8 * spec.numCores + 16);
+    // the generator spike lists (a fixed-weight dense group sums its rows straight from them)
+    kernelBytes += (slots + 1) * (4 * spec.numGeneratorPorts + 16);
     this.rowSum = (this.fast && spec.rowSum ? spec.rowSum(kernelBytes) : null) ?? jsRowSumKernel;
     const k = this.rowSum;
     this.kernelState = k.allocInt32(4);
@@ -639,7 +641,7 @@ export class Chip {
       this.singles.push(k.allocInt32(n));
       this.singleMark.push(new Int32Array(n));
       this.rangeGroups.push(new Int32Array(this.groups.length));
-      this.genPending.push(new Int32Array(spec.numGeneratorPorts));
+      this.genPending.push(k.allocInt32(spec.numGeneratorPorts));
       this.genMark.push(new Int32Array(spec.numGeneratorPorts).fill(-1));
     }
     this.singleCount = new Int32Array(slots);
@@ -690,7 +692,7 @@ export class Chip {
       }
     });
 
-    this.spikedGen = new Int32Array(spec.numGeneratorPorts);
+    this.spikedGen = k.allocInt32(spec.numGeneratorPorts);
 
     // routing tables
     const ns = this.numSources;
@@ -1515,11 +1517,20 @@ export class Chip {
       const pre0 = add - g.preStart;
       if (g.dense) {
         if (g.leader === gi) {
-          if (g.stepPreCount === 0) this.denseRouted[this.denseRoutedCount++] = gi;
-          const sp = g.stepPre;
-          let c = g.stepPreCount;
-          for (let r = k; r < e; r++) sp[c++] = list[r] + pre0;
-          g.stepPreCount = c;
+          const c = g.stepPreCount;
+          if (c === 0) this.denseRouted[this.denseRoutedCount++] = gi;
+          if (g.learning === null) {
+            // fixed weights (no memo): the run's rows are summed now, straight from the spike
+            // list (row = list[r] - (preStart - add)); the first run of the step overwrites the
+            // sums, later ones add to them
+            this.rowSum.sumRows(g.weights, g.postSize, list, run, g.memoSum, g.absBound, k, g.preStart - add, c > 0);
+            g.stepPreCount = c + run;
+          } else {
+            const sp = g.stepPre;
+            let q = c;
+            for (let r = k; r < e; r++) sp[q++] = list[r] + pre0;
+            g.stepPreCount = q;
+          }
         }
         const fm = gi * this.slots + s;
         if (this.flushMark[fm] !== target) {
@@ -1613,8 +1624,8 @@ export class Chip {
       const n = g.stepPreCount;
       const ps = g.postSize;
       if (g.learning === null) {
-        // fixed weights: the same spikes rarely come twice in a row here, so no memo
-        this.rowSum.sumRows(g.weights, ps, g.stepPre, n, g.memoSum, g.absBound);
+        // fixed weights: the same spikes rarely come twice in a row here, so no memo; the
+        // rows were summed as they were routed (routeRun)
         if (g.delay > 0) g.scratch![(t + 1 + g.delay) & this.slotMask].set(g.memoSum);
         g.stepPreCount = 0;
         continue;

@@ -15,12 +15,13 @@ export interface RowSumKernel {
   allocFloat64(n: number): Float64Array;
   allocUint8(n: number): Uint8Array;
   /**
-   * out[j] = sum_{q < count} w[rows[q] * rowLen + j] for j < rowLen (out is overwritten).
-   * maxAbs, when given, is a bound the caller guarantees on |w| over the selected rows; a
-   * kernel may then add in narrower integers where that provably cannot wrap (the result is
-   * the same). Without it nothing is assumed.
+   * out[j] = sum_{q < count} w[(rows[first + q] - rowBase) * rowLen + j] for j < rowLen: out
+   * is overwritten, or added to with `keep`. first and rowBase default to 0 (rows[0..count)
+   * are row numbers). maxAbs, when given, is a bound the caller guarantees on |w| over the
+   * selected rows; a kernel may then add in narrower integers where that provably cannot wrap
+   * (the result is the same). Without it nothing is assumed.
    */
-  sumRows(w: Int16Array, rowLen: number, rows: Int32Array, count: number, out: Int32Array, maxAbs?: number): void;
+  sumRows(w: Int16Array, rowLen: number, rows: Int32Array, count: number, out: Int32Array, maxAbs?: number, first?: number, rowBase?: number, keep?: boolean): void;
   /**
    * Optional: the update of clean ranges of memoryless compartments sharing one prototype
    * (Chip.visitMemorylessRange without its counted slow path), bound once to a chip's state
@@ -72,20 +73,21 @@ export const jsRowSumKernel: RowSumKernel = {
   allocFloat64: (n) => new Float64Array(n),
   allocUint8: (n) => new Uint8Array(n),
   allocUint16: (n) => new Uint16Array(n),
-  sumRows(w, rowLen, rows, count, out) {
+  sumRows(w, rowLen, rows, count, out, _maxAbs, first = 0, rowBase = 0, keep = false) {
     // (sums stay below 2^31: at most 2^23 rows of |w| <= 256; every addition is exact)
-    for (let j = 0; j < rowLen; j++) out[j] = 0;
-    let q = 0;
+    if (!keep) for (let j = 0; j < rowLen; j++) out[j] = 0;
+    const end = first + count;
+    let q = first;
     // four rows at a time: out is read and written once per four rows
-    for (; q + 4 <= count; q += 4) {
-      const o0 = rows[q] * rowLen;
-      const o1 = rows[q + 1] * rowLen;
-      const o2 = rows[q + 2] * rowLen;
-      const o3 = rows[q + 3] * rowLen;
+    for (; q + 4 <= end; q += 4) {
+      const o0 = (rows[q] - rowBase) * rowLen;
+      const o1 = (rows[q + 1] - rowBase) * rowLen;
+      const o2 = (rows[q + 2] - rowBase) * rowLen;
+      const o3 = (rows[q + 3] - rowBase) * rowLen;
       for (let j = 0; j < rowLen; j++) out[j] += w[o0 + j] + w[o1 + j] + (w[o2 + j] + w[o3 + j]);
     }
-    for (; q < count; q++) {
-      const off = rows[q] * rowLen;
+    for (; q < end; q++) {
+      const off = (rows[q] - rowBase) * rowLen;
       for (let j = 0; j < rowLen; j++) out[j] += w[off + j];
     }
   },

@@ -1,11 +1,14 @@
 ;; The WebAssembly SIMD kernel: row sums (sum_rows) and the update of memoryless ranges
 ;; (visit_range, below). Row sums (see src/chip/row-sum.ts for the contract):
 ;;   out[j] = sum_{q < count} w[rows[q] * rowLen + j]   for j < rowLen,
-;; with w Int16 (sign-extended to i32 before adding), rows i32, out i32 (overwritten).
-;; All pointers are byte offsets into the exported memory. Additions are i32 and wrap mod 2^32,
-;; which never happens in range: |sum| <= count * 32768 < 2^31 for count < 2^16, and the chip's
-;; weights (|w| <= 256) allow 2^23 rows. Rows are not bounds-checked here (the caller
-;; guarantees rows[q] < number of rows of w); an address past the memory traps.
+;; with w Int16 (sign-extended to i32 before adding), rows i32, out i32 (overwritten, or added
+;; to when keep != 0). All pointers are byte offsets into the exported memory, and all address
+;; arithmetic is i32, mod 2^32: the caller may pass w minus rowBase rows (so that the entries
+;; of rows are row numbers plus rowBase) and rows advanced to its first entry. Additions are
+;; i32 and wrap mod 2^32, which never happens in range: |sum| <= count * 32768 < 2^31 for
+;; count < 2^16, and the chip's weights (|w| <= 256) allow 2^23 rows. Rows are not
+;; bounds-checked here (the caller guarantees every row is a row of w); an address past the
+;; memory traps.
 ;;
 ;; With narrow != 0 the caller guarantees |w| <= 4095 for every selected row: rows are then
 ;; taken eight at a time and added in i16 lanes before widening (a sum of eight such values is
@@ -19,7 +22,7 @@
   (memory (export "memory") 1)
 
   (func (export "sum_rows")
-    (param $w i32) (param $rowLen i32) (param $rows i32) (param $count i32) (param $out i32) (param $narrow i32)
+    (param $w i32) (param $rowLen i32) (param $rows i32) (param $count i32) (param $out i32) (param $narrow i32) (param $keep i32)
     (local $j i32)        ;; column index
     (local $jb i32)       ;; 2 * j
     (local $b4 i32) (local $b5 i32) (local $b6 i32) (local $b7 i32) ;; more row addresses (narrow)
@@ -33,8 +36,9 @@
     (local.set $vecEnd (i32.and (local.get $rowLen) (i32.const -8)))
     (local.set $rowBytes (i32.shl (local.get $rowLen) (i32.const 1)))
 
-    ;; out[0 .. rowLen) = 0
-    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $rowLen) (i32.const 2)))
+    ;; out[0 .. rowLen) = 0, unless keep != 0 (then the rows are added to what out holds)
+    (if (i32.eqz (local.get $keep)) (then
+      (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $rowLen) (i32.const 2)))))
 
     ;; ---- narrow weights: eight rows at a time, added in i16 lanes ----
     (local.set $q (i32.const 0))
