@@ -193,7 +193,7 @@ describe('wasm SIMD row-sum kernel', () => {
     expect(() => k.allocInt16(-1)).toThrow(/non-negative integer/);
   });
 
-  it('range update: equals the contract written out here, on random ranges, offsets, refractory states and out-of-interval inputs', () => {
+  it('range update: equals the contract written out here, on random ranges, offsets, refractory states, out-of-interval and fractional inputs', () => {
     const rng = new Prng(77);
     const n = 300;
     const k = wasmKernel(1 << 20);
@@ -210,8 +210,11 @@ describe('wasm SIMD row-sum kernel', () => {
       const off = rng.nextInt(3) === 0 ? 0 : 8704 * 64;
       const sumScale = rng.nextInt(2) * 64;
       const rd = rng.nextInt(3);
+      // a third of the trials have fractional inputs (not integral: the kernel must not assume)
+      const integral = trial % 3 !== 0;
       for (let i = 0; i < n; i++) {
         acc[i] = rng.nextInt(4) === 0 ? 0 : (rng.nextInt(200000) - 100000) * (rng.nextInt(40) === 0 ? 64 : 1);
+        if (!integral && rng.nextInt(2) === 0) acc[i] = acc[i] / 4 + (rng.nextInt(2) === 0 ? bias % 3 : 0) + rng.nextInt(3) / 4;
         sums[i] = rng.nextInt(3000) - 1000;
         ref[i] = rng.nextInt(4) === 0 ? 1 + rng.nextInt(3) : 0;
         u[i] = v[i] = stamp[i] = -1;
@@ -220,14 +223,16 @@ describe('wasm SIMD row-sum kernel', () => {
       state[0] = 3;
       state[1] = 4;
       state[2] = 0;
-      const stop = update(acc, sums, start, start, end, trial + 1, off, sumScale, bias, vth, qLo, qHi, rd);
+      const stop = update(acc, sums, start, start, end, trial + 1, off, sumScale, bias, vth, qLo, qHi, rd, integral);
+      // (Int32Array stores truncate toward zero; + 0 turns -0 into 0)
+      const int = (x: number) => Math.trunc(x) + 0;
       // the contract, element by element
       const e = { spiked: [] as number[], refList: [] as number[], held: 0 };
       let cx = start;
       for (; cx < end; cx++) {
         const q = before.acc[cx] + off + sums[cx - start] * sumScale;
         if (q < qLo || q > qHi) break;
-        expect([cx, acc[cx], stamp[cx], u[cx]]).toEqual([cx, 0, trial + 1, q]);
+        expect([cx, acc[cx], stamp[cx], u[cx]]).toEqual([cx, 0, trial + 1, int(q)]);
         const r = before.ref[cx];
         let nr: number;
         if (r > 0) {
@@ -239,7 +244,7 @@ describe('wasm SIMD row-sum kernel', () => {
           e.spiked.push(cx);
           nr = rd;
         } else {
-          expect([cx, v[cx]]).toEqual([cx, q + bias]);
+          expect([cx, v[cx]]).toEqual([cx, int(q + bias)]);
           nr = 0;
         }
         expect([cx, ref[cx]]).toEqual([cx, nr]);

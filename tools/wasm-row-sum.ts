@@ -158,7 +158,7 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
       const pk = spiked.byteOffset;
       const pl = refList.byteOffset;
       const pst = state.byteOffset;
-      return (acc, sums, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd) => {
+      return (acc, sums, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, integral) => {
         const pAcc = ptr(acc, 'range update');
         const pSums = ptr(sums, 'range update');
         if (!(start >= 0 && end <= n && end <= acc.length && start >= sumsBase && end - sumsBase <= sums.length &&
@@ -169,7 +169,7 @@ export function createWasmRowSumKernel(capacityBytes: number): RowSumKernel | nu
         if (!(Math.floor(bias) === bias && Math.floor(vth) === vth && Math.abs(bias) < I32_LIMIT && Math.abs(vth) < I32_LIMIT)) {
           throw new Error(`wasm row-sum kernel: range update needs integer bias and vth below 2^31, got ${bias} and ${vth}`);
         }
-        return visitRangeWasm(pAcc, pu, pv, pr, ps, pSums, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, pk, pl, pst);
+        return visitRangeWasm(pAcc, pu, pv, pr, ps, pSums, sumsBase, start, end, t, off, sumScale, bias, vth, qLo, qHi, rd, pk, pl, pst, integral ? 1 : 0);
       };
     },
   };

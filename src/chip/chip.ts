@@ -486,6 +486,11 @@ export class Chip {
   private kernelListAlt: ListUpdate | null;
   /** Counts passed to and from kernelVisit and kernelList: nSpiked, nRef, held, visits. */
   private readonly kernelState: Int32Array;
+  /**
+   * Every group delivers whole hardware units (weight exponents of -6 and up: mantissa times
+   * an integer power of two), so every compartment input is an integer.
+   */
+  private readonly integralInputs: boolean;
   private readonly flushList: Int32Array[];
   private readonly flushCount: Int32Array;
   private readonly flushMark: Int32Array;
@@ -607,6 +612,7 @@ export class Chip {
     }
 
     this.groups = spec.synapseGroups.map((g) => new SynapseGroup(g));
+    this.integralInputs = this.groups.every((g) => Number.isInteger(g.scale));
     this.plastic = this.groups.filter((g) => g.learning !== null);
     this.plasticIndex = this.plastic.map((g) => this.groups.indexOf(g));
     // per source: the plastic groups it is pre (entry 2p) or post (entry 2p + 1) of, so the
@@ -1229,7 +1235,7 @@ export class Chip {
     const rd = this.pRef[p] - 1;
     let cx = start;
     for (;;) {
-      cx = update(acc, sums, start, cx, end, t, off, sumScale, bias, vth, qLo, qHi, rd);
+      cx = update(acc, sums, start, cx, end, t, off, sumScale, bias, vth, qLo, qHi, rd, this.integralInputs);
       if (cx >= end) break;
       this.nSpiked = st[0];
       this.nRef = st[1];

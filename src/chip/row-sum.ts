@@ -48,11 +48,13 @@ export interface RowSumKernel {
  *  - else v[cx] = q + bias;
  * and refList[state[1]++] = cx when the new ref[cx] > 0. Returns end when all are done.
  * spiked and refList need one element more than they can hold (stores are unconditional).
- * bias and vth are integers (a chip's are), which a kernel may take as 32-bit integers.
+ * bias and vth are integers (a chip's are), which a kernel may take as 32-bit integers. u is
+ * an Int32Array, so u[cx] = q truncates a fraction toward zero. With `integral` the caller
+ * guarantees that every q is an integer (a kernel may then convert more cheaply).
  */
 export type RangeUpdate = (
   acc: Float64Array, sums: Int32Array, sumsBase: number, start: number, end: number, t: number,
-  off: number, sumScale: number, bias: number, vth: number, qLo: number, qHi: number, rd: number,
+  off: number, sumScale: number, bias: number, vth: number, qLo: number, qHi: number, rd: number, integral: boolean,
 ) => number;
 
 /**

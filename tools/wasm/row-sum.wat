@@ -198,9 +198,10 @@
   ;;   else vv > vth: a spike: v = 0, ref = rd, cx appended to spiked;
   ;;   else v = vv;
   ;;   cx appended to refList when its new ref > 0.
-  ;; Four compartments go at once (f64x2 inputs, i32x4 state) when four remain and all four
-  ;; inputs are inside the interval (with a shorter path when none of the four is refractory);
-  ;; the tail and any group with an input outside go one at a time.
+  ;; With integral != 0 (the caller guarantees integer inputs) four compartments go at once
+  ;; (f64x2 inputs, i32x4 state) when four remain and all four inputs are inside the interval
+  ;; (with a shorter path when none of the four is refractory); the tail, any group with an
+  ;; input outside, and every compartment when inputs may be fractions go one at a time.
   ;; state holds the counts (nSpiked, nRef, held) as i32 on entry and on return. The appends
   ;; store unconditionally at the current count and advance it by 0 or 1 (no branch), so
   ;; spiked and refList need one spare element. Returns end when every compartment was done.
@@ -209,7 +210,7 @@
     (param $sums i32) (param $sumsBase i32)
     (param $start i32) (param $end i32) (param $t i32)
     (param $off f64) (param $sumScale f64) (param $bias i32) (param $vth i32) (param $qLo f64) (param $qHi f64)
-    (param $rd i32) (param $spiked i32) (param $refl i32) (param $state i32)
+    (param $rd i32) (param $spiked i32) (param $refl i32) (param $state i32) (param $integral i32)
     (result i32)
     (local $cx i32) (local $nS i32) (local $nR i32) (local $held i32)
     (local $q f64) (local $vv f64) (local $qi i32) (local $r i32) (local $isRef i32) (local $sp i32) (local $nr i32)
@@ -218,7 +219,7 @@
     (local $offV v128) (local $scaleV v128) (local $qLoV v128) (local $qHiV v128)
     (local $biasV v128) (local $vthV v128) (local $tV v128) (local $rdV v128) (local $oneV v128) (local $zeroV v128)
     (local $heldV v128) (local $s v128) (local $qA v128) (local $qB v128) (local $qiV v128) (local $vvV v128)
-    (local $rV v128) (local $isRefV v128) (local $spV v128) (local $nrV v128)
+    (local $rV v128) (local $isRefV v128) (local $spV v128) (local $nrV v128) (local $magicV v128)
 
     (local.set $nS (i32.load offset=0 (local.get $state)))
     (local.set $nR (i32.load offset=4 (local.get $state)))
@@ -234,6 +235,7 @@
     (local.set $tV (i32x4.splat (local.get $t)))
     (local.set $rdV (i32x4.splat (local.get $rd)))
     (local.set $oneV (i32x4.splat (i32.const 1)))
+    (local.set $magicV (f64x2.splat (f64.const 6755399441055744)))
     (local.set $zeroV (v128.const i64x2 0 0))
     (local.set $heldV (v128.const i64x2 0 0))
     (local.set $withSums (f64.ne (local.get $sumScale) (f64.const 0)))
@@ -242,6 +244,9 @@
       (loop $next
         ;; ---- four compartments at once, when four remain and all four inputs are safe
         (block $scalar
+          ;; (only integer inputs take the lanes: with a fraction, v = trunc(q + bias) is not
+          ;; trunc(q) + bias, so fractions go one at a time in f64)
+          (br_if $scalar (i32.eqz (local.get $integral)))
           (br_if $scalar (i32.gt_s (i32.add (local.get $cx) (i32.const 4)) (local.get $end)))
           (local.set $a (i32.add (local.get $acc) (i32.shl (local.get $cx) (i32.const 3))))
           (local.set $qA (f64x2.add (v128.load align=8 (local.get $a)) (local.get $offV)))
@@ -262,9 +267,11 @@
             (f64x2.gt (f64x2.pmax (local.get $qA) (local.get $qB)) (local.get $qHiV)))))
           (v128.store align=8 (local.get $a) (local.get $zeroV))
           (v128.store offset=16 align=8 (local.get $a) (local.get $zeroV))
-          ;; q as i32 lanes: the two low halves of the truncations
-          (local.set $qiV (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-            (i32x4.trunc_sat_f64x2_s_zero (local.get $qA)) (i32x4.trunc_sat_f64x2_s_zero (local.get $qB))))
+          ;; q as i32 lanes: q is an integer (integral != 0, checked above), so q + 1.5 * 2^52 is
+          ;; exact for |q| < 2^51 and holds q mod 2^32 in its low 32 bits: q itself, inside the
+          ;; interval
+          (local.set $qiV (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+            (f64x2.add (local.get $qA) (local.get $magicV)) (f64x2.add (local.get $qB) (local.get $magicV))))
           (local.set $c4 (i32.shl (local.get $cx) (i32.const 2)))
           (v128.store align=4 (i32.add (local.get $stamp) (local.get $c4)) (local.get $tV))
           (v128.store align=4 (i32.add (local.get $u) (local.get $c4)) (local.get $qiV))
@@ -317,6 +324,7 @@
               (i16x8.narrow_i32x4_u (local.get $nrV) (local.get $nrV))))
           ;; held: refractory lanes with q != 0 (masks are -1, so subtracting counts them)
           (local.set $heldV (i32x4.sub (local.get $heldV)
+            ;; (the lanes hold integer q only, so q != 0 is qi != 0)
             (v128.and (local.get $isRefV) (i32x4.ne (local.get $qiV) (local.get $zeroV)))))
           ;; appends, lane by lane, unconditional stores (as in the scalar loop)
           (local.set $m (i32x4.bitmask (local.get $spV)))
@@ -376,7 +384,7 @@
         (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (local.get $cx))
         (local.set $nR (i32.add (local.get $nR) (i32.gt_s (local.get $nr) (i32.const 0))))
         (local.set $held (i32.add (local.get $held)
-          (i32.and (local.get $isRef) (i32.ne (local.get $qi) (i32.const 0)))))
+          (i32.and (local.get $isRef) (f64.ne (local.get $q) (f64.const 0)))))
         (local.set $cx (i32.add (local.get $cx) (i32.const 1)))
         (br $next)))
     (local.set $held (i32.add (local.get $held) (i32.add
@@ -435,7 +443,7 @@
             (i32.store8 (i32.add (local.get $ref) (local.get $cx)) (i32.sub (local.get $r) (i32.const 1)))
             (i32.store (i32.add (local.get $refl) (i32.shl (local.get $nR) (i32.const 2))) (local.get $cx))
             (local.set $nR (i32.add (local.get $nR) (i32.gt_u (local.get $r) (i32.const 1))))
-            (local.set $held (i32.add (local.get $held) (i32.ne (local.get $qi) (i32.const 0)))))
+            (local.set $held (i32.add (local.get $held) (f64.ne (local.get $q) (f64.const 0)))))
           (else
             (local.set $vv (f64.add (local.get $q) (f64.load offset=16 (local.get $pt))))
             (if (f64.gt (local.get $vv) (f64.load offset=24 (local.get $pt)))
