@@ -1564,23 +1564,12 @@ export class Chip {
           // one-to-one: pre i reaches post i (if at all) over synapse o[i]. When the post
           // range is already due for a whole visit at `target` (a gate's row came first),
           // that visit updates these posts: they need not be listed as singles.
-          if (this.rangeMark[g.rangeId * this.slots + s] === target) {
-            const uw = g.uniformIdentity;
-            if (uw === uw && !timing) {
-              // every pre has its synapse, all of one weight: one addition per spike
-              for (let r = k; r < e; r++) a[base + list[r] + pre0] += uw;
-              synOps += run;
-              continue;
-            }
-            for (let r = k; r < e; r++) {
-              const i = list[r] + pre0;
-              const q = o[i];
-              if (o[i + 1] === q) continue;
-              const cx = base + i;
-              a[cx] += w[q] * scale;
-              if (timing) this.coreOps[this.cxCore[cx] * NUM_CORE_OPS + CoreOp.synOps] += 1;
-              synOps++;
-            }
+          const listed = this.rangeMark[g.rangeId * this.slots + s] !== target;
+          const uw = g.uniformIdentity;
+          if (!listed && uw === uw && !timing) {
+            // every pre has its synapse, all of one weight: one addition per spike
+            for (let r = k; r < e; r++) a[base + list[r] + pre0] += uw;
+            synOps += run;
             continue;
           }
           for (let r = k; r < e; r++) {
@@ -1589,7 +1578,7 @@ export class Chip {
             if (o[i + 1] === q) continue;
             const cx = base + i;
             a[cx] += w[q] * scale;
-            if (mark[cx] !== target) {
+            if (listed && mark[cx] !== target) {
               mark[cx] = target;
               sl[sc++] = cx;
             }

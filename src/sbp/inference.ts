@@ -193,15 +193,7 @@ export class DenseInference {
 
   /** The samples first..end-1, as tallies (a shard of an evaluation). */
   evaluateRange(ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
-    checkRange(ds, first, end);
-    const acc = new MetricsAccumulator(this.sizes.output);
-    const o = new Uint8Array(this.sizes.output);
-    const out = new Float64Array(this.sizes.output);
-    for (let s = first; s < end; s++) {
-      this.inferSample(ds.indices, ds.offsets[s], ds.offsets[s + 1], o, out);
-      acc.add(o, out, ds.labels[s]);
-    }
-    return acc;
+    return evaluateSamples(this, ds, first, end);
   }
 }
 
@@ -224,11 +216,26 @@ function transposeInto(src: ArrayLike<number>, rows: number, cols: number, dst: 
   return max;
 }
 
-/** Samples first..end-1 must exist in ds. */
-function checkRange(ds: SpikeDataset, first: number, end: number): void {
+/** What evaluates one sample: its output spikes o and potentials out = W2.h. */
+interface Inference {
+  readonly sizes: SbpSizes;
+  inferSample(active: ArrayLike<number>, start: number, end: number, o: Uint8Array, out: Float64Array): void;
+}
+
+/** The metrics' tallies of samples first..end-1 of ds (which must exist) under `inf`. */
+function evaluateSamples(inf: Inference, ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
   if (!(Number.isInteger(first) && Number.isInteger(end) && 0 <= first && first <= end && end <= ds.count)) {
     throw new RangeError(`evaluation of samples ${first}..${end - 1}: the dataset has samples 0..${ds.count - 1}`);
   }
+  const nout = inf.sizes.output;
+  const acc = new MetricsAccumulator(nout);
+  const o = new Uint8Array(nout);
+  const out = new Float64Array(nout);
+  for (let s = first; s < end; s++) {
+    inf.inferSample(ds.indices, ds.offsets[s], ds.offsets[s + 1], o, out);
+    acc.add(o, out, ds.labels[s]);
+  }
+  return acc;
 }
 
 /** Evaluate a dataset with the dense integer path (DenseInference, with `kernel` if given). */
@@ -325,15 +332,7 @@ export class SbpInferenceChip {
    * over the whole set.
    */
   evaluateRange(ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
-    checkRange(ds, first, end);
-    const acc = new MetricsAccumulator(this.sizes.output);
-    const o = new Uint8Array(this.sizes.output);
-    const out = new Float64Array(this.sizes.output);
-    for (let s = first; s < end; s++) {
-      this.inferSample(ds.indices, ds.offsets[s], ds.offsets[s + 1], o, out);
-      acc.add(o, out, ds.labels[s]);
-    }
-    return acc;
+    return evaluateSamples(this, ds, first, end);
   }
 }
 
