@@ -1175,6 +1175,8 @@ export class Chip {
     let nSpiked = this.nSpiked;
     let nRef = this.nRef;
     let held = 0;
+    // (no row sums: skip their loads; adding 0 would change nothing)
+    const withSums = sumScale !== 0;
     for (let cx = start; cx < end; cx++) {
       if (!clean) {
         if (stamp[cx] === t) continue;
@@ -1182,7 +1184,8 @@ export class Chip {
         if (timing) this.coreActive[this.cxCore[cx]]++;
       }
       stamp[cx] = t;
-      let q = acc[cx] + off + sums[cx - start] * sumScale;
+      let q = acc[cx] + off;
+      if (withSums) q += sums[cx - start] * sumScale;
       acc[cx] = 0;
       // u = decay(u, 4096) + q = q; v = decay(v, 4096) + u + bias = q + bias
       let vv = q + bias;
