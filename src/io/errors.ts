@@ -10,6 +10,9 @@ export class UserError extends Error {
     readonly exitCode: number = 1,
   ) {
     super(message);
+    // (lowered to ES5, super() returns a plain Error: give it this class's prototype, so that
+    // instanceof UserError holds in every engine)
+    Object.setPrototypeOf(this, new.target.prototype);
     this.name = 'UserError';
   }
 }
