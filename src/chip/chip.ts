@@ -186,10 +186,11 @@ export class SynapseGroup {
   /** Fast kernel, dense groups: row sums in weight units, one buffer per delay slot. */
   scratch: Int32Array[] | null = null;
   /**
-   * Fast kernel, dense leaders: the pre spikes of this step, and a memo of the last row sum
-   * computed: which pres it covered (memoStamp[i] === memoId), the sums, and the weight
-   * changes made since to synapses of those pres. When the same pres fire again the sum is
-   * memoSum + memoDelta, exactly what adding the rows again would give.
+   * Fast kernel, dense leaders: memoSum holds the latest row sums, and stepPreCount the rows
+   * delivered this step. Plastic leaders also keep this step's pre spikes (stepPre) and a memo
+   * of the last row sum computed: which pres it covered (memoStamp[i] === memoId) and the
+   * weight changes made since to synapses of those pres. When the same pres fire again the
+   * sum is memoSum + memoDelta, exactly what adding the rows again would give.
    */
   stepPre: Int32Array = new Int32Array(0);
   stepPreCount = 0;
@@ -686,10 +687,14 @@ export class Chip {
         own.set(g.weights);
         g.weights = own;
         g.ownWeights = own;
-        g.stepPre = k.allocInt32(g.preSize);
-        g.memoStamp = new Int32Array(g.preSize);
         g.memoSum = k.allocInt32(g.postSize);
-        g.memoDelta = new Float64Array(g.postSize);
+        if (g.learning !== null) {
+          // (the spike list and the memo serve plastic groups only: fixed ones sum their
+          // rows straight from the spike list as they are routed)
+          g.stepPre = k.allocInt32(g.preSize);
+          g.memoStamp = new Int32Array(g.preSize);
+          g.memoDelta = new Float64Array(g.postSize);
+        }
         // a group without delay delivers into the next step only, so its pending sum is memoSum
         // itself (nothing changes memoSum between the routing and the next step's flush);
         // a delayed group keeps one buffer per slot
@@ -1466,46 +1471,39 @@ export class Chip {
     let ew = 0;
     let nsh = 0;
     let synOps = 0;
+    // without a time model, two sums of packed fields (each field's sum stays below 2^26, see
+    // srcMsgPacked); with one, the four counts and each sender's msgOut
+    const packed = timing ? null : this.srcMsgPacked;
+    let lr = 0;
+    let hops = 0;
     let k = 0;
-    const packed = this.srcMsgPacked;
-    if (packed !== null && !timing) {
-      // two sums of packed fields; each field's sum stays below 2^26 (see srcMsgPacked)
-      let lr = 0;
-      let hops = 0;
-      while (k < count) {
-        const sg = sig[list[k] + add];
-        let e = k;
-        do {
-          const src = list[e] + add;
-          if (sig[src] !== sg) break;
-          lr += packed[2 * src];
-          hops += packed[2 * src + 1];
-          e++;
-        } while (e < count);
-        synOps += this.routeRun(list, k, e, add, sg, t, timing);
-        k = e;
-      }
-      remote = Math.floor(lr / MSG_PACK);
-      local = lr - remote * MSG_PACK;
-      nsh = Math.floor(hops / MSG_PACK);
-      ew = hops - nsh * MSG_PACK;
-    }
     while (k < count) {
       const sg = sig[list[k] + add];
       let e = k;
       do {
         const src = list[e] + add;
         if (sig[src] !== sg) break;
-        const m = 4 * src;
-        local += msg[m];
-        remote += msg[m + 1];
-        ew += msg[m + 2];
-        nsh += msg[m + 3];
-        if (timing) this.coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += msg[m] + msg[m + 1];
+        if (packed !== null) {
+          lr += packed[2 * src];
+          hops += packed[2 * src + 1];
+        } else {
+          const m = 4 * src;
+          local += msg[m];
+          remote += msg[m + 1];
+          ew += msg[m + 2];
+          nsh += msg[m + 3];
+          if (timing) this.coreOps[this.srcCore[src] * NUM_CORE_OPS + CoreOp.msgOut] += msg[m] + msg[m + 1];
+        }
         e++;
       } while (e < count);
       synOps += this.routeRun(list, k, e, add, sg, t, timing);
       k = e;
+    }
+    if (packed !== null) {
+      remote = Math.floor(lr / MSG_PACK);
+      local = lr - remote * MSG_PACK;
+      nsh = Math.floor(hops / MSG_PACK);
+      ew = hops - nsh * MSG_PACK;
     }
     cd[cOff + Op.synOps] += synOps;
     cd[cOff + Op.msgLocal] += local;
