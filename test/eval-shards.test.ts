@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/data/datasets';
 import { initialWeights } from '../src/sbp/init';
-import { evaluateDense, evaluateShard, Evaluator, MetricsAccumulator, SbpInferenceChip } from '../src/sbp/inference';
+import { evaluateDense, Evaluator, MetricsAccumulator, SbpInferenceChip } from '../src/sbp/inference';
 import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 
 describe('evaluation shards', () => {
@@ -17,7 +17,7 @@ describe('evaluation shards', () => {
       const whole = evalOn === 'dense' ? evaluateDense(sizes, w.w1, w.w2, test, 500) : new SbpInferenceChip(sizes, w.w1, w.w2).evaluate(test, 500);
       for (const cuts of [[0, 500], [0, 250, 500], [0, 1, 166, 333, 499, 500]]) {
         const acc = new MetricsAccumulator(10);
-        for (let k = 0; k + 1 < cuts.length; k++) acc.addSums(evaluateShard({ sizes, evalOn }, w.w1, w.w2, test, cuts[k], cuts[k + 1]).sums());
+        for (let k = 0; k + 1 < cuts.length; k++) acc.addSums(new Evaluator({ sizes, evalOn }).evaluate(w.w1, w.w2, test, cuts[k], cuts[k + 1]).sums());
         expect(acc.result()).toEqual(whole);
       }
       expect(whole.samples).toBe(500);

@@ -1,7 +1,7 @@
 /**
  * Evaluation in worker threads: the test set is split into contiguous shards, one per worker,
  * each evaluated with the same weights; the shards' integer tallies add up to exactly what
- * one thread computes (test/eval-pool.test.ts). The workers live for the whole run and get
+ * one thread computes (test/eval-shards.test.ts; the CLI's `--workers 3` in test/train.test.ts). The workers live for the whole run and get
  * the test set once; each evaluation sends them only the two weight matrices.
  */
 import { Worker } from 'node:worker_threads';

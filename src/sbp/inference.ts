@@ -370,8 +370,3 @@ export class Evaluator {
     return this.dense.evaluateRange(ds, first, end);
   }
 }
-
-/** Evaluate the samples first..end-1 of ds with weights w1, w2 (post x pre), as tallies (a one-off Evaluator). */
-export function evaluateShard(setup: EvalSetup, w1: ArrayLike<number>, w2: ArrayLike<number>, ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
-  return new Evaluator(setup).evaluate(w1, w2, ds, first, end);
-}

@@ -133,10 +133,10 @@ export class TrainingSession {
     return { trained, boundary: 'none', correct };
   }
 
-  /** How this run evaluates (for evaluating elsewhere, e.g. in worker threads). */
   /** Built at the first evaluation, then reloaded with the current weights. */
   private evaluator: Evaluator | null = null;
 
+  /** How this run evaluates (for evaluating elsewhere, e.g. in worker threads). */
   get evalSetup(): EvalSetup {
     const o = this.opts;
     return { sizes: o.sizes, evalOn: o.evalOn, placement: o.placement, chips: o.chips, rowSum: o.rowSum };
