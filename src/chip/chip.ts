@@ -27,7 +27,7 @@ import { evaluateRule, ruleUses, VAR_INDEX } from './learning-rule';
 import { Prng } from './prng';
 import { jsRowSumKernel, type ListUpdate, type RangeUpdate, type RowSumKernel } from './row-sum';
 import type { ChipSpec, LearningSpec, SynapseGroupSpec, TraceSpec } from './spec';
-import { weightLsb, weightRange } from './weights';
+import { storeWeight, weightLsb, weightRange, type SignMode } from './weights';
 import { UserError } from '../io/errors';
 
 /** Learning accumulator: 15 bits plus sign, holding dw with 7 fractional bits. */
@@ -168,6 +168,8 @@ export class SynapseGroup {
   readonly delay: number;
   readonly numSynapses: number;
   readonly learning: LearningSpec | null;
+  readonly signMode: SignMode;
+  readonly numWeightBits: number;
   readonly wMin: number;
   readonly wMax: number;
   readonly lsb: number;
@@ -263,6 +265,8 @@ export class SynapseGroup {
     this.scale = weightScale(spec.weightExp);
     this.delay = spec.delay;
     this.learning = spec.learning ?? null;
+    this.signMode = spec.signMode;
+    this.numWeightBits = spec.numWeightBits;
     const range = weightRange(spec.signMode, spec.numWeightBits);
     this.wMin = range[0];
     this.wMax = range[1];
@@ -336,7 +340,7 @@ export class SynapseGroup {
     }
     for (let k = 0; k < m.length; k++) {
       const x = m[k];
-      if (!(x >= this.wMin && x <= this.wMax && x % this.lsb === 0)) {
+      if (storeWeight(x, this.signMode, this.numWeightBits) !== x) {
         const j = Math.floor(k / this.preSize);
         throw new UserError(
           `${this.name} weight [${j}][${k - j * this.preSize}] = ${x} is not a stored mantissa of this group (${this.wMin}..${this.wMax}, step ${this.lsb})`,
@@ -347,8 +351,8 @@ export class SynapseGroup {
 
   /**
    * Set the weights from a post x pre matrix (dense groups only). Every value must be a
-   * mantissa this group's format stores as it is (an integer in wMin..wMax, a multiple of
-   * lsb: what storeWeight leaves unchanged); otherwise nothing is written and it throws.
+   * mantissa this group's format stores as it is (what storeWeight leaves unchanged: an
+   * integer in wMin..wMax, a multiple of lsb); otherwise nothing is written and it throws.
    */
   setPostMajor(m: ArrayLike<number>): void {
     this.checkPostMajor(m);
