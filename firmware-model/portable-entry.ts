@@ -32,7 +32,7 @@ import { getConstants } from '../src/energy/constants';
 import { costReport, perSample, timeWeights } from '../src/energy/model';
 import { decodeCheckpoint, encodeCheckpoint, MATRIX_NAMES, utf8Encode, type Checkpoint, type MatrixName } from '../src/io/checkpoint';
 import { crc32, crc32Update } from '../src/io/crc32';
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 import { weightsFromJson, weightsToJson } from '../src/io/weights-json';
 import { compileNetwork } from '../src/net/compile';
 import type { ConnectionDesc, GroupDesc, NeuronType } from '../src/net/network';

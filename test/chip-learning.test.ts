@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Op } from '../src/chip/counters';
 import { evaluateRule, parseLearningRule, VAR_INDEX, type LearningRule } from '../src/chip/learning-rule';
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 import { compileNetwork, type CompiledNetwork } from '../src/net/compile';
 import type { CompileOptions, LearningDesc, NetworkDesc, NeuronType } from '../src/net/network';
 

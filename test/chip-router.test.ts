@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { Chip } from '../src/chip/chip';
 import { Op } from '../src/chip/counters';
 import { clipWeight, encodeWeight, storeWeight, truncateWeight, weightLsb, weightRange } from '../src/chip/weights';
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 import { compileNetwork, type CompiledNetwork } from '../src/net/compile';
 import type { NetworkDesc, NeuronType } from '../src/net/network';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 import { editDistance, formatHelp, parseArgs, type CommandSpec } from '../tools/args';
 import { main, registerCommand, type CliIO, type CliStreams } from '../tools/cli';
 import { createProgress } from '../tools/progress';

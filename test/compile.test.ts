@@ -4,7 +4,7 @@
  * checks, and the sBP training network's size (sbp-network-spec.md §1.1).
  */
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 import { compileNetwork } from '../src/net/compile';
 import { LOIHI1_LIMITS, type NetworkDesc, type NeuronType } from '../src/net/network';
 import { trainingNetwork } from '../src/sbp/topology';

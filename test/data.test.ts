@@ -9,7 +9,7 @@ import { Prng } from '../src/chip/prng';
 import { clearDatasetCache, datasetFiles, DEBIAN_FASHION_DIR, loadDataset } from '../src/data/datasets';
 import { pairImagesLabels, parseIdx, parseIdxImages, parseIdxLabels } from '../src/data/idx';
 import { type Preprocessing, preprocess, sampleBits, thresholdFromFraction } from '../src/data/preprocess';
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 
 /** Builds an IDX buffer by hand: 00 00 type ndims, big-endian uint32 dims, data. */
 function idx(dims: number[], data: ArrayLike<number>, typeCode = 0x08): Uint8Array {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CoreOp, NUM_CORE_OPS, Op, OpCounters } from '../src/chip/counters';
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 import {
   CONSTANT_SETS,
   DEFAULT_CONSTANTS,

@@ -14,7 +14,7 @@ import {
   type MatrixName,
 } from '../src/io/checkpoint';
 import { crc32, crc32Update } from '../src/io/crc32';
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 import { weightsFromJson, weightsToJson, type SbpWeights } from '../src/io/weights-json';
 import { atomicWriteFile, readUserFile } from '../tools/fsutil';
 

@@ -6,7 +6,7 @@
  * options are supported (`--name value` and `--name=value`), plus `-h`. Every mistake throws
  * `UserError(message, 2)`, which the CLI prints without a stack trace and exits with status 2.
  */
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 
 /** One `--option` of a command. */
 export interface OptionSpec {

@@ -11,7 +11,7 @@
  * Subcommands live in tools/commands/*.ts (each `export const command: Command`) and are listed
  * in tools/commands/index.ts.
  */
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 import { closestMatch, formatColumns, formatHelp, parseArgs, type CommandSpec } from './args';
 import { commands } from './commands/index';
 

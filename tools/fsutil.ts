@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../src/io/errors';
+import { UserError } from '../src/errors';
 
 /** Short explanations for the errno codes a user can cause or fix. */
 const REASONS: Record<string, string> = {

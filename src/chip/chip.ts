@@ -28,7 +28,7 @@ import { Prng } from './prng';
 import { jsRowSumKernel, type ListUpdate, type RangeUpdate, type RowSumKernel } from './row-sum';
 import type { ChipSpec, LearningSpec, SynapseGroupSpec, TraceSpec } from './spec';
 import { storeWeight, weightLsb, weightRange, type SignMode } from './weights';
-import { UserError } from '../io/errors';
+import { UserError } from '../errors';
 
 /** Learning accumulator: 15 bits plus sign, holding dw with 7 fractional bits. */
 const ACC_FRAC = 128;

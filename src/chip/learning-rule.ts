@@ -8,7 +8,7 @@
  * (2^-3) or a product of both. Examples: `dw = 4*x0*y0*r1 - 2*x0*y0`,
  * `dw = 2^-2*x1*y0 - 2^-3*y1*x0`, `dw = x0*(y1 - 8)`.
  */
-import { UserError } from '../io/errors';
+import { UserError } from '../errors';
 
 export const RULE_VARIABLES = ['x0', 'y0', 'x1', 'x2', 'y1', 'y2', 'y3', 'r0', 'r1', 'w'] as const;
 export type RuleVariable = (typeof RULE_VARIABLES)[number];

@@ -5,7 +5,7 @@
  * excitatory 0..255 (LSB 1), inhibitory -255..0, mixed -256..254 (7 magnitude bits + sign,
  * so the LSB is 2). What reaches the dendrite is mantissa * 2^(6 + weightExp).
  */
-import { UserError } from '../io/errors';
+import { UserError } from '../errors';
 
 export type SignMode = 'excitatory' | 'inhibitory' | 'mixed';
 export const SIGN_MODES: SignMode[] = ['excitatory', 'inhibitory', 'mixed'];

@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { UserError } from '../io/errors';
+import { UserError } from '../errors';
 import { pairImagesLabels, parseIdxImages, parseIdxLabels } from './idx';
 import { DEFAULT_THRESHOLD, type Preprocessing, preprocess, type SpikeDataset, takeFirst } from './preprocess';
 

@@ -6,7 +6,7 @@
  *
  * Portable: no Node APIs. Decompression and file access live in datasets.ts.
  */
-import { UserError } from '../io/errors';
+import { UserError } from '../errors';
 
 /** A parsed unsigned-byte IDX array. `data` is a view into the input bytes (no copy). */
 export interface IdxArray {

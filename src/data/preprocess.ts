@@ -8,7 +8,7 @@
  *
  * Portable: no Node APIs.
  */
-import { UserError } from '../io/errors';
+import { UserError } from '../errors';
 
 /**
  * - mnist20: crop 4 px on every side (rows/columns 4..23), 20x20 = 400 inputs (the paper's default).

@@ -6,7 +6,7 @@
  * Units: energies in picojoules per event, times in nanoseconds per event, static power in
  * milliwatts per chip. Note 1 mW x 1 ns = 1 pJ, which keeps static energy in pJ exact.
  */
-import { UserError } from '../io/errors';
+import { UserError } from '../errors';
 
 export interface EnergyConstants {
   /** Key in CONSTANT_SETS. */

@@ -19,7 +19,7 @@
 import type { Chip } from '../chip/chip';
 import { NUM_OPS, OP_NAMES, Op } from '../chip/counters';
 import type { SpikeDataset } from '../data/preprocess';
-import { UserError } from '../io/errors';
+import { UserError } from '../errors';
 import type { SbpWeights } from '../io/weights-json';
 import type { CompiledNetwork } from '../net/compile';
 import { SbpInferenceChip } from '../sbp/inference';

@@ -22,7 +22,7 @@
  */
 import * as bin from 'typed-binary';
 import { crc32 } from './crc32';
-import { UserError } from './errors';
+import { UserError } from '../errors';
 
 export const CHECKPOINT_MAGIC = 'SFCK';
 export const CHECKPOINT_VERSION = 1;

@@ -12,7 +12,7 @@
  *
  * Unknown top-level keys are ignored so later versions can add fields. Portable: no Node APIs.
  */
-import { UserError } from './errors';
+import { UserError } from '../errors';
 
 export const WEIGHTS_FORMAT = 'synfire-weights/1';
 

@@ -17,7 +17,7 @@ import { parseLearningRule } from '../chip/learning-rule';
 import type { ChipSpec, CompartmentPrototype, Connectivity, SynapseGroupSpec } from '../chip/spec';
 import { checkWeight, encodeWeight, type SignMode } from '../chip/weights';
 import { DELAY_MAX } from '../chip/arith';
-import { UserError } from '../io/errors';
+import { UserError } from '../errors';
 import { LOIHI1_LIMITS, type CompileOptions, type ConnectionDesc, type CoreLimits, type GroupDesc, type NetworkDesc } from './network';
 
 export interface GroupLayout {

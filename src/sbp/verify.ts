@@ -19,7 +19,7 @@
 import type { CompileOptions } from '../net/network';
 import type { GroupLayout } from '../net/compile';
 import type { SpikeDataset } from '../data/preprocess';
-import { UserError } from '../io/errors';
+import { UserError } from '../errors';
 import type { SbpWeights } from '../io/weights-json';
 import { newTrace, oracleTrain, type Order, type OracleState, type OracleTrace } from './oracle';
 import { PLASTIC, TRAIN_GATES } from './params';

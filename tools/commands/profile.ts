@@ -8,7 +8,7 @@ import { TextDecoder } from 'node:util';
 import { loadDataset, type DatasetName } from '../../src/data/datasets';
 import { CONSTANT_SETS, DEFAULT_CONSTANTS, getConstants, type Table1Row } from '../../src/energy/constants';
 import { profileChartSvg, runProfile, type ProfileMode, type ProfileReport } from '../../src/energy/profile';
-import { UserError } from '../../src/io/errors';
+import { UserError } from '../../src/errors';
 import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
 import type { Placement } from '../../src/sbp/training';

@@ -18,7 +18,7 @@ import { dirname, resolve } from 'node:path';
 import { Op } from '../../src/chip/counters';
 import { loadDataset, type DatasetName } from '../../src/data/datasets';
 import type { SpikeDataset } from '../../src/data/preprocess';
-import { UserError } from '../../src/io/errors';
+import { UserError } from '../../src/errors';
 import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
 import type { GroupLayout } from '../../src/net/compile';
 import { initialWeights } from '../../src/sbp/init';

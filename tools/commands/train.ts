@@ -10,7 +10,7 @@ import { attachTimeModel, resetMeasurement } from '../../src/energy/profile';
 import { camelCase } from '../args';
 import { getConstants, DEFAULT_CONSTANTS, PAPER } from '../../src/energy/constants';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
-import { UserError } from '../../src/io/errors';
+import { UserError } from '../../src/errors';
 import { weightsFromJson, weightsToJson, type SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
 import type { TestMetrics } from '../../src/sbp/inference';

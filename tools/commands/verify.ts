@@ -6,7 +6,7 @@
 import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { loadDataset } from '../../src/data/datasets';
 import { Prng } from '../../src/chip/prng';
-import { UserError } from '../../src/io/errors';
+import { UserError } from '../../src/errors';
 import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
