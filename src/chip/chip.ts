@@ -149,15 +149,19 @@ export class SynapseGroup {
   readonly postSize: number;
   readonly dense: boolean;
   /**
-   * Dense: [pre * postSize + post]. Sparse: parallel to targets. In the fast kernel an exact
-   * copy of a plastic group shares its leader's array (sharesStorage) while they stay equal.
+   * Dense: [pre * postSize + post]. Sparse: parallel to targets. Every group owns its array:
+   * no other group's array is ever the same storage.
    */
   weights: Int16Array;
-  /** The group's own storage (weights points elsewhere only while it shares a leader's). */
-  ownWeights: Int16Array;
-  sharesStorage = false;
-  /** Fast kernel: this group plus the copies sharing its storage (for counting their updates). */
+  /**
+   * Fast kernel: this plastic group learns as its leader's copy (see Chip.checkSharing): the
+   * leader's learning writes this group's weights too, and counts its updates.
+   */
+  followsLeader = false;
+  /** Fast kernel, a plastic leader: this group plus the copies that follow it (for counting their updates). */
   copies = 1;
+  /** Fast kernel, a plastic leader: the weight arrays of its copies, written with its own by every learning update. */
+  mirrors: Int16Array[] = [];
   readonly offsets: Uint32Array | null;
   readonly targets: Uint32Array | null;
   /** Sparse group whose every row reaches all posts 0..postSize-1 in order (one-to-all). */
@@ -275,7 +279,6 @@ export class SynapseGroup {
     if (spec.connectivity.kind === 'dense') {
       this.dense = true;
       this.weights = spec.connectivity.weights;
-      this.ownWeights = this.weights;
       this.offsets = null;
       this.targets = null;
       this.numSynapses = spec.preSize * spec.postSize;
@@ -285,7 +288,6 @@ export class SynapseGroup {
     } else {
       this.dense = false;
       this.weights = spec.connectivity.weights;
-      this.ownWeights = this.weights;
       this.offsets = spec.connectivity.offsets;
       this.targets = spec.connectivity.targets;
       this.numSynapses = this.targets.length;
@@ -357,11 +359,6 @@ export class SynapseGroup {
   setPostMajor(m: ArrayLike<number>): void {
     this.checkPostMajor(m);
     SynapseGroup.allWrites++;
-    if (this.sharesStorage) {
-      this.ownWeights.set(this.weights);
-      this.weights = this.ownWeights;
-      this.sharesStorage = false;
-    }
     const w = this.weights;
     for (let i = 0; i < this.preSize; i++)
       for (let j = 0; j < this.postSize; j++) w[i * this.postSize + j] = m[j * this.preSize + i];
@@ -690,7 +687,6 @@ export class Chip {
         const own = k.allocInt16(g.weights.length);
         own.set(g.weights);
         g.weights = own;
-        g.ownWeights = own;
         g.memoSum = k.allocInt32(g.postSize);
         if (g.learning !== null) {
           // (the spike list and the memo serve plastic groups only: fixed ones sum their
@@ -1332,9 +1328,9 @@ export class Chip {
   }
 
   /**
-   * Copies may share storage only if learning never draws from the PRNG for them: a reward
+   * Copies may follow their leader only if learning never draws from the PRNG for them: a reward
    * channel without decay (r1 is 0 or its impulse) and a dw that is always a multiple of the
-   * weight LSB. Then sharing cannot change the PRNG stream.
+   * weight LSB. Then following cannot change the PRNG stream.
    */
   private neverRounds(g: SynapseGroup): boolean {
     const l = g.learning!;
@@ -1361,12 +1357,9 @@ export class Chip {
     this.flushAll();
     const gs = this.groups;
     for (const g of gs) {
-      if (g.sharesStorage) {
-        g.ownWeights.set(g.weights);
-        g.weights = g.ownWeights;
-      }
-      g.sharesStorage = false;
+      g.followsLeader = false;
       g.copies = 1;
+      g.mirrors = [];
     }
     for (const g of gs) {
       g.uniformIdentity = NaN;
@@ -1400,9 +1393,9 @@ export class Chip {
         if (gs[a].leader === a && this.sameCopy(gs[a], gs[b])) {
           gs[b].leader = a;
           if (gs[b].learning) {
-            gs[b].weights = gs[a].weights;
-            gs[b].sharesStorage = true;
+            gs[b].followsLeader = true;
             gs[a].copies++;
+            gs[a].mirrors.push(gs[b].weights);
           }
           break;
         }
@@ -1435,11 +1428,10 @@ export class Chip {
       else g.memoSum.set(L.memoSum);
       g.leader = gi;
       g.memoCount = -1;
-      if (g.sharesStorage) {
-        g.ownWeights.set(L.weights);
-        g.weights = g.ownWeights;
-        g.sharesStorage = false;
+      if (g.followsLeader) {
+        g.followsLeader = false;
         L.copies--;
+        L.mirrors.splice(L.mirrors.indexOf(g.weights), 1);
       }
     }
   }
@@ -1801,7 +1793,7 @@ export class Chip {
     for (let gi = 0; gi < plastic.length; gi++) {
       const g = plastic[gi];
       if (t % g.learning!.tEpoch !== 0) continue;
-      if (g.sharesStorage) this.countVisits(g);
+      if (g.followsLeader) this.countVisits(g);
       else this.applyRule(g, t);
       g.preCount = 0;
       g.postCount = 0;
@@ -1942,6 +1934,8 @@ export class Chip {
       const postList = g.postList;
       const nPost = g.postCount;
       const memoDelta = g.memoDelta;
+      const mirrors = g.mirrors;
+      const nm = mirrors.length;
       const lsbMask = lsb - 1;
       let updates = 0;
       let satHigh = 0;
@@ -1967,6 +1961,7 @@ export class Chip {
           } else nw = this.updatedWeight(g, old, dw, cd, cOff);
           if (nw !== old) {
             w[off + j] = nw;
+            for (let c = 0; c < nm; c++) mirrors[c][off + j] = nw;
             updates++;
             if (inMemo) {
               memoDelta[j] += nw - old;
@@ -1975,7 +1970,7 @@ export class Chip {
           }
         }
       }
-      // (g.copies > 1 only for a leader whose copies share its storage: their identical
+      // (g.copies > 1 only for a leader whose copies follow it: their identical
       // updates are counted here too)
       cd[cOff + Op.learnUpdates] += updates * g.copies;
       cd[cOff + Op.weightSatHigh] += satHigh * g.copies;
@@ -2006,6 +2001,7 @@ export class Chip {
         const nw = this.updatedWeight(g, old, dw, cd, cOff);
         if (nw !== old) {
           w[k] = nw;
+          for (let c = 0; c < g.mirrors.length; c++) g.mirrors[c][k] = nw;
           cd[cOff + Op.learnUpdates]++;
           if (memo) this.noteChange(g, i, g.dense ? k - start : g.targets![k], nw - old);
         }
@@ -2031,7 +2027,7 @@ export class Chip {
    */
   private updatedWeight(g: SynapseGroup, old: number, dw: number, cd: Float64Array, cOff: number): number {
     let a = dw * ACC_FRAC;
-    // (g.copies > 1 only for a leader whose copies share its storage: their identical
+    // (g.copies > 1 only for a leader whose copies follow it: their identical
     // updates are counted here too)
     if (a > ACC_MAX) {
       a = ACC_MAX;
