@@ -24,13 +24,13 @@ export interface RowSumKernel {
   sumRows(w: Int16Array, rowLen: number, rows: Int32Array, count: number, out: Int32Array, maxAbs?: number, first?: number, rowBase?: number, keep?: boolean): void;
   /**
    * Optional: the update of clean ranges of memoryless compartments sharing one prototype
-   * (Chip.visitMemorylessRange without its counted slow path), bound once to a chip's state
+   * (Compartments.updateRange without its counted slow path), bound once to a chip's state
    * arrays (all from this kernel's alloc functions); see RangeUpdate.
    */
   rangeUpdate?(u: Int32Array, v: Int32Array, ref: Uint8Array, stamp: Int32Array, spiked: Int32Array, refList: Int32Array, state: Int32Array): RangeUpdate;
   allocUint16(n: number): Uint16Array;
   /**
-   * Optional: the update of listed compartments of memoryless prototypes (Chip.visitList's
+   * Optional: the update of listed compartments of memoryless prototypes (Compartments.updateListed's
    * shortcut), bound once to a chip's state; see ListUpdate.
    */
   listUpdate?(

@@ -1,0 +1,234 @@
+/**
+ * Run-time state of one synapse group: its weights (every group owns its array), its shape,
+ * its learning state, and the per-group caches the fast kernel keeps (see fast-kernel.ts).
+ */
+import { weightScale } from './arith';
+import { ruleUses } from './learning-rule';
+import type { LearningSpec, SynapseGroupSpec } from './spec';
+import { storeWeight, weightLsb, weightRange, type SignMode } from './weights';
+import { UserError } from '../errors';
+
+/** Run-time state of one synapse group. */
+export class SynapseGroup {
+  readonly name: string;
+  readonly preStart: number;
+  readonly preSize: number;
+  readonly postStart: number;
+  readonly postSize: number;
+  readonly dense: boolean;
+  /**
+   * Dense: [pre * postSize + post]. Sparse: parallel to targets. Every group owns its array:
+   * no other group's array is ever the same storage.
+   */
+  weights: Int16Array;
+  /**
+   * Fast kernel: this plastic group learns as its leader's copy (see copies.ts): the
+   * leader's learning writes this group's weights too, and counts its updates.
+   */
+  followsLeader = false;
+  /** Fast kernel, a plastic leader: this group plus the copies that follow it (for counting their updates). */
+  copies = 1;
+  /** Fast kernel, a plastic leader: the weight arrays of its copies, written with its own by every learning update. */
+  mirrors: Int16Array[] = [];
+  readonly offsets: Uint32Array | null;
+  readonly targets: Uint32Array | null;
+  /** Sparse group whose every row reaches all posts 0..postSize-1 in order (one-to-all). */
+  readonly fullRows: boolean;
+  /** Sparse group in which pre i reaches at most post i, over one synapse (one-to-one). */
+  readonly identity: boolean;
+  readonly scale: number;
+  readonly delay: number;
+  readonly numSynapses: number;
+  readonly learning: LearningSpec | null;
+  readonly signMode: SignMode;
+  readonly numWeightBits: number;
+  readonly wMin: number;
+  readonly wMax: number;
+  readonly lsb: number;
+  /** Per-core synapse counts of this group, as (core, count) pairs. */
+  coreSynapses: Int32Array = new Int32Array(0);
+  /** Dense groups: per-core post counts, as (core, count) pairs, for one pre spike. */
+  corePosts: Int32Array = new Int32Array(0);
+  /** Per pre: number of synapses (fan-out). */
+  readonly fanout: Uint32Array;
+  /**
+   * Fast kernel: the group whose dense row sums this group reads. A group is its own
+   * leader unless it is an exact copy of an earlier group (same pre, shape, delay, scale,
+   * rule and identical weights): then only the leader adds rows and the copy reads the sums.
+   */
+  leader = -1;
+  /** Fast kernel, dense groups: row sums in weight units, one buffer per delay slot. */
+  scratch: Int32Array[] | null = null;
+  /**
+   * Fast kernel, dense leaders: memoSum holds the latest row sums, and stepPreCount the rows
+   * delivered this step. Plastic leaders also keep this step's pre spikes (stepPre) and a memo
+   * of the last row sum computed: which pres it covered (memoStamp[i] === memoId) and the
+   * weight changes made since to synapses of those pres. When the same pres fire again the
+   * sum is memoSum + memoDelta, exactly what adding the rows again would give.
+   */
+  stepPre: Int32Array = new Int32Array(0);
+  stepPreCount = 0;
+  memoStamp: Int32Array = new Int32Array(0);
+  memoId = 0;
+  memoCount = -1;
+  memoSum: Int32Array = new Int32Array(0);
+  memoDelta: Float64Array = new Float64Array(0);
+  memoDirty = false;
+  /** Fast kernel: the prototype of all post compartments if they share a memoryless one, else -1. */
+  postMemoryless = -1;
+  /** The first group with the same post range: whole-row deliveries mark ranges by it, so a
+   * range that several groups deliver to is visited once per step. */
+  rangeId = -1;
+  /** No other group's post range partly overlaps this one's (equal ranges share rangeId). */
+  rangeClean = true;
+  /**
+   * Fast kernel: a one-to-all group without learning whose weights are all equal, into a
+   * clean memoryless range, delivers a row as one number: its weight in hardware units
+   * (added to the range's offset for that slot). NaN otherwise.
+   */
+  uniformRow = NaN;
+  /**
+   * Fast kernel, dense groups: a bound on |w| over all weights, handed to the row-sum kernel
+   * (which may add in narrower integers below a bound). The larger of the format's range and
+   * the largest |w| found when the weights were last written from outside (learning keeps
+   * them inside the format's range). Set by FastKernel.checkWrites.
+   */
+  absBound = 32768;
+  /**
+   * Fast kernel: a one-to-one group without learning in which every pre i has its synapse to
+   * post i, all of one weight: that weight in hardware units. NaN otherwise. Set by
+   * FastKernel.checkWrites.
+   */
+  uniformIdentity = NaN;
+  /** Spikes this group delivered in the current step (for the per-core time model). */
+  stepSpikes = 0;
+  /**
+   * Writes from outside (setPostMajor, Chip.weightsChanged) to any group of any chip: a chip
+   * re-derives its copies when this changes.
+   */
+  static allWrites = 0;
+  // learning state
+  preList: Int32Array;
+  preCount = 0;
+  preStamp: Int32Array;
+  postList: Int32Array;
+  postCount = 0;
+  postStamp: Int32Array;
+  epochId = 1;
+  x1: Float64Array | null = null;
+  x2: Float64Array | null = null;
+  y1: Float64Array | null = null;
+  y2: Float64Array | null = null;
+  y3: Float64Array | null = null;
+  /** Reward trace r1 as this group's learning rule sees it (decays over the group's epochs). */
+  r1 = 0;
+  /**
+   * A dense plastic group whose rule has pair support, no traces and no w: every term is a
+   * multiple of x0*y0 and reads no per-synapse state (LearningEngine.applyRule's fast path).
+   */
+  readonly pairFast: boolean;
+
+  constructor(spec: SynapseGroupSpec) {
+    this.name = spec.name;
+    this.preStart = spec.preStart;
+    this.preSize = spec.preSize;
+    this.postStart = spec.postStart;
+    this.postSize = spec.postSize;
+    this.scale = weightScale(spec.weightExp);
+    this.delay = spec.delay;
+    this.learning = spec.learning ?? null;
+    this.signMode = spec.signMode;
+    this.numWeightBits = spec.numWeightBits;
+    const range = weightRange(spec.signMode, spec.numWeightBits);
+    this.wMin = range[0];
+    this.wMax = range[1];
+    this.lsb = weightLsb(spec.signMode, spec.numWeightBits);
+    this.fanout = new Uint32Array(spec.preSize);
+    if (spec.connectivity.kind === 'dense') {
+      this.dense = true;
+      this.weights = spec.connectivity.weights.slice();
+      this.offsets = null;
+      this.targets = null;
+      this.numSynapses = spec.preSize * spec.postSize;
+      this.fanout.fill(spec.postSize);
+      this.fullRows = false;
+      this.identity = false;
+    } else {
+      this.dense = false;
+      this.weights = spec.connectivity.weights.slice();
+      this.offsets = spec.connectivity.offsets;
+      this.targets = spec.connectivity.targets;
+      this.numSynapses = this.targets.length;
+      for (let i = 0; i < spec.preSize; i++) this.fanout[i] = this.offsets[i + 1] - this.offsets[i];
+      let full = true;
+      for (let i = 0; full && i < spec.preSize; i++) {
+        if (this.fanout[i] !== spec.postSize) full = false;
+        for (let k = 0; full && k < spec.postSize; k++) if (this.targets[this.offsets[i] + k] !== k) full = false;
+      }
+      this.fullRows = full;
+      let ident = true;
+      for (let i = 0; ident && i < spec.preSize; i++) if (this.fanout[i] > 1 || (this.fanout[i] === 1 && this.targets[this.offsets[i]] !== i)) ident = false;
+      this.identity = ident;
+    }
+    this.preList = new Int32Array(this.learning ? spec.preSize : 0);
+    this.preStamp = new Int32Array(this.learning ? spec.preSize : 0);
+    this.postList = new Int32Array(this.learning ? spec.postSize : 0);
+    this.postStamp = new Int32Array(this.learning ? spec.postSize : 0);
+    const l = this.learning;
+    if (l) {
+      if (l.x1 || ruleUses(l.rule, 'x1')) this.x1 = new Float64Array(spec.preSize);
+      if (l.x2 || ruleUses(l.rule, 'x2')) this.x2 = new Float64Array(spec.preSize);
+      if (l.y1 || ruleUses(l.rule, 'y1')) this.y1 = new Float64Array(spec.postSize);
+      if (l.y2 || ruleUses(l.rule, 'y2')) this.y2 = new Float64Array(spec.postSize);
+      if (l.y3 || ruleUses(l.rule, 'y3')) this.y3 = new Float64Array(spec.postSize);
+    }
+    this.pairFast = l !== null && l.rule.support === 'pair' && this.dense && !this.x1 && !this.x2 && !this.y1 && !this.y2 && !this.y3 && !ruleUses(l.rule, 'w');
+  }
+
+  /** Weight of pre i -> post j (dense groups), or NaN if absent (sparse without that synapse). */
+  weight(i: number, j: number): number {
+    if (this.dense) return this.weights[i * this.postSize + j];
+    const o = this.offsets!;
+    const t = this.targets!;
+    for (let k = o[i]; k < o[i + 1]; k++) if (t[k] === j) return this.weights[k];
+    return NaN;
+  }
+
+  /** The weights as a post x pre matrix (the layout weight files use). Dense groups only. */
+  postMajor(out?: Int16Array): Int16Array {
+    const m = out ?? new Int16Array(this.preSize * this.postSize);
+    const w = this.weights;
+    for (let i = 0; i < this.preSize; i++)
+      for (let j = 0; j < this.postSize; j++) m[j * this.preSize + i] = w[i * this.postSize + j];
+    return m;
+  }
+
+  /** Throws, naming the entry, unless setPostMajor(m) would accept m. */
+  checkPostMajor(m: ArrayLike<number>): void {
+    if (m.length !== this.preSize * this.postSize) {
+      throw new UserError(`${this.name}: expected ${this.postSize}x${this.preSize} = ${this.preSize * this.postSize} weights (post x pre), got ${m.length}`);
+    }
+    for (let k = 0; k < m.length; k++) {
+      const x = m[k];
+      if (storeWeight(x, this.signMode, this.numWeightBits) !== x) {
+        const j = Math.floor(k / this.preSize);
+        throw new UserError(
+          `${this.name} weight [${j}][${k - j * this.preSize}] = ${x} is not a stored mantissa of this group (${this.wMin}..${this.wMax}, step ${this.lsb})`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Set the weights from a post x pre matrix (dense groups only). Every value must be a
+   * mantissa this group's format stores as it is (what storeWeight leaves unchanged: an
+   * integer in wMin..wMax, a multiple of lsb); otherwise nothing is written and it throws.
+   */
+  setPostMajor(m: ArrayLike<number>): void {
+    this.checkPostMajor(m);
+    SynapseGroup.allWrites++;
+    const w = this.weights;
+    for (let i = 0; i < this.preSize; i++)
+      for (let j = 0; j < this.postSize; j++) w[i * this.postSize + j] = m[j * this.preSize + i];
+  }
+}
