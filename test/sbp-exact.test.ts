@@ -15,7 +15,7 @@ import { Op } from '../src/chip/counters';
 import { Prng } from '../src/chip/prng';
 import { loadDataset } from '../src/data/datasets';
 import { sampleBits, type SpikeDataset } from '../src/data/preprocess';
-import { weightsToJson, type SbpWeights } from '../src/io/weights-json';
+import { weightsToJson, type SbpWeights } from '../src/sbp/weights-file';
 import { initialWeights, transposePair } from '../src/sbp/init';
 import { newTrace, oracleTrain, type Order, type OracleState } from '../src/sbp/oracle';
 import type { SbpSizes } from '../src/sbp/topology';

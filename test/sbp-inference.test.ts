@@ -8,7 +8,7 @@ import { Op } from '../src/chip/counters';
 import { Prng } from '../src/chip/prng';
 import { loadDataset } from '../src/data/datasets';
 import { sampleBits, type SpikeDataset } from '../src/data/preprocess';
-import type { SbpWeights } from '../src/io/weights-json';
+import type { SbpWeights } from '../src/sbp/matrices';
 import { DenseInference, denseForward, evaluateDense, MetricsAccumulator, SbpInferenceChip } from '../src/sbp/inference';
 import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 import { initialWeights } from '../src/sbp/init';

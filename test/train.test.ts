@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/data/datasets';
 import { sampleBits } from '../src/data/preprocess';
-import { weightsFromJson } from '../src/io/weights-json';
+import { weightsFromJson } from '../src/sbp/weights-file';
 import { newTrace, oracleTrain } from '../src/sbp/oracle';
 
 const cli = join(__dirname, '..', 'bin', 'synfire.js');

@@ -9,10 +9,11 @@ import { costReport, perSample } from '../../src/energy/model';
 import { attachTimeModel, resetMeasurement } from '../../src/energy/profile';
 import { camelCase } from '../args';
 import { getConstants, DEFAULT_CONSTANTS, PAPER } from '../../src/energy/constants';
-import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
 import { UserError } from '../../src/errors';
-import { weightsFromJson, weightsToJson, type SbpWeights } from '../../src/io/weights-json';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/sbp/checkpoint';
 import { initialWeights } from '../../src/sbp/init';
+import { checkSizesMatch, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';
+import { weightsFromJson, weightsToJson } from '../../src/sbp/weights-file';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { TrainingSession, type SessionOptions } from '../../src/sbp/session';
 import { lineChart } from '../../src/viz/svg';
@@ -22,6 +23,7 @@ import { createProgress } from '../progress';
 import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { EvalPool } from '../eval-pool';
 import { BOARDS, boardNames } from '../../boards/profiles';
+import { hiddenOption } from './options';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -36,7 +38,7 @@ export const command: Command = {
     usage: '[--dataset mnist|fashion] [--epochs E] [--seeds S1,S2,... --workers N] [options]',
     options: [
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'MNIST (400 inputs, 20x20 crop) or Fashion-MNIST (784 inputs)' },
-      { name: 'hidden', type: 'int', default: 400, min: 1, max: 1000000, help: 'hidden units' },
+      hiddenOption(false),
       { name: 'epochs', type: 'int', default: 1, min: 0, max: 1000, help: 'epochs to train' },
       { name: 'train-limit', type: 'int', min: 0, help: 'training samples per epoch (default: the whole training set)' },
       { name: 'test-limit', type: 'int', default: 10000, min: 1, help: 'test images per evaluation' },
@@ -163,7 +165,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
   const test = loadDataset(dataset, 'test', { dataDir: o.dataDir as string | undefined });
   const hidden = o.hidden as number;
-  const sizes = { input: train.numInputs, hidden, output: 10 };
+  const sizes = { input: train.numInputs, hidden, output: NUM_CLASSES };
   const trainLimit = (o.trainLimit as number | undefined) ?? train.count;
   if (trainLimit > train.count) throw new UserError(`--train-limit ${trainLimit} exceeds the ${train.count} training samples of ${dataset}`);
   const seed = o.seed as number;
@@ -171,9 +173,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   let weights: SbpWeights;
   if (o.loadWeights) {
     weights = weightsFromJson(new TextDecoder().decode(readUserFile(o.loadWeights as string, 'weights')), o.loadWeights as string);
-    const [a, b, c] = weights.sizes;
-    if (a !== sizes.input || b !== sizes.hidden || c !== sizes.output)
-      throw new UserError(`${o.loadWeights as string}: sizes ${a}-${b}-${c} do not match the network ${sizes.input}-${sizes.hidden}-${sizes.output} (use --hidden ${b}${a !== sizes.input ? ` and a dataset with ${a} inputs` : ''})`);
+    checkSizesMatch(weights, o.loadWeights as string, sizes);
   } else weights = initialWeights(sizes, seed);
 
   const sopts: SessionOptions = {
@@ -194,9 +194,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   };
   const session = new TrainingSession(sopts, train, test, weights);
   if (resumed) {
-    const [a, b, c] = resumed.sizes;
-    if (a !== sizes.input || b !== sizes.hidden || c !== sizes.output)
-      throw new UserError(`${o.resume as string}: checkpoint sizes ${a}-${b}-${c} do not match the network ${sizes.input}-${sizes.hidden}-${sizes.output}`);
+    checkSizesMatch(resumed, o.resume as string, sizes, 'checkpoint sizes');
     session.restore(resumed);
     info(`resumed from ${o.resume as string}: epoch ${resumed.epoch}, sample ${resumed.sampleInEpoch}, ${resumed.samplesTrained} samples trained`);
   }
