@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -364,6 +366,29 @@ describe('bin/synfire.js end to end', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('synfire demo: error: unknown option --bogus');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--version prints the package version, bundled into dist/cli.js (no package.json read at run time)', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    const r = run('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`synfire ${version}\n`);
+    expect(r.stderr).toBe('');
+    expect(run('-V').stdout).toBe(`synfire ${version}\n`);
+    // the bundle alone, away from package.json, knows its version
+    const dir = mkdtempSync(join(tmpdir(), 'synfire-version-'));
+    try {
+      copyFileSync(join(root, 'dist', 'cli.js'), join(dir, 'cli.mjs'));
+      writeFileSync(join(dir, 'run.mjs'), "import { main } from './cli.mjs';\nmain(['--version']).then((c) => { process.exitCode = c; });\n");
+      const alone = spawnSync(process.execPath, ['run.mjs'], { cwd: dir, encoding: 'utf8' });
+      expect(alone.stdout).toBe(`synfire ${version}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const extra = run('--version', 'train');
+    expect(extra.status).toBe(2);
+    expect(extra.stderr).toContain('--version takes no arguments');
   });
 
   it('runs a command in text and in JSON (only the JSON object on stdout)', () => {
