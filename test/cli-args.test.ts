@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors';
 import { editDistance, formatHelp, parseArgs, type CommandSpec } from '../tools/args';
 import { main, registerCommand, type CliIO, type CliStreams } from '../tools/cli';
+import { commands } from '../tools/commands/index';
 import { createProgress } from '../tools/progress';
 
 const spec: CommandSpec = {
@@ -335,6 +336,24 @@ describe('createProgress', () => {
       p.finish('done');
       expect(lines).toEqual([]);
     }
+  });
+});
+
+describe('help pages of the real commands', () => {
+  it('name every option in the usage line as the option table does (--epochs E in both)', () => {
+    let checked = 0;
+    for (const cmd of commands) {
+      const help = formatHelp(cmd.spec, 'synfire');
+      const optionLines = help.split('\n').filter((l) => /^\s+--/.test(l));
+      for (const m of (cmd.spec.usage ?? '').matchAll(/--([a-z-]+) ([^\s\]]+)/g)) {
+        const [, name, meta] = m;
+        const line = optionLines.find((l) => l.trimStart().startsWith(`--${name} `));
+        expect(line, `${cmd.spec.name}: --${name} in the usage line has no option`).toBeDefined();
+        expect(line!.trimStart().startsWith(`--${name} ${meta} `) || line!.trim() === `--${name} ${meta}`, `${cmd.spec.name}: usage says --${name} ${meta}, options say: ${line}`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(6);
   });
 });
 

@@ -129,6 +129,31 @@ describe('synfire train', () => {
     expect(j.test.samples).toBe(20);
   });
 
+  it('--test-limit 0 trains without any evaluation, and the summary and JSON say so', () => {
+    const common = ['train', '--train-limit', '200', '--seed', '8'];
+    const none = run([...common, '--test-limit', '0', '--save-weights', join(dir, 'noeval.json'), '--json']);
+    expect(none.status, none.stderr).toBe(0);
+    const j = JSON.parse(none.stdout);
+    expect(j.test).toBeNull();
+    expect(j.history).toEqual([]);
+    expect(j.evaluation.testImages).toBe(0);
+    expect(j.samplesTrained).toBe(200);
+    // evaluating does not change training: the same weights as a run that evaluates
+    const some = run([...common, '--test-limit', '10', '--save-weights', join(dir, 'someeval.json'), '--json']);
+    expect(some.status, some.stderr).toBe(0);
+    expect(JSON.parse(some.stdout).test.samples).toBe(10);
+    expect(readFileSync(join(dir, 'noeval.json'), 'utf8')).toBe(readFileSync(join(dir, 'someeval.json'), 'utf8'));
+    const text = run([...common, '--train-limit', '20', '--test-limit', '0', '--quiet']);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toContain('test: not evaluated (--test-limit 0)');
+    const seeds = run([...common, '--train-limit', '20', '--test-limit', '0', '--seeds', '1,2', '--json']);
+    expect(seeds.status, seeds.stderr).toBe(0);
+    expect(JSON.parse(seeds.stdout).summary).toBeNull();
+    const plot = run([...common, '--test-limit', '0', '--plot', join(dir, 'noeval.svg')]);
+    expect(plot.status).toBe(2);
+    expect(plot.stderr).toContain('--test-limit 0 makes none');
+  });
+
   it('--seeds with two workers gives the same results as separate one-worker runs', () => {
     const common = ['--train-limit', '300', '--test-limit', '50', '--epochs', '1'];
     const r = run(['train', ...common, '--seeds', '4,5', '--workers', '2', '--save-weights', join(dir, 'seeds.json'), '--json']);

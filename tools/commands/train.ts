@@ -39,9 +39,9 @@ export const command: Command = {
     options: [
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'MNIST (400 inputs, 20x20 crop) or Fashion-MNIST (784 inputs)' },
       hiddenOption(false),
-      { name: 'epochs', type: 'int', default: 1, min: 0, max: 1000, help: 'epochs to train' },
+      { name: 'epochs', type: 'int', default: 1, min: 0, max: 1000, metavar: 'E', help: 'epochs to train' },
       { name: 'train-limit', type: 'int', min: 0, help: 'training samples per epoch (default: the whole training set)' },
-      { name: 'test-limit', type: 'int', default: 10000, min: 1, help: 'test images per evaluation' },
+      { name: 'test-limit', type: 'int', default: 10000, min: 0, metavar: 'N', help: 'test images per evaluation (0: no evaluation at all)' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, help: 'seed of the initial weights and the data order' },
       { name: 'no-shuffle', type: 'flag', help: 'take the training samples in file order instead of a new permutation per epoch' },
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn) or 'reference' (learn, then route: the authors' numpy order)" },
@@ -66,6 +66,7 @@ export const command: Command = {
     examples: ['synfire train', 'synfire train --dataset fashion --epochs 5 --checkpoint fashion.ckpt --plot fashion.svg', 'synfire train --train-limit 0 --save-weights init.json'],
   },
   run(o, io) {
+    if (o.testLimit === 0 && o.plot !== undefined) throw new UserError('--plot draws learning curves from the evaluations, and --test-limit 0 makes none', 2);
     if (o.seeds !== undefined) return runSeeds(o, io);
     return runTrain(o, io);
   },
@@ -112,7 +113,15 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
   });
   const failed = results.findIndex((r) => r.code !== 0);
   if (failed >= 0) throw new UserError(`seed ${seeds[failed]} failed: ${results[failed].stderr.trim() || results[failed].stdout.trim()}`);
-  const runs = results.map((r) => JSON.parse(r.stdout) as { test: TestMetrics; history: Array<{ epoch: number; test: TestMetrics }>; msPerSample: number });
+  const runs = results.map((r) => JSON.parse(r.stdout) as { test: TestMetrics | null; history: Array<{ epoch: number; test: TestMetrics }>; msPerSample: number });
+  if (o.testLimit === 0) {
+    // --test-limit 0: nothing was evaluated, so there is nothing to average
+    const out = { seeds, workers, runs, summary: null, perEvaluation: [] };
+    if (io.json) io.out(JSON.stringify(out));
+    else for (const s of seeds) io.out(`seed ${s}: trained, not evaluated (--test-limit 0)`);
+    return 0;
+  }
+  const tests = runs.map((r) => r.test as TestMetrics);
   const keys = ['accExact', 'accArgmaxSpikes', 'accArgmaxPotential', 'mse'] as const;
   const stat = (xs: number[]) => {
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -120,7 +129,7 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
     return { mean, sd, min: Math.min(...xs), max: Math.max(...xs) };
   };
   const summary: Record<string, ReturnType<typeof stat>> = {};
-  for (const k of keys) summary[k] = stat(runs.map((r) => r.test[k]));
+  for (const k of keys) summary[k] = stat(tests.map((t) => t[k]));
   const perEvaluation = runs[0].history.map((h, e) => {
     const row: Record<string, unknown> = { epoch: h.epoch };
     for (const k of keys) row[k] = stat(runs.map((r) => (r.history[e] ? r.history[e].test[k] : NaN)));
@@ -129,7 +138,7 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
   const out = { seeds, workers, runs, summary, perEvaluation };
   if (io.json) io.out(JSON.stringify(out));
   else {
-    for (let i = 0; i < seeds.length; i++) io.out(`seed ${seeds[i]}: ${metricsLine(runs[i].test)}`);
+    for (let i = 0; i < seeds.length; i++) io.out(`seed ${seeds[i]}: ${metricsLine(tests[i])}`);
     io.out(
       `mean ± sd over ${seeds.length} seeds: exact ${pct(summary.accExact.mean)} ± ${pct(summary.accExact.sd)}, argmax(spikes) ${pct(summary.accArgmaxSpikes.mean)} ± ${pct(summary.accArgmaxSpikes.sd)}, argmax(potential) ${pct(summary.accArgmaxPotential.mean)} ± ${pct(summary.accArgmaxPotential.sd)}`,
     );
@@ -209,7 +218,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
   // --workers N > 1 (one seed): each evaluation is split over N worker threads
   const workers = o.workers as number;
-  const pool = workers > 1 && session.testCount > 0 ? EvalPool.start(workers, { sizes, evalOn: sopts.evalOn, placement: sopts.placement, chips: sopts.chips, wasm: o.kernel === 'wasm' }, test) : null;
+  // --test-limit 0: no evaluation at all (no history, no final metrics)
+  const evaluating = session.testCount > 0;
+  const pool = workers > 1 && evaluating ? EvalPool.start(workers, { sizes, evalOn: sopts.evalOn, placement: sopts.placement, chips: sopts.chips, wasm: o.kernel === 'wasm' }, test) : null;
   let evalMs = 0;
   const record = async () => {
     const t = Date.now();
@@ -253,7 +264,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
         window.splice(0, 2);
       }
       progress.update(session.samplesTrained, { 'acc(last 5k)': inWindow ? pct(windowCorrect / inWindow) : '-' });
-      const evalNow = r.boundary === 'epoch' || (r.boundary === 'half' && sopts.evalEvery === 'half');
+      const evalNow = evaluating && (r.boundary === 'epoch' || (r.boundary === 'half' && sopts.evalEvery === 'half'));
       if (r.boundary !== 'none') {
         if (evalNow) {
           const e = await record();
@@ -270,7 +281,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
     // final evaluation (reuse the last one if it is current)
     let final = session.history.length > 0 ? session.history[session.history.length - 1] : null;
-    if (!final || final.samplesTrained !== session.samplesTrained) final = await record();
+    if (evaluating && (!final || final.samplesTrained !== session.samplesTrained)) final = await record();
+    const finalTest = evaluating && final ? final.test : null;
     const report = perSample(costReport(chip.counters, chip.latencyNs, constants, { chips: sopts.chips, includeStatic: false }), Math.max(1, trainedNow));
     // exclude the startup steps: they are not part of any sample
     const energyMilliJoule = report.energyPJ.total / 1e9;
@@ -288,11 +300,12 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       order: sopts.order,
       reward: sopts.reward,
       network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
-      test: final.test,
+      // null with --test-limit 0 (nothing evaluated)
+      test: finalTest,
       history: session.history,
       msPerSample,
       wallSeconds: (Date.now() - t0) / 1000,
-      evaluation: { workers: pool ? workers : 1, seconds: evalMs / 1000 },
+      evaluation: { testImages: session.testCount, workers: pool ? workers : 1, seconds: evalMs / 1000 },
       chipEstimate:
         trainedNow > 0
           ? {
@@ -306,8 +319,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     };
     if (io.json) io.out(JSON.stringify(result));
     else {
-      io.out(`trained ${session.samplesTrained.toLocaleString('en-US')} samples (${msPerSample.toFixed(3)} ms/sample simulated, ${result.wallSeconds.toFixed(1)} s wall, of which evaluation ${result.evaluation.seconds.toFixed(1)} s in ${result.evaluation.workers} thread(s))`);
-      io.out(`test: ${metricsLine(final.test)}`);
+      const evalNote = evaluating ? `, of which evaluation ${result.evaluation.seconds.toFixed(1)} s in ${result.evaluation.workers} thread(s)` : '';
+      io.out(`trained ${session.samplesTrained.toLocaleString('en-US')} samples (${msPerSample.toFixed(3)} ms/sample simulated, ${result.wallSeconds.toFixed(1)} s wall${evalNote})`);
+      io.out(finalTest ? `test: ${metricsLine(finalTest)}` : 'test: not evaluated (--test-limit 0)');
       if (result.chipEstimate)
         io.out(
           `on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample (paper, measured on Loihi: ${PAPER.train.energyMilliJoule} mJ, ${PAPER.train.latencyMs} ms); see 'synfire profile' for the breakdown`,
