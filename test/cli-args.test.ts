@@ -1,14 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors';
 import { editDistance, formatHelp, parseArgs, type CommandSpec } from '../tools/args';
 import { main, registerCommand, type CliIO, type CliStreams } from '../tools/cli';
 import { commands } from '../tools/commands/index';
 import { createProgress } from '../tools/progress';
+import { ROOT, runCli, tempDir } from './fixtures';
 
 const spec: CommandSpec = {
   name: 'train',
@@ -358,8 +357,8 @@ describe('help pages of the real commands', () => {
 });
 
 describe('bin/synfire.js end to end', () => {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const run = (...args: string[]) => spawnSync(process.execPath, ['bin/synfire.js', ...args], { cwd: root, encoding: 'utf8' });
+  const root = ROOT;
+  const run = (...args: string[]) => runCli(args);
 
   it('prints the demo help', () => {
     const r = run('demo', '--help');
@@ -396,7 +395,7 @@ describe('bin/synfire.js end to end', () => {
     expect(r.stderr).toBe('');
     expect(run('-V').stdout).toBe(`synfire ${version}\n`);
     // the bundle alone, away from package.json, knows its version
-    const dir = mkdtempSync(join(tmpdir(), 'synfire-version-'));
+    const dir = tempDir('version');
     try {
       copyFileSync(join(root, 'dist', 'cli.js'), join(dir, 'cli.mjs'));
       writeFileSync(join(dir, 'run.mjs'), "import { main } from './cli.mjs';\nmain(['--version']).then((c) => { process.exitCode = c; });\n");

@@ -14,8 +14,9 @@ import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 import { initialWeights } from '../src/sbp/init';
 import { newTrace, oracleTrain, type OracleState } from '../src/sbp/oracle';
 import type { SbpSizes } from '../src/sbp/topology';
+import { MNIST_SIZES } from './fixtures';
 
-const SIZES: SbpSizes = { input: 400, hidden: 400, output: 10 };
+const SIZES: SbpSizes = MNIST_SIZES;
 const TEST_IMAGES = 600;
 
 /** Weights after `n` oracle training samples from rand_He initialization ("trained-ish"). */

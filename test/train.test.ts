@@ -1,21 +1,20 @@
 // End-to-end tests of `synfire train`: weight files, exactness against the §4.6 oracle,
 // kill -9 and resume, corrupted checkpoints, and a network too large for the chip.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/data/datasets';
 import { sampleBits } from '../src/data/preprocess';
 import { weightsFromJson } from '../src/sbp/weights-file';
 import { newTrace, oracleTrain } from '../src/sbp/oracle';
+import { ROOT, runCli, tempDir } from './fixtures';
 
-const cli = join(__dirname, '..', 'bin', 'synfire.js');
-const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+const run = (args: string[]) => runCli(args, 120_000);
 let dir = '';
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'synfire-train-'));
+  dir = tempDir('train');
 });
 
 const readWeights = (f: string) => weightsFromJson(readFileSync(f, 'utf8'), f);
@@ -61,7 +60,7 @@ describe('synfire train', () => {
     expect(full.history).toHaveLength(4);
 
     const ckpt = join(dir, 'b.ckpt');
-    const child = spawn(process.execPath, [cli, 'train', ...common, '--checkpoint', ckpt], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'synfire.js'), 'train', ...common, '--checkpoint', ckpt], { stdio: 'ignore' });
     // kill it as soon as the first half-epoch checkpoint exists
     await new Promise<void>((resolve, reject) => {
       const t0 = Date.now();
