@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors';
 import { editDistance, formatHelp, parseArgs, type CommandSpec } from '../tools/args';
 import { main, registerCommand, type CliIO, type CliStreams } from '../tools/cli';
+import { commands } from '../tools/commands/index';
 import { createProgress } from '../tools/progress';
+import { ROOT, runCli, tempDir } from './fixtures';
 
 const spec: CommandSpec = {
   name: 'train',
@@ -336,9 +338,27 @@ describe('createProgress', () => {
   });
 });
 
+describe('help pages of the real commands', () => {
+  it('name every option in the usage line as the option table does (--epochs E in both)', () => {
+    let checked = 0;
+    for (const cmd of commands) {
+      const help = formatHelp(cmd.spec, 'synfire');
+      const optionLines = help.split('\n').filter((l) => /^\s+--/.test(l));
+      for (const m of (cmd.spec.usage ?? '').matchAll(/--([a-z-]+) ([^\s\]]+)/g)) {
+        const [, name, meta] = m;
+        const line = optionLines.find((l) => l.trimStart().startsWith(`--${name} `));
+        expect(line, `${cmd.spec.name}: --${name} in the usage line has no option`).toBeDefined();
+        expect(line!.trimStart().startsWith(`--${name} ${meta} `) || line!.trim() === `--${name} ${meta}`, `${cmd.spec.name}: usage says --${name} ${meta}, options say: ${line}`).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(6);
+  });
+});
+
 describe('bin/synfire.js end to end', () => {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const run = (...args: string[]) => spawnSync(process.execPath, ['bin/synfire.js', ...args], { cwd: root, encoding: 'utf8' });
+  const root = ROOT;
+  const run = (...args: string[]) => runCli(args);
 
   it('prints the demo help', () => {
     const r = run('demo', '--help');
@@ -364,6 +384,29 @@ describe('bin/synfire.js end to end', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('synfire demo: error: unknown option --bogus');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--version prints the package version, bundled into dist/cli.js (no package.json read at run time)', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    const r = run('--version');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`synfire ${version}\n`);
+    expect(r.stderr).toBe('');
+    expect(run('-V').stdout).toBe(`synfire ${version}\n`);
+    // the bundle alone, away from package.json, knows its version
+    const dir = tempDir('version');
+    try {
+      copyFileSync(join(root, 'dist', 'cli.js'), join(dir, 'cli.mjs'));
+      writeFileSync(join(dir, 'run.mjs'), "import { main } from './cli.mjs';\nmain(['--version']).then((c) => { process.exitCode = c; });\n");
+      const alone = spawnSync(process.execPath, ['run.mjs'], { cwd: dir, encoding: 'utf8' });
+      expect(alone.stdout).toBe(`synfire ${version}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const extra = run('--version', 'train');
+    expect(extra.status).toBe(2);
+    expect(extra.stderr).toContain('--version takes no arguments');
   });
 
   it('runs a command in text and in JSON (only the JSON object on stdout)', () => {

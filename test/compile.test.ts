@@ -8,6 +8,7 @@ import { UserError } from '../src/errors';
 import { compileNetwork } from '../src/net/compile';
 import { LOIHI1_LIMITS, type NetworkDesc, type NeuronType } from '../src/net/network';
 import { trainingNetwork } from '../src/sbp/topology';
+import { MNIST_SIZES } from './fixtures';
 
 const GATE: NeuronType = { name: 'gate', vthMant: 1024, decayU: 4096, decayV: 4096, biasMant: 0, biasExp: 0, refractoryDelay: 1 };
 
@@ -169,7 +170,7 @@ describe('parameter checks name the group or connection', () => {
 
 describe('the sBP training network (sbp-network-spec §1.1)', () => {
   it('400-400-10 compiles to 3,282 compartments and 517,203 synapses, 500,000 plastic', () => {
-    const net = compileNetwork(trainingNetwork({ input: 400, hidden: 400, output: 10 }, 'chip'));
+    const net = compileNetwork(trainingNetwork(MNIST_SIZES, 'chip'));
     expect(net.stats.compartments).toBe(3282);
     expect(net.stats.compartments).toBe(2 * 400 + 6 * 400 + 7 * 10 + 12);
     expect(net.stats.synapses).toBe(517203);
@@ -184,7 +185,7 @@ describe('the sBP training network (sbp-network-spec §1.1)', () => {
   });
 
   it('with the host reward generator: 4 generators (400 + 10 + 1 + 1 ports), same synapses', () => {
-    const net = compileNetwork(trainingNetwork({ input: 400, hidden: 400, output: 10 }, 'host'));
+    const net = compileNetwork(trainingNetwork(MNIST_SIZES, 'host'));
     expect(Object.values(net.groups).filter((g) => g.kind === 'generator').length).toBe(4);
     expect(net.stats.generatorPorts).toBe(412);
     expect(net.stats.synapses).toBe(517203);

@@ -3,11 +3,9 @@
  * (tools/commands/demo.ts), checked in process for several run lengths and end to end
  * through bin/synfire.js.
  */
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../tools/commands/demo';
+import { runCli } from './fixtures';
 
 /** Number of steps t = first + period * k (k >= 0) with t <= n. */
 const cnt = (first: number, period: number, n: number) => (first > n ? 0 : Math.floor((n - first) / period) + 1);
@@ -89,8 +87,7 @@ describe('demo network counters (in process)', () => {
 });
 
 describe('synfire demo end to end', () => {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const run = (...args: string[]) => spawnSync(process.execPath, ['bin/synfire.js', 'demo', ...args], { cwd: root, encoding: 'utf8' });
+  const run = (...args: string[]) => runCli(['demo', ...args]);
 
   it('--json prints the network, the counters and the spikes', () => {
     const r = run('--json');

@@ -6,9 +6,10 @@ import { loadDataset } from '../src/data/datasets';
 import { initialWeights } from '../src/sbp/init';
 import { evaluateDense, Evaluator, MetricsAccumulator, SbpInferenceChip } from '../src/sbp/inference';
 import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
+import { MNIST_SIZES } from './fixtures';
 
 describe('evaluation shards', () => {
-  const sizes = { input: 400, hidden: 400, output: 10 };
+  const sizes = MNIST_SIZES;
   const w = initialWeights(sizes, 6);
   const test = loadDataset('mnist', 'test', { limit: 500 });
 

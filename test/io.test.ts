@@ -4,18 +4,11 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Prng } from '../src/chip/prng';
-import {
-  decodeCheckpoint,
-  encodeCheckpoint,
-  MATRIX_NAMES,
-  utf8Decode,
-  utf8Encode,
-  type Checkpoint,
-  type MatrixName,
-} from '../src/io/checkpoint';
+import { decodeCheckpoint, encodeCheckpoint, MATRIX_NAMES, type Checkpoint, type MatrixName } from '../src/sbp/checkpoint';
 import { crc32, crc32Update } from '../src/io/crc32';
+import { utf8Decode, utf8Encode } from '../src/io/utf8';
 import { UserError } from '../src/errors';
-import { weightsFromJson, weightsToJson, type SbpWeights } from '../src/io/weights-json';
+import { weightsFromJson, weightsToJson, type SbpWeights } from '../src/sbp/weights-file';
 import { atomicWriteFile, readUserFile } from '../tools/fsutil';
 
 // ---------------------------------------------------------------- helpers

@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/data/datasets';
 import { rasterChart } from '../src/viz/svg';
+import { runCli, tempDir } from './fixtures';
 
 /**
  * End to end: `synfire raster` (built bundle) draws one training sample. The per-phase spike
@@ -13,9 +11,8 @@ import { rasterChart } from '../src/viz/svg';
  * dataset, and the weight-update bound of the learning rule (§4.2).
  */
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tmp = mkdtempSync(join(tmpdir(), 'synfire-raster-'));
-const run = (...args: string[]) => spawnSync(process.execPath, ['bin/synfire.js', 'raster', ...args], { cwd: root, encoding: 'utf8' });
+const tmp = tempDir('raster');
+const run = (...args: string[]) => runCli(['raster', ...args]);
 
 /** §1.5 active-phase sets, written out from the spec table. */
 const ACTIVE: Record<string, number[]> = {

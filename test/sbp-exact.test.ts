@@ -7,15 +7,14 @@
  * equals the on-chip one, and the order switch changes exactly the §4.5 backprop sums.
  */
 import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Op } from '../src/chip/counters';
 import { Prng } from '../src/chip/prng';
 import { loadDataset } from '../src/data/datasets';
 import { sampleBits, type SpikeDataset } from '../src/data/preprocess';
-import { weightsToJson, type SbpWeights } from '../src/io/weights-json';
+import { weightsToJson, type SbpWeights } from '../src/sbp/weights-file';
 import { initialWeights, transposePair } from '../src/sbp/init';
 import { newTrace, oracleTrain, type Order, type OracleState } from '../src/sbp/oracle';
 import type { SbpSizes } from '../src/sbp/topology';
@@ -24,6 +23,7 @@ import { verifyRun, type SampleSource, type VerifyResult } from '../src/sbp/veri
 import { parseArgs } from '../tools/args';
 import type { CliIO } from '../tools/cli';
 import { command as verifyCommand, sampleOrder } from '../tools/commands/verify';
+import { MNIST_SIZES, tempDir } from './fixtures';
 
 const ORDERS: Order[] = ['chip', 'reference'];
 /** Both step orders on both chip kernels ('naive' keeps every weight copy in its own memory). */
@@ -307,7 +307,7 @@ describe('saturation at -256 (the P != -M asymmetry of §4.3) stays exact', () =
 describe('real MNIST, 400-400-10', () => {
   it('2,000 samples in both orders, zero mismatches (the fast kernel with its WebAssembly parts, as train runs it)', () => {
     const ds = mnistTrain();
-    const sizes: SbpSizes = { input: 400, hidden: 400, output: 10 };
+    const sizes: SbpSizes = MNIST_SIZES;
     const weights = initialWeights(sizes, 2024);
     const indices = sampleOrder(ds.count, 2000, 2024, true);
     for (const order of ORDERS) {
@@ -326,7 +326,7 @@ describe('real MNIST, 400-400-10', () => {
 describe('real MNIST on the naive kernel', () => {
   it('300 samples: every W1/W2 copy in its own memory stays equal to the oracle', () => {
     const ds = mnistTrain();
-    const sizes: SbpSizes = { input: 400, hidden: 400, output: 10 };
+    const sizes: SbpSizes = MNIST_SIZES;
     const weights = initialWeights(sizes, 77);
     const indices = sampleOrder(ds.count, 300, 77, true);
     const r = verifyRun({ sizes, order: 'chip', kernel: 'naive', weights, samples: { dataset: ds, indices } });
@@ -369,7 +369,7 @@ describe('reward source', () => {
 describe('the order switch (§4.5)', () => {
   it('changes only the backprop sums s6/s10 read by h1T, by the phase-5/9 updates of P and M', () => {
     const ds = mnistTrain();
-    const sizes: SbpSizes = { input: 400, hidden: 400, output: 10 };
+    const sizes: SbpSizes = MNIST_SIZES;
     const nh = 400;
     const no = 10;
     const weights = initialWeights(sizes, 3);
@@ -504,7 +504,7 @@ describe('synfire verify (command)', () => {
     const sizes: SbpSizes = { input: 400, hidden: 30, output: 10 };
     const w = initialWeights(sizes, 1);
     w.w1.fill(200);
-    const dir = mkdtempSync(join(tmpdir(), 'synfire-verify-'));
+    const dir = tempDir('verify');
     try {
       const file = join(dir, 'w.json');
       writeFileSync(file, weightsToJson(w));

@@ -8,14 +8,15 @@ import { Op } from '../src/chip/counters';
 import { Prng } from '../src/chip/prng';
 import { loadDataset } from '../src/data/datasets';
 import { sampleBits, type SpikeDataset } from '../src/data/preprocess';
-import type { SbpWeights } from '../src/io/weights-json';
+import type { SbpWeights } from '../src/sbp/matrices';
 import { DenseInference, denseForward, evaluateDense, MetricsAccumulator, SbpInferenceChip } from '../src/sbp/inference';
 import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 import { initialWeights } from '../src/sbp/init';
 import { newTrace, oracleTrain, type OracleState } from '../src/sbp/oracle';
 import type { SbpSizes } from '../src/sbp/topology';
+import { MNIST_SIZES } from './fixtures';
 
-const SIZES: SbpSizes = { input: 400, hidden: 400, output: 10 };
+const SIZES: SbpSizes = MNIST_SIZES;
 const TEST_IMAGES = 600;
 
 /** Weights after `n` oracle training samples from rand_He initialization ("trained-ish"). */

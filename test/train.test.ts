@@ -1,21 +1,20 @@
 // End-to-end tests of `synfire train`: weight files, exactness against the §4.6 oracle,
 // kill -9 and resume, corrupted checkpoints, and a network too large for the chip.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/data/datasets';
 import { sampleBits } from '../src/data/preprocess';
-import { weightsFromJson } from '../src/io/weights-json';
+import { weightsFromJson } from '../src/sbp/weights-file';
 import { newTrace, oracleTrain } from '../src/sbp/oracle';
+import { ROOT, runCli, tempDir } from './fixtures';
 
-const cli = join(__dirname, '..', 'bin', 'synfire.js');
-const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+const run = (args: string[]) => runCli(args, 120_000);
 let dir = '';
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'synfire-train-'));
+  dir = tempDir('train');
 });
 
 const readWeights = (f: string) => weightsFromJson(readFileSync(f, 'utf8'), f);
@@ -61,7 +60,7 @@ describe('synfire train', () => {
     expect(full.history).toHaveLength(4);
 
     const ckpt = join(dir, 'b.ckpt');
-    const child = spawn(process.execPath, [cli, 'train', ...common, '--checkpoint', ckpt], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'synfire.js'), 'train', ...common, '--checkpoint', ckpt], { stdio: 'ignore' });
     // kill it as soon as the first half-epoch checkpoint exists
     await new Promise<void>((resolve, reject) => {
       const t0 = Date.now();
@@ -127,6 +126,31 @@ describe('synfire train', () => {
     expect(j.network).toEqual({ compartments: 3282, synapses: 517203, plasticSynapses: 500000, cores: expect.any(Number) });
     for (const k of ['samples', 'accExact', 'accArgmaxSpikes', 'accArgmaxPotential', 'mse']) expect(j.test).toHaveProperty(k);
     expect(j.test.samples).toBe(20);
+  });
+
+  it('--test-limit 0 trains without any evaluation, and the summary and JSON say so', () => {
+    const common = ['train', '--train-limit', '200', '--seed', '8'];
+    const none = run([...common, '--test-limit', '0', '--save-weights', join(dir, 'noeval.json'), '--json']);
+    expect(none.status, none.stderr).toBe(0);
+    const j = JSON.parse(none.stdout);
+    expect(j.test).toBeNull();
+    expect(j.history).toEqual([]);
+    expect(j.evaluation.testImages).toBe(0);
+    expect(j.samplesTrained).toBe(200);
+    // evaluating does not change training: the same weights as a run that evaluates
+    const some = run([...common, '--test-limit', '10', '--save-weights', join(dir, 'someeval.json'), '--json']);
+    expect(some.status, some.stderr).toBe(0);
+    expect(JSON.parse(some.stdout).test.samples).toBe(10);
+    expect(readFileSync(join(dir, 'noeval.json'), 'utf8')).toBe(readFileSync(join(dir, 'someeval.json'), 'utf8'));
+    const text = run([...common, '--train-limit', '20', '--test-limit', '0', '--quiet']);
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toContain('test: not evaluated (--test-limit 0)');
+    const seeds = run([...common, '--train-limit', '20', '--test-limit', '0', '--seeds', '1,2', '--json']);
+    expect(seeds.status, seeds.stderr).toBe(0);
+    expect(JSON.parse(seeds.stdout).summary).toBeNull();
+    const plot = run([...common, '--test-limit', '0', '--plot', join(dir, 'noeval.svg')]);
+    expect(plot.status).toBe(2);
+    expect(plot.stderr).toContain('--test-limit 0 makes none');
   });
 
   it('--seeds with two workers gives the same results as separate one-worker runs', () => {

@@ -18,7 +18,7 @@ import { loadDataset } from '../src/data/datasets';
 import { Op } from '../src/chip/counters';
 import { initialWeights } from '../src/sbp/init';
 import { DenseInference, Evaluator, SbpInferenceChip, type TestMetrics } from '../src/sbp/inference';
-import { PLASTIC_NAMES } from '../src/sbp/topology';
+import { PLASTIC_NAMES } from '../src/sbp/matrices';
 import { loadWeights, SbpTrainingChip } from '../src/sbp/training';
 import type { SpikeDataset } from '../src/data/preprocess';
 import { EvalPool } from './eval-pool';

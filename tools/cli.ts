@@ -11,6 +11,7 @@
  * Subcommands live in tools/commands/*.ts (each `export const command: Command`) and are listed
  * in tools/commands/index.ts.
  */
+import { version } from '../package.json';
 import { UserError } from '../src/errors';
 import { closestMatch, formatColumns, formatHelp, parseArgs, type CommandSpec } from './args';
 import { commands } from './commands/index';
@@ -50,6 +51,8 @@ export interface CliStreams {
 }
 
 const PROG = 'synfire';
+/** The package version; esbuild copies this one field of package.json into the bundle. */
+export const VERSION: string = version;
 const registry = new Map<string, Command>();
 
 /** Adds a subcommand. Registering two commands with the same name is a programming error. */
@@ -76,6 +79,7 @@ export function formatOverview(): string {
     `  ${PROG} <command> [options]`,
     `  ${PROG} <command> --help     show the options of a command`,
     `  ${PROG} help <command>       the same`,
+    `  ${PROG} --version            print the version (${VERSION})`,
     '',
     'Commands:',
     ...formatColumns(registeredCommands().map((c) => [c.spec.name, c.spec.summary])),
@@ -137,6 +141,12 @@ export async function main(argv: string[], streams: CliStreams = processStreams(
 
   if (first === undefined || first === '--help' || first === '-h') {
     streams.stdout(formatOverview());
+    return 0;
+  }
+
+  if (first === '--version' || first === '-V') {
+    if (rest.length > 0) return usageFailure(streams, PROG, `--version takes no arguments (got ${rest.join(' ')})`);
+    streams.stdout(`${PROG} ${VERSION}\n`);
     return 0;
   }
 

@@ -4,12 +4,10 @@
  * one thread computes (test/eval-shards.test.ts; the CLI's `--workers 3` in test/train.test.ts). The workers live for the whole run and get
  * the test set once; each evaluation sends them only the two weight matrices.
  */
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
 import type { SpikeDataset } from '../src/data/preprocess';
 import { MetricsAccumulator, type MetricsSums, type TestMetrics } from '../src/sbp/inference';
-import type { SbpSizes } from '../src/sbp/topology';
+import type { SbpSizes } from '../src/sbp/matrices';
+import { PoolWorker, workerScript } from './pool';
 
 /** What a worker needs to evaluate like the main thread (functions cannot cross threads). */
 export interface EvalWorkerSetup {
@@ -27,16 +25,14 @@ export type EvalMessage =
 export type EvalReply = { kind: 'eval-result'; sums: MetricsSums } | { kind: 'eval-error'; message: string };
 
 export class EvalPool {
-  private constructor(private readonly workers: Worker[], private readonly nout: number) {}
+  private constructor(private readonly workers: PoolWorker[], private readonly nout: number) {}
 
   /** Start `n` workers holding the test set. */
-  static start(n: number, setup: EvalWorkerSetup, test: SpikeDataset): EvalPool {
-    // dist/cli.js and dist/worker.js sit side by side
-    const script = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
-    const workers: Worker[] = [];
+  static start(n: number, setup: EvalWorkerSetup, test: SpikeDataset, script: string = workerScript()): EvalPool {
+    const workers: PoolWorker[] = [];
     for (let k = 0; k < n; k++) {
-      const w = new Worker(script);
-      w.postMessage({ kind: 'eval-init', setup, test } satisfies EvalMessage);
+      const w = new PoolWorker(script, `evaluation worker ${k + 1}`);
+      w.post({ kind: 'eval-init', setup, test } satisfies EvalMessage);
       workers.push(w);
     }
     return new EvalPool(workers, setup.sizes.output);
@@ -45,23 +41,12 @@ export class EvalPool {
   /** Metrics of weights w1, w2 (post x pre) over the first `count` test samples. */
   async evaluate(w1: Int16Array, w2: Int16Array, count: number): Promise<TestMetrics> {
     const n = this.workers.length;
-    const shards = this.workers.map((w, k) => {
+    const shards = this.workers.map(async (w, k) => {
       const first = Math.floor((count * k) / n);
       const end = Math.floor((count * (k + 1)) / n);
-      return new Promise<MetricsSums>((resolve, reject) => {
-        const onMsg = (r: EvalReply) => {
-          w.off('error', onErr);
-          if (r.kind === 'eval-result') resolve(r.sums);
-          else reject(new Error(`evaluation worker ${k}: ${r.message}`));
-        };
-        const onErr = (e: Error) => {
-          w.off('message', onMsg);
-          reject(e);
-        };
-        w.once('message', onMsg);
-        w.once('error', onErr);
-        w.postMessage({ kind: 'eval', w1, w2, first, end } satisfies EvalMessage);
-      });
+      const r = await w.request<EvalReply>({ kind: 'eval', w1, w2, first, end } satisfies EvalMessage);
+      if (r.kind !== 'eval-result') throw new Error(`${w.name}: ${r.message}`);
+      return r.sums;
     });
     const acc = new MetricsAccumulator(this.nout);
     for (const s of await Promise.all(shards)) acc.addSums(s);

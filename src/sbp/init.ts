@@ -5,9 +5,8 @@
  * +W2^T and -W2^T start as the transpose of W2 and its negation.
  */
 import { Prng } from '../chip/prng';
-import type { SbpWeights } from '../io/weights-json';
+import type { SbpSizes, SbpWeights } from './matrices';
 import { INIT_CLIP, UNIT } from './params';
-import type { SbpSizes } from './topology';
 
 /** weights2loihi for one value: x1024, clip +-240, truncate toward zero to even. */
 export function toChipWeight(real: number): number {

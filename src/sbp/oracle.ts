@@ -10,7 +10,8 @@
  *  - 'reference' (learn-then-route, the authors' numpy order): phase 6 reads P and M after
  *    the phase-5 update, phase 10 after the phase-9 update.
  */
-import { HALF, PLASTIC, UNIT } from './params';
+import { PLASTIC } from './matrices';
+import { HALF, UNIT } from './params';
 
 export type Order = 'chip' | 'reference';
 

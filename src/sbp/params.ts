@@ -1,9 +1,9 @@
 /**
  * The sBP network's parameters: one table, read by the topology builder, the oracle, the
- * tests and the tools. Values from sbp-network-spec.md §1.2, §2.1, §3 and §4.1.
+ * tests and the tools (docs/sbp-network.md, "Neuron types" and "Connection types"). The
+ * plastic weights' encoding and range live in matrices.ts.
  */
 import type { NeuronType } from '../net/network';
-import type { SignMode } from '../chip/weights';
 
 /** The "1.0" unit in weight units: the threshold mantissa. */
 export const UNIT = 1024;
@@ -12,9 +12,6 @@ export const HALF = 512;
 /** Layer bias in weight units: -8192 (= -4096 * 2^7 hardware units / 2^6). */
 export const LAYER_BIAS_WU = -8192;
 
-/** Plastic weights: mixed sign, 8 weight bits, exponent 0 -> even integers -256..254. */
-export const PLASTIC = { signMode: 'mixed' as SignMode, numWeightBits: 8, weightExp: 0, min: -256, max: 254, step: 2 };
-
 /** The learning rule, as the authors wrote it, and its epoch. */
 export const SBP_RULE = 'dw = y0*x0*r1*4 - y0*x0*2';
 export const SBP_TEPOCH = 1;
@@ -22,7 +19,7 @@ export const SBP_TEPOCH = 1;
 /** Initialization (weights2loihi): x1024, clip +-240, truncate toward zero to an even number. */
 export const INIT_CLIP = 240;
 
-/** Neuron types (§2.1). All have full decays (memoryless) and threshold 1024 (65,536 hardware units). */
+/** Neuron types. All have full decays (memoryless) and threshold 1024 (65,536 hardware units). */
 const layer = { vthMant: 1024, decayU: 4096, decayV: 4096, biasMant: -4096, biasExp: 7 };
 export const NEURON_TYPES: Record<'n_sfc' | 'n_sfl' | 'n_sfl_nr' | 'n_gat', NeuronType> = {
   n_sfc: { name: 'n_sfc', ...layer, refractoryDelay: 2 },
@@ -41,7 +38,7 @@ export const CORE_RANGES: Record<keyof typeof NEURON_TYPES, [number, number]> = 
 
 export type Connectivity = 'one-to-one' | 'all-to-all' | 'one-to-all';
 
-/** Connection types (§1.2): connectivity, weight in weight units (mantissa * 2^exp) and delay. */
+/** Connection types: connectivity, weight in weight units (mantissa * 2^exp) and delay. */
 export interface ConnType {
   connectivity: Connectivity;
   /** Fixed weight in wu; null for the plastic / fixed-matrix types p and f. */

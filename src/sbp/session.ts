@@ -11,8 +11,8 @@
  */
 import { Prng } from '../chip/prng';
 import type { SpikeDataset } from '../data/preprocess';
-import type { Checkpoint, MatrixName } from '../io/checkpoint';
-import type { SbpWeights } from '../io/weights-json';
+import type { Checkpoint, MatrixName } from './checkpoint';
+import type { SbpWeights } from './matrices';
 import type { CompileOptions, CoreLimits } from '../net/network';
 import { Evaluator, type EvalSetup, type TestMetrics } from './inference';
 import type { Order } from './oracle';

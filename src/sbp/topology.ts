@@ -1,16 +1,14 @@
 /**
- * The sBP networks as descriptions (sbp-network-spec.md §1): the 12-phase training network
- * (30 groups and 102 connections, plus a reward generator when the reward comes from the
- * host) and the 4-phase inference network (§1.6).
+ * The sBP networks as descriptions (docs/sbp-network.md, "Groups" and "Connections"): the
+ * 12-phase training network (30 groups and 102 connections, plus a reward generator when the
+ * reward comes from the host) and the 4-phase inference network.
  */
 import type { ConnectionDesc, GroupDesc, NetworkDesc, RewardChannelDesc } from '../net/network';
-import { CONN_TYPES, CORE_RANGES, INFER_GATES, NEURON_TYPES, PLASTIC, SBP_RULE, SBP_TEPOCH, TRAIN_GATES, type ConnTypeName } from './params';
+import { PLASTIC, PLASTIC_NAMES, type PlasticName, type SbpSizes } from './matrices';
+import { CONN_TYPES, CORE_RANGES, INFER_GATES, NEURON_TYPES, SBP_RULE, SBP_TEPOCH, TRAIN_GATES, type ConnTypeName } from './params';
 
-export interface SbpSizes {
-  input: number;
-  hidden: number;
-  output: number;
-}
+// (re-exported for callers that build networks; the definitions live in matrices.ts)
+export { PLASTIC_NAMES, type PlasticName, type SbpSizes };
 
 /**
  * Where the reward channel's spikes come from. 'chip' (default): the gates g06 and g08,
@@ -20,8 +18,8 @@ export interface SbpSizes {
  */
 export type RewardSource = 'chip' | 'host';
 
-/** The plastic connections and the names used in weight files and checkpoints. */
-export const PLASTIC_CONNECTIONS = {
+/** The connection that holds each plastic matrix. */
+export const PLASTIC_CONNECTIONS: Record<PlasticName, string> = {
   w1: 'x->h1',
   w1c1: 'x->h1_copy',
   w1c2: 'x->h1_copy2',
@@ -30,11 +28,12 @@ export const PLASTIC_CONNECTIONS = {
   w2c2: 'h1->o_copy2',
   w2tPos: 'o->h1T',
   w2tNeg: 'oT-->h1T',
-} as const;
-export type PlasticName = keyof typeof PLASTIC_CONNECTIONS;
-export const PLASTIC_NAMES = Object.keys(PLASTIC_CONNECTIONS) as PlasticName[];
+};
 
-const gateName = (p: number) => `g${p < 10 ? '0' : ''}${p}`;
+/** The gate that opens phase p: g00..g11 (training) or g00..g03 (inference). */
+export function gateName(p: number): string {
+  return `g${p < 10 ? '0' : ''}${p}`;
+}
 
 function group(name: string, size: number, type: keyof typeof NEURON_TYPES | 'generator'): GroupDesc {
   if (type === 'generator') return { name, size, neuron: 'generator' };
@@ -61,7 +60,7 @@ function ring(gates: number, connections: ConnectionDesc[]): void {
   for (let p = 0; p < gates; p++) connections.push(conn(gateName(p), gateName((p + 1) % gates), '1ge'));
 }
 
-/** The training network of §1.1-1.3. */
+/** The 12-phase training network. */
 export function trainingNetwork(sizes: SbpSizes, reward: RewardSource = 'chip'): NetworkDesc {
   const { input: nin, hidden: nhid, output: nout } = sizes;
   const groups: GroupDesc[] = [
@@ -148,7 +147,7 @@ export function trainingNetwork(sizes: SbpSizes, reward: RewardSource = 'chip'):
   return { name: `sbp-train-${nin}-${nhid}-${nout}`, groups, connections: c, rewardChannels };
 }
 
-/** The inference network of §1.6 with fixed weights W1 (hidden x in) and W2 (out x hidden). */
+/** The 4-phase inference network with fixed weights W1 (hidden x in) and W2 (out x hidden). */
 export function inferenceNetwork(sizes: SbpSizes, w1?: ArrayLike<number>, w2?: ArrayLike<number>): NetworkDesc {
   const { input: nin, hidden: nhid, output: nout } = sizes;
   const groups: GroupDesc[] = [group('input', nin, 'generator'), group('in_g', 1, 'generator')];
@@ -162,7 +161,7 @@ export function inferenceNetwork(sizes: SbpSizes, w1?: ArrayLike<number>, w2?: A
   return { name: `sbp-infer-${nin}-${nhid}-${nout}`, groups, connections: c };
 }
 
-/** Groups that may fire in each phase of the training network (§1.5); anything else is a violation. */
+/** Groups that may fire in each phase of the training network (docs/sbp-network.md, "The 12 phases"); anything else is a violation. */
 export const ACTIVE_PHASES: Record<string, number[]> = {
   x: [1, 7, 11],
   h1: [2, 5, 7, 9, 11],

@@ -11,7 +11,8 @@ import { compileNetwork, type CompiledNetwork, type GroupLayout } from '../net/c
 import type { CompileOptions, CoreLimits } from '../net/network';
 import type { Order } from './oracle';
 import { phaseStep, TRAIN_GATES } from './params';
-import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type PlasticName, type RewardSource, type SbpSizes } from './topology';
+import { LOADED_FROM, PLASTIC_NAMES, type PlasticName, type SbpSizes, type WeightMatrixName } from './matrices';
+import { PLASTIC_CONNECTIONS, trainingNetwork, type RewardSource } from './topology';
 
 export type Placement = 'paper' | 'pack';
 
@@ -173,13 +174,6 @@ export class SbpTrainingChip {
 }
 
 /** Load the four distinct matrices into all eight plastic groups (copies get W1 and W2). */
-export function loadWeights(net: SbpTrainingChip, w: { w1: ArrayLike<number>; w2: ArrayLike<number>; w2tPos: ArrayLike<number>; w2tNeg: ArrayLike<number> }): void {
-  net.setMatrix('w1', w.w1);
-  net.setMatrix('w1c1', w.w1);
-  net.setMatrix('w1c2', w.w1);
-  net.setMatrix('w2', w.w2);
-  net.setMatrix('w2c1', w.w2);
-  net.setMatrix('w2c2', w.w2);
-  net.setMatrix('w2tPos', w.w2tPos);
-  net.setMatrix('w2tNeg', w.w2tNeg);
+export function loadWeights(net: SbpTrainingChip, w: Record<WeightMatrixName, ArrayLike<number>>): void {
+  for (const name of PLASTIC_NAMES) net.setMatrix(name, w[LOADED_FROM[name]]);
 }

@@ -20,10 +20,10 @@ import type { CompileOptions } from '../net/network';
 import type { GroupLayout } from '../net/compile';
 import type { SpikeDataset } from '../data/preprocess';
 import { UserError } from '../errors';
-import type { SbpWeights } from '../io/weights-json';
+import { matrixShape, PLASTIC, WEIGHT_FILE_MATRICES, type SbpWeights } from './matrices';
 import { newTrace, oracleTrain, type Order, type OracleState, type OracleTrace } from './oracle';
-import { PLASTIC, TRAIN_GATES } from './params';
-import { ACTIVE_PHASES, type PlasticName, type RewardSource, type SbpSizes } from './topology';
+import { TRAIN_GATES } from './params';
+import { ACTIVE_PHASES, gateName, type PlasticName, type RewardSource, type SbpSizes } from './topology';
 import { loadWeights, PhaseRecord, SbpTrainingChip, type Placement } from './training';
 
 /** Where the samples come from: a binarized dataset and the dataset indices to train on, in order. */
@@ -162,14 +162,10 @@ function checkShapes(opts: VerifyOptions): void {
       `weights are ${nin}-${nhid}-${nout} but the network is ${sizes.input}-${sizes.hidden}-${sizes.output}`,
     );
   }
-  const need: Array<[string, number]> = [
-    ['w1', nhid * nin],
-    ['w2', nout * nhid],
-    ['w2tPos', nhid * nout],
-    ['w2tNeg', nhid * nout],
-  ];
-  for (const [name, n] of need) {
-    const m = weights[name as 'w1'];
+  for (const name of WEIGHT_FILE_MATRICES) {
+    const { rows, cols } = matrixShape(name, weights.sizes);
+    const n = rows * cols;
+    const m = weights[name];
     if (!m || m.length !== n) throw new UserError(`weights: ${name} has ${m ? m.length : 'no'} values, expected ${n}`);
   }
   const ds = samples.dataset;
@@ -510,7 +506,7 @@ function buildChecks(
   const one = new Uint8Array([1]);
   const none = new Uint8Array([0]);
   for (let q = 0; q < TRAIN_GATES; q++) {
-    const name = `g${q < 10 ? '0' : ''}${q}`;
+    const name = gateName(q);
     const layout = g[name];
     covered[name] = true;
     const own = (q + TRAIN_GATES - 1) % TRAIN_GATES;

@@ -9,12 +9,14 @@ import { loadDataset, type DatasetName } from '../../src/data/datasets';
 import { CONSTANT_SETS, DEFAULT_CONSTANTS, getConstants, type Table1Row } from '../../src/energy/constants';
 import { profileChartSvg, runProfile, type ProfileMode, type ProfileReport } from '../../src/energy/profile';
 import { UserError } from '../../src/errors';
-import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
+import { checkWeightsFit, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';
+import { weightsFromJson } from '../../src/sbp/weights-file';
 import type { Placement } from '../../src/sbp/training';
 import type { Command, CliIO } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
+import { DEFAULT_HIDDEN, hiddenOption } from './options';
 
 const DEFAULT_SAMPLES: Record<ProfileMode, number> = { train: 1000, infer: 2000 };
 
@@ -27,7 +29,7 @@ export const command: Command = {
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'data set (training split for train, test split for infer)' },
       { name: 'samples', type: 'int', min: 1, metavar: 'N', help: 'measured samples (default 1000 for train, 2000 for infer)' },
       { name: 'warmup-samples', type: 'int', min: 0, default: 0, metavar: 'K', help: 'train K samples first, not counted, so the activity is that of a partly trained network' },
-      { name: 'hidden', type: 'int', min: 1, max: 4096, metavar: 'H', help: 'hidden units (default 400, or the size in --load-weights)' },
+      hiddenOption(true),
       { name: 'seed', type: 'int', min: 0, default: 1, help: 'seed of the initial weights (rand_He)' },
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights (synfire-weights/1 JSON) instead of initial ones' },
       { name: 'constants', type: 'choice', choices: Object.keys(CONSTANT_SETS), default: DEFAULT_CONSTANTS, metavar: 'NAME', help: 'energy and time constant set' },
@@ -55,7 +57,7 @@ export const command: Command = {
 
     const data = loadDataset(dataset, mode === 'train' ? 'train' : 'test', { dataDir });
     const warmupData = mode === 'infer' && warmup > 0 ? loadDataset(dataset, 'train', { dataDir }) : undefined;
-    const weights = chooseWeights(opts, data.numInputs);
+    const weights = chooseWeights(opts, { name: dataset, numInputs: data.numInputs });
 
     const progress = { warmup: undefined as ReturnType<typeof createProgress> | undefined, measure: undefined as ReturnType<typeof createProgress> | undefined };
     const report = runProfile({
@@ -92,16 +94,12 @@ export const command: Command = {
 };
 
 /** Initial rand_He weights for the data's input size, or the --load-weights file. */
-function chooseWeights(opts: Record<string, unknown>, numInputs: number): SbpWeights {
+function chooseWeights(opts: Record<string, unknown>, data: { name: string; numInputs: number }): SbpWeights {
   const file = opts.loadWeights as string | undefined;
   const hidden = opts.hidden as number | undefined;
-  if (file === undefined) return initialWeights({ input: numInputs, hidden: hidden ?? 400, output: 10 }, opts.seed as number);
-  const text = new TextDecoder('utf-8').decode(readUserFile(file, 'weights file'));
-  const w = weightsFromJson(text, file);
-  const [nin, nhid, nout] = w.sizes;
-  if (nin !== numInputs) throw new UserError(`weights file '${file}': sizes [${w.sizes.join(', ')}] need ${nin} inputs, but the data set has ${numInputs}`);
-  if (nout !== 10) throw new UserError(`weights file '${file}': sizes [${w.sizes.join(', ')}] have ${nout} outputs, the data set has 10 classes`);
-  if (hidden !== undefined && hidden !== nhid) throw new UserError(`--hidden ${hidden} does not match the weights file '${file}', which has ${nhid} hidden units`, 2);
+  if (file === undefined) return initialWeights({ input: data.numInputs, hidden: hidden ?? DEFAULT_HIDDEN, output: NUM_CLASSES }, opts.seed as number);
+  const w = weightsFromJson(new TextDecoder('utf-8').decode(readUserFile(file, 'weights file')), file);
+  checkWeightsFit(w, file, data, hidden);
   return w;
 }
 

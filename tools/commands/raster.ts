@@ -19,21 +19,19 @@ import { Op } from '../../src/chip/counters';
 import { loadDataset, type DatasetName } from '../../src/data/datasets';
 import type { SpikeDataset } from '../../src/data/preprocess';
 import { UserError } from '../../src/errors';
-import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
 import type { GroupLayout } from '../../src/net/compile';
 import { initialWeights } from '../../src/sbp/init';
 import { phaseStep, TRAIN_GATES } from '../../src/sbp/params';
-import type { SbpSizes } from '../../src/sbp/topology';
+import { checkWeightsFit, NUM_CLASSES, type SbpSizes, type SbpWeights } from '../../src/sbp/matrices';
+import { gateName } from '../../src/sbp/topology';
+import { weightsFromJson } from '../../src/sbp/weights-file';
 import { loadWeights, PhaseRecord, SbpTrainingChip } from '../../src/sbp/training';
 import { rasterChart, type PhaseSpan, type RasterRow } from '../../src/viz/svg';
 import type { CliIO, Command } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
+import { DEFAULT_HIDDEN, hiddenOption } from './options';
 
-/** Default hidden layer size (the paper's 400). */
-const DEFAULT_HIDDEN = 400;
-/** Output layer size (10 classes). */
-const NUM_CLASSES = 10;
 /** How many samples after the trained ones are tried when looking for one with errors. */
 const SEARCH_LIMIT = 1000;
 
@@ -82,7 +80,6 @@ interface GroupStyle {
   role: string;
 }
 
-const gateName = (p: number): string => `g${p < 10 ? '0' : ''}${p}`;
 
 function style(name: string, label: string, section: string, family: Family, color: string, role: string): GroupStyle {
   return { name, label, section, color, family, role };
@@ -336,10 +333,7 @@ export function rasterSvg(
 function loadWeightFile(file: string, ds: SpikeDataset, dataset: DatasetName, hidden: number | undefined): SbpWeights {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(readUserFile(file, 'weight file'));
   const w = weightsFromJson(text, file);
-  const [nin, nhid, nout] = w.sizes;
-  if (nin !== ds.numInputs) throw new UserError(`${file}: the weights are for ${nin} inputs, but the ${dataset} samples have ${ds.numInputs}`);
-  if (nout !== NUM_CLASSES) throw new UserError(`${file}: the weights have ${nout} outputs, expected ${NUM_CLASSES}`);
-  if (hidden !== undefined && hidden !== nhid) throw new UserError(`--hidden ${hidden} does not match ${file}, which has ${nhid} hidden neurons`);
+  checkWeightsFit(w, file, { name: dataset, numInputs: ds.numInputs }, hidden);
   return w;
 }
 
@@ -358,7 +352,7 @@ export const command: Command = {
         help: 'training sample to draw (default: the first one after the trained ones that has output and hidden errors)',
       },
       { name: 'seed', type: 'int', default: 1, metavar: 'S', help: 'seed of the initial weights (ignored with --load-weights)' },
-      { name: 'hidden', type: 'int', min: 1, metavar: 'H', help: `hidden neurons (default ${DEFAULT_HIDDEN}, or the weight file's)` },
+      hiddenOption(true),
       { name: 'train-first', type: 'int', default: 200, min: 0, metavar: 'N', help: 'train on samples 0..N-1 before the drawn one' },
       { name: 'load-weights', type: 'string', metavar: 'FILE', help: 'start from the weights in this synfire-weights/1 JSON file' },
       {

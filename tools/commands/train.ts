@@ -9,10 +9,11 @@ import { costReport, perSample } from '../../src/energy/model';
 import { attachTimeModel, resetMeasurement } from '../../src/energy/profile';
 import { camelCase } from '../args';
 import { getConstants, DEFAULT_CONSTANTS, PAPER } from '../../src/energy/constants';
-import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
 import { UserError } from '../../src/errors';
-import { weightsFromJson, weightsToJson, type SbpWeights } from '../../src/io/weights-json';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/sbp/checkpoint';
 import { initialWeights } from '../../src/sbp/init';
+import { checkSizesMatch, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';
+import { weightsFromJson, weightsToJson } from '../../src/sbp/weights-file';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { TrainingSession, type SessionOptions } from '../../src/sbp/session';
 import { lineChart } from '../../src/viz/svg';
@@ -22,6 +23,7 @@ import { createProgress } from '../progress';
 import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { EvalPool } from '../eval-pool';
 import { BOARDS, boardNames } from '../../boards/profiles';
+import { hiddenOption } from './options';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -36,10 +38,10 @@ export const command: Command = {
     usage: '[--dataset mnist|fashion] [--epochs E] [--seeds S1,S2,... --workers N] [options]',
     options: [
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'MNIST (400 inputs, 20x20 crop) or Fashion-MNIST (784 inputs)' },
-      { name: 'hidden', type: 'int', default: 400, min: 1, max: 1000000, help: 'hidden units' },
-      { name: 'epochs', type: 'int', default: 1, min: 0, max: 1000, help: 'epochs to train' },
+      hiddenOption(false),
+      { name: 'epochs', type: 'int', default: 1, min: 0, max: 1000, metavar: 'E', help: 'epochs to train' },
       { name: 'train-limit', type: 'int', min: 0, help: 'training samples per epoch (default: the whole training set)' },
-      { name: 'test-limit', type: 'int', default: 10000, min: 1, help: 'test images per evaluation' },
+      { name: 'test-limit', type: 'int', default: 10000, min: 0, metavar: 'N', help: 'test images per evaluation (0: no evaluation at all)' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, help: 'seed of the initial weights and the data order' },
       { name: 'no-shuffle', type: 'flag', help: 'take the training samples in file order instead of a new permutation per epoch' },
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn) or 'reference' (learn, then route: the authors' numpy order)" },
@@ -64,6 +66,7 @@ export const command: Command = {
     examples: ['synfire train', 'synfire train --dataset fashion --epochs 5 --checkpoint fashion.ckpt --plot fashion.svg', 'synfire train --train-limit 0 --save-weights init.json'],
   },
   run(o, io) {
+    if (o.testLimit === 0 && o.plot !== undefined) throw new UserError('--plot draws learning curves from the evaluations, and --test-limit 0 makes none', 2);
     if (o.seeds !== undefined) return runSeeds(o, io);
     return runTrain(o, io);
   },
@@ -110,7 +113,15 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
   });
   const failed = results.findIndex((r) => r.code !== 0);
   if (failed >= 0) throw new UserError(`seed ${seeds[failed]} failed: ${results[failed].stderr.trim() || results[failed].stdout.trim()}`);
-  const runs = results.map((r) => JSON.parse(r.stdout) as { test: TestMetrics; history: Array<{ epoch: number; test: TestMetrics }>; msPerSample: number });
+  const runs = results.map((r) => JSON.parse(r.stdout) as { test: TestMetrics | null; history: Array<{ epoch: number; test: TestMetrics }>; msPerSample: number });
+  if (o.testLimit === 0) {
+    // --test-limit 0: nothing was evaluated, so there is nothing to average
+    const out = { seeds, workers, runs, summary: null, perEvaluation: [] };
+    if (io.json) io.out(JSON.stringify(out));
+    else for (const s of seeds) io.out(`seed ${s}: trained, not evaluated (--test-limit 0)`);
+    return 0;
+  }
+  const tests = runs.map((r) => r.test as TestMetrics);
   const keys = ['accExact', 'accArgmaxSpikes', 'accArgmaxPotential', 'mse'] as const;
   const stat = (xs: number[]) => {
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -118,7 +129,7 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
     return { mean, sd, min: Math.min(...xs), max: Math.max(...xs) };
   };
   const summary: Record<string, ReturnType<typeof stat>> = {};
-  for (const k of keys) summary[k] = stat(runs.map((r) => r.test[k]));
+  for (const k of keys) summary[k] = stat(tests.map((t) => t[k]));
   const perEvaluation = runs[0].history.map((h, e) => {
     const row: Record<string, unknown> = { epoch: h.epoch };
     for (const k of keys) row[k] = stat(runs.map((r) => (r.history[e] ? r.history[e].test[k] : NaN)));
@@ -127,7 +138,7 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
   const out = { seeds, workers, runs, summary, perEvaluation };
   if (io.json) io.out(JSON.stringify(out));
   else {
-    for (let i = 0; i < seeds.length; i++) io.out(`seed ${seeds[i]}: ${metricsLine(runs[i].test)}`);
+    for (let i = 0; i < seeds.length; i++) io.out(`seed ${seeds[i]}: ${metricsLine(tests[i])}`);
     io.out(
       `mean ± sd over ${seeds.length} seeds: exact ${pct(summary.accExact.mean)} ± ${pct(summary.accExact.sd)}, argmax(spikes) ${pct(summary.accArgmaxSpikes.mean)} ± ${pct(summary.accArgmaxSpikes.sd)}, argmax(potential) ${pct(summary.accArgmaxPotential.mean)} ± ${pct(summary.accArgmaxPotential.sd)}`,
     );
@@ -163,7 +174,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
   const test = loadDataset(dataset, 'test', { dataDir: o.dataDir as string | undefined });
   const hidden = o.hidden as number;
-  const sizes = { input: train.numInputs, hidden, output: 10 };
+  const sizes = { input: train.numInputs, hidden, output: NUM_CLASSES };
   const trainLimit = (o.trainLimit as number | undefined) ?? train.count;
   if (trainLimit > train.count) throw new UserError(`--train-limit ${trainLimit} exceeds the ${train.count} training samples of ${dataset}`);
   const seed = o.seed as number;
@@ -171,9 +182,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   let weights: SbpWeights;
   if (o.loadWeights) {
     weights = weightsFromJson(new TextDecoder().decode(readUserFile(o.loadWeights as string, 'weights')), o.loadWeights as string);
-    const [a, b, c] = weights.sizes;
-    if (a !== sizes.input || b !== sizes.hidden || c !== sizes.output)
-      throw new UserError(`${o.loadWeights as string}: sizes ${a}-${b}-${c} do not match the network ${sizes.input}-${sizes.hidden}-${sizes.output} (use --hidden ${b}${a !== sizes.input ? ` and a dataset with ${a} inputs` : ''})`);
+    checkSizesMatch(weights, o.loadWeights as string, sizes);
   } else weights = initialWeights(sizes, seed);
 
   const sopts: SessionOptions = {
@@ -194,9 +203,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   };
   const session = new TrainingSession(sopts, train, test, weights);
   if (resumed) {
-    const [a, b, c] = resumed.sizes;
-    if (a !== sizes.input || b !== sizes.hidden || c !== sizes.output)
-      throw new UserError(`${o.resume as string}: checkpoint sizes ${a}-${b}-${c} do not match the network ${sizes.input}-${sizes.hidden}-${sizes.output}`);
+    checkSizesMatch(resumed, o.resume as string, sizes, 'checkpoint sizes');
     session.restore(resumed);
     info(`resumed from ${o.resume as string}: epoch ${resumed.epoch}, sample ${resumed.sampleInEpoch}, ${resumed.samplesTrained} samples trained`);
   }
@@ -211,7 +218,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
   // --workers N > 1 (one seed): each evaluation is split over N worker threads
   const workers = o.workers as number;
-  const pool = workers > 1 && session.testCount > 0 ? EvalPool.start(workers, { sizes, evalOn: sopts.evalOn, placement: sopts.placement, chips: sopts.chips, wasm: o.kernel === 'wasm' }, test) : null;
+  // --test-limit 0: no evaluation at all (no history, no final metrics)
+  const evaluating = session.testCount > 0;
+  const pool = workers > 1 && evaluating ? EvalPool.start(workers, { sizes, evalOn: sopts.evalOn, placement: sopts.placement, chips: sopts.chips, wasm: o.kernel === 'wasm' }, test) : null;
   let evalMs = 0;
   const record = async () => {
     const t = Date.now();
@@ -255,7 +264,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
         window.splice(0, 2);
       }
       progress.update(session.samplesTrained, { 'acc(last 5k)': inWindow ? pct(windowCorrect / inWindow) : '-' });
-      const evalNow = r.boundary === 'epoch' || (r.boundary === 'half' && sopts.evalEvery === 'half');
+      const evalNow = evaluating && (r.boundary === 'epoch' || (r.boundary === 'half' && sopts.evalEvery === 'half'));
       if (r.boundary !== 'none') {
         if (evalNow) {
           const e = await record();
@@ -272,7 +281,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
     // final evaluation (reuse the last one if it is current)
     let final = session.history.length > 0 ? session.history[session.history.length - 1] : null;
-    if (!final || final.samplesTrained !== session.samplesTrained) final = await record();
+    if (evaluating && (!final || final.samplesTrained !== session.samplesTrained)) final = await record();
+    const finalTest = evaluating && final ? final.test : null;
     const report = perSample(costReport(chip.counters, chip.latencyNs, constants, { chips: sopts.chips, includeStatic: false }), Math.max(1, trainedNow));
     // exclude the startup steps: they are not part of any sample
     const energyMilliJoule = report.energyPJ.total / 1e9;
@@ -290,11 +300,12 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       order: sopts.order,
       reward: sopts.reward,
       network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
-      test: final.test,
+      // null with --test-limit 0 (nothing evaluated)
+      test: finalTest,
       history: session.history,
       msPerSample,
       wallSeconds: (Date.now() - t0) / 1000,
-      evaluation: { workers: pool ? workers : 1, seconds: evalMs / 1000 },
+      evaluation: { testImages: session.testCount, workers: pool ? workers : 1, seconds: evalMs / 1000 },
       chipEstimate:
         trainedNow > 0
           ? {
@@ -308,8 +319,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     };
     if (io.json) io.out(JSON.stringify(result));
     else {
-      io.out(`trained ${session.samplesTrained.toLocaleString('en-US')} samples (${msPerSample.toFixed(3)} ms/sample simulated, ${result.wallSeconds.toFixed(1)} s wall, of which evaluation ${result.evaluation.seconds.toFixed(1)} s in ${result.evaluation.workers} thread(s))`);
-      io.out(`test: ${metricsLine(final.test)}`);
+      const evalNote = evaluating ? `, of which evaluation ${result.evaluation.seconds.toFixed(1)} s in ${result.evaluation.workers} thread(s)` : '';
+      io.out(`trained ${session.samplesTrained.toLocaleString('en-US')} samples (${msPerSample.toFixed(3)} ms/sample simulated, ${result.wallSeconds.toFixed(1)} s wall${evalNote})`);
+      io.out(finalTest ? `test: ${metricsLine(finalTest)}` : 'test: not evaluated (--test-limit 0)');
       if (result.chipEstimate)
         io.out(
           `on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample (paper, measured on Loihi: ${PAPER.train.energyMilliJoule} mJ, ${PAPER.train.latencyMs} ms); see 'synfire profile' for the breakdown`,

@@ -7,12 +7,14 @@ import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { loadDataset } from '../../src/data/datasets';
 import { Prng } from '../../src/chip/prng';
 import { UserError } from '../../src/errors';
-import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
+import { checkWeightsFit, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';
+import { weightsFromJson } from '../../src/sbp/weights-file';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
 import type { Command, CliIO } from '../cli';
 import { readUserFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
+import { DEFAULT_HIDDEN, hiddenOption } from './options';
 
 /** Seed mix of the data-order stream, so it is independent of the weight stream of the same seed. */
 const DATA_SEED_MIX = 0x5bd1e995;
@@ -28,7 +30,7 @@ export const command: Command = {
       { name: 'samples', type: 'int', default: 1000, min: 1, max: 100000000, metavar: 'N', help: 'training samples to verify' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights and of the data order' },
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn: backprop reads W2 before the update) or 'reference' (learn, then route: the authors' numpy order)" },
-      { name: 'hidden', type: 'int', min: 1, max: 1000000, metavar: 'H', help: "hidden units; default 400, or the weight file's" },
+      hiddenOption(true),
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
       { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: "chip simulation kernel: the fast kernel with its WebAssembly SIMD parts ('wasm', what train runs) or in portable JavaScript ('js'), or 'naive' (every synapse, every copy in its own memory)" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
@@ -90,15 +92,9 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
 
   let hidden = o.hidden as number | undefined;
-  if (loaded) {
-    const [a, b, c] = loaded.sizes;
-    if (hidden !== undefined && hidden !== b) throw new UserError(`${file}: the weights have ${b} hidden units but --hidden is ${hidden}`);
-    if (a !== train.numInputs || c !== 10)
-      throw new UserError(`${file}: sizes ${a}-${b}-${c} do not fit ${dataset} (${train.numInputs} inputs, 10 outputs)`);
-    hidden = b;
-  }
-  hidden = hidden ?? 400;
-  const sizes = { input: train.numInputs, hidden, output: 10 };
+  if (loaded) hidden = checkWeightsFit(loaded, file as string, { name: dataset, numInputs: train.numInputs }, hidden).hidden;
+  hidden = hidden ?? DEFAULT_HIDDEN;
+  const sizes = { input: train.numInputs, hidden, output: NUM_CLASSES };
   const weights = loaded ?? initialWeights(sizes, seed);
   const indices = sampleOrder(train.count, n, seed, shuffle);
 
