@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Op } from '../src/chip/counters';
 import { getConstants } from '../src/energy/constants';
-import { attachTimeModel, buildProfileReport, profileChartSvg, resetMeasurement, tilesInUse } from '../src/energy/profile';
+import { attachTimeModel, resetMeasurement, tilesInUse } from '../src/energy/report';
+import { buildProfileReport } from '../src/sbp/profile';
+import { profileChartSvg } from '../src/viz/profile-chart';
 import { compileNetwork, type CompiledNetwork } from '../src/net/compile';
 import type { CoreLimits, NetworkDesc, NeuronType } from '../src/net/network';
 

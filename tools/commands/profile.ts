@@ -1,13 +1,14 @@
 /**
  * `synfire profile`: energy, latency and energy-delay product per sample of the sBP network,
- * estimated from the operations the chip counts (src/energy/profile.ts), beside the measured
+ * estimated from the operations the chip counts (src/sbp/profile.ts, src/energy/report.ts), beside the measured
  * figures of Renner et al. 2024 (Table 1), with a breakdown by kind and by phase and an
  * optional SVG chart.
  */
 import { TextDecoder } from 'node:util';
 import { loadDataset, type DatasetName } from '../../src/data/datasets';
 import { CONSTANT_SETS, DEFAULT_CONSTANTS, getConstants, type Table1Row } from '../../src/energy/constants';
-import { profileChartSvg, runProfile, type ProfileMode, type ProfileReport } from '../../src/energy/profile';
+import { runProfile, type ProfileMode, type ProfileReport } from '../../src/sbp/profile';
+import { profileChartSvg } from '../../src/viz/profile-chart';
 import { UserError } from '../../src/errors';
 import { initialWeights } from '../../src/sbp/init';
 import { checkWeightsFit, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../../src/data/datasets';
 import { costReport, perSample } from '../../src/energy/model';
-import { attachTimeModel, resetMeasurement } from '../../src/energy/profile';
+import { attachTimeModel, resetMeasurement } from '../../src/energy/report';
 import { camelCase } from '../args';
 import { getConstants, DEFAULT_CONSTANTS, PAPER } from '../../src/energy/constants';
 import { UserError } from '../../src/errors';
