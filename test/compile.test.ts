@@ -1,7 +1,7 @@
 /**
  * The compiler (src/net/compile.ts): placement under the Loihi-1 core limits
- * (loihi-model.md §A.1), errors that name the group, the resource and the numbers, parameter
- * checks, and the sBP training network's size (sbp-network-spec.md §1.1).
+ * (docs/chip-model.md, "Core limits"), errors that name the group, the resource and the numbers, parameter
+ * checks, and the sBP training network's size (docs/sbp-network.md, "Groups").
  */
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors';
@@ -35,7 +35,7 @@ function perCore(net: ReturnType<typeof compileNetwork>, group: string): number[
 }
 
 /**
- * Synapse memory of a dense input on one core, as loihi-model.md §A.1 accounts it: each of
+ * Synapse memory of a dense input on one core, as docs/chip-model.md ("Core limits") accounts it: each of
  * the `pre` input axons holds one block of k synapses of `bits` bits plus 4 + 6 header bits,
  * rounded up to 64-bit words.
  */
@@ -168,7 +168,7 @@ describe('parameter checks name the group or connection', () => {
   });
 });
 
-describe('the sBP training network (sbp-network-spec §1.1)', () => {
+describe('the sBP training network', () => {
   it('400-400-10 compiles to 3,282 compartments and 517,203 synapses, 500,000 plastic', () => {
     const net = compileNetwork(trainingNetwork(MNIST_SIZES, 'chip'));
     expect(net.stats.compartments).toBe(3282);
