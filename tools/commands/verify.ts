@@ -8,7 +8,7 @@ import { loadDataset } from '../../src/data/datasets';
 import { Prng } from '../../src/chip/prng';
 import { UserError } from '../../src/errors';
 import { initialWeights } from '../../src/sbp/init';
-import { checkWeightsFit, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';
+import { checkWeightsFit, NUM_CLASSES, PLASTIC, type SbpWeights } from '../../src/sbp/matrices';
 import { weightsFromJson } from '../../src/sbp/weights-file';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
 import type { Command, CliIO } from '../cli';
@@ -156,7 +156,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
         `  samples with any discrepancy: ${formatCount(r.samplesWithDiscrepancies ?? 0)}; weights ${r.firstWeightMismatch ? `first differ from the oracle at sample ${r.firstWeightMismatch.sample}` : 'equal the oracle throughout'}`,
       );
     io.out(`  exercised: d+ ${formatCount(a.dPos)}, d- ${formatCount(a.dNeg)}, d1+ ${formatCount(a.d1Pos)}, d1- ${formatCount(a.d1Neg)} spikes`);
-    io.out(`  at the end: ${formatCount(r.saturatedLow)} weights at -256, ${formatCount(r.saturatedHigh)} at +254; P != -M at ${formatCount(r.pmAsymmetry)} entries`);
+    io.out(`  at the end: ${formatCount(r.saturatedLow)} weights at ${PLASTIC.min}, ${formatCount(r.saturatedHigh)} at +${PLASTIC.max}; P != -M at ${formatCount(r.pmAsymmetry)} entries`);
     io.out(`  ${r.msPerSample.toFixed(3)} ms/sample, ${r.wallSeconds.toFixed(1)} s`);
   }
   if (failed) {
