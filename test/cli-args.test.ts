@@ -6,6 +6,7 @@ import { UserError } from '../src/errors';
 import { editDistance, formatHelp, parseArgs, type CommandSpec } from '../tools/args';
 import { main, registerCommand, type CliIO, type CliStreams } from '../tools/cli';
 import { commands } from '../tools/commands/index';
+import { MAX_HIDDEN } from '../tools/commands/options';
 import { createProgress } from '../tools/progress';
 import { ROOT, runCli, tempDir } from './fixtures';
 
@@ -353,6 +354,16 @@ describe('help pages of the real commands', () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(6);
+  });
+
+  it('give --hidden one cap everywhere (MAX_HIDDEN): one more is a usage error in every command', () => {
+    const withHidden = commands.filter((c) => c.spec.options.some((o) => o.name === 'hidden'));
+    expect(withHidden.map((c) => c.spec.name).sort()).toEqual(['profile', 'raster', 'train', 'verify']);
+    for (const cmd of withHidden) {
+      expect(cmd.spec.options.find((o) => o.name === 'hidden')!.max, cmd.spec.name).toBe(MAX_HIDDEN);
+      expect(parseArgs(cmd.spec, ['--hidden', String(MAX_HIDDEN)]).hidden).toBe(MAX_HIDDEN);
+      expect(usageError(() => parseArgs(cmd.spec, ['--hidden', String(MAX_HIDDEN + 1)]))).toContain('--hidden');
+    }
   });
 });
 

@@ -1,11 +1,16 @@
 /**
  * The compiler (src/net/compile.ts): placement under the Loihi-1 core limits
- * (loihi-model.md §A.1), errors that name the group, the resource and the numbers, parameter
- * checks, and the sBP training network's size (sbp-network-spec.md §1.1).
+ * (docs/chip-model.md, "Core limits"), errors that name the group, the resource and the numbers, parameter
+ * checks, and the sBP training network's size (docs/sbp-network.md, "Groups").
  */
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors';
-import { compileNetwork } from '../src/net/compile';
+import { build } from '../src/net/build';
+import { checkLimits } from '../src/net/check-limits';
+import { compileNetwork, targetOf } from '../src/net/compile';
+import { describeGroups } from '../src/net/describe';
+import { encode } from '../src/net/encode';
+import { place } from '../src/net/place';
 import { LOIHI1_LIMITS, type NetworkDesc, type NeuronType } from '../src/net/network';
 import { trainingNetwork } from '../src/sbp/topology';
 import { MNIST_SIZES } from './fixtures';
@@ -35,7 +40,7 @@ function perCore(net: ReturnType<typeof compileNetwork>, group: string): number[
 }
 
 /**
- * Synapse memory of a dense input on one core, as loihi-model.md §A.1 accounts it: each of
+ * Synapse memory of a dense input on one core, as docs/chip-model.md ("Core limits") accounts it: each of
  * the `pre` input axons holds one block of k synapses of `bits` bits plus 4 + 6 header bits,
  * rounded up to 64-bit words.
  */
@@ -168,7 +173,7 @@ describe('parameter checks name the group or connection', () => {
   });
 });
 
-describe('the sBP training network (sbp-network-spec §1.1)', () => {
+describe('the sBP training network', () => {
   it('400-400-10 compiles to 3,282 compartments and 517,203 synapses, 500,000 plastic', () => {
     const net = compileNetwork(trainingNetwork(MNIST_SIZES, 'chip'));
     expect(net.stats.compartments).toBe(3282);
@@ -189,6 +194,28 @@ describe('the sBP training network (sbp-network-spec §1.1)', () => {
     expect(Object.values(net.groups).filter((g) => g.kind === 'generator').length).toBe(4);
     expect(net.stats.generatorPorts).toBe(412);
     expect(net.stats.synapses).toBe(517203);
+  });
+
+  it('runs as five stages whose results a caller can inspect one by one', () => {
+    const net = trainingNetwork(MNIST_SIZES, 'chip');
+    const target = targetOf({ placement: 'hint' });
+    const described = describeGroups(net);
+    expect(described.numCompartments).toBe(3282);
+    expect(described.numGeneratorPorts).toBe(411);
+    // generator sources come after every compartment
+    expect(described.layout.input.sourceStart).toBe(3282);
+    const encoded = encode(described);
+    expect(encoded.synapseGroups.length).toBe(102);
+    expect(encoded.synapses).toBe(517203);
+    expect(encoded.prototypes.length).toBe(4); // n_sfc, n_sfl, n_sfl_nr, n_gat
+    const placed = place(described, encoded, target, {});
+    // the authors' ranges: n_gat on cores 40..94, one gate per core from 40
+    expect(placed.cxCore[described.layout.g00.start]).toBe(40);
+    const checked = checkLimits(described, encoded, placed, target);
+    const built = build(described, encoded, placed, checked, target, {});
+    const whole = compileNetwork(net, { placement: 'hint' });
+    expect(built.stats).toEqual(whole.stats);
+    expect(Array.from(placed.cxCore)).toEqual(Array.from(whole.chip.spec.cxCore));
   });
 
   it('hidden 20,000 does not fit one chip: a UserError, not a RangeError', () => {

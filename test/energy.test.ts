@@ -12,7 +12,7 @@ import { costReport, nsToMs, pJToMicroJoule, pJToMilliJoule, perSample, timeWeig
 
 /**
  * Two buckets of small counts. Expected energies below are worked out by hand from
- * loihi-model.md B.1 (Davies 2018 Table 2, 0.75 V) and B.2 (SANA-FE):
+ * docs/energy-latency.md (Davies 2018 Table 2, 0.75 V, and SANA-FE):
  *   synOp 23.6, synaptic update 120, neuron active/inactive 81/52, spike within tile 1.7,
  *   hop EW/NS 3.0/4.0 pJ.
  */
@@ -188,12 +188,12 @@ describe('published figures', () => {
     expect(PAPER.infer).toEqual({ energyMilliJoule: 0.0025, latencyMs: 0.17 });
   });
 
-  it('TABLE1_ROWS has every row of paper-results.md 3.2 with derived EDP', () => {
+  it('TABLE1_ROWS has every row of the paper Table 1 with derived EDP', () => {
     expect(TABLE1_ROWS.length).toBe(17);
     expect(TABLE1_ROWS.filter((r) => r.block === 'on-chip backprop').length).toBe(1);
     expect(TABLE1_ROWS.filter((r) => r.block === 'inference only').length).toBe(9);
     const find = (work: string, mode: string) => TABLE1_ROWS.find((r) => r.work.indexOf(work) >= 0 && r.mode === mode)!;
-    // EDP values as listed in paper-results.md (energy x latency, mJ*ms).
+    // EDP values: energy x latency from the paper's Table 1, mJ*ms, computed by hand.
     expect(find('this study', 'on-chip nBP').edp).toBeCloseTo(0.885, 12);
     expect(find('this study', 'inference').edp).toBeCloseTo(4.25e-4, 12);
     expect(find('Shrestha', 'EM-STDP FA/DFA').edp).toBeCloseTo(168, 9);

@@ -86,7 +86,7 @@ function es2015Syntax(code: string): string[] {
 describe('portable transcript in Node', () => {
   const line = (prefix: string) => nodeText.split('\n').filter((l) => l.startsWith(prefix));
 
-  it('reproduces the Lava golden vectors (loihi-model.md §A.6)', () => {
+  it('reproduces the Lava golden vectors (docs/chip-model.md)', () => {
     expect(line('golden bias-driven')).toEqual(['golden bias-driven spikes=4,9 v=128,256,384,512,0,128,256,384,512,0']);
     expect(line('golden current-impulse')).toEqual(['golden current-impulse u=8192,4096,2048,1024,512,256,128,64']);
     expect(line('golden voltage-impulse')).toEqual(['golden voltage-impulse v=8192,12286,14331,15351,15859,16111,16235,16295']);

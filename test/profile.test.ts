@@ -1,7 +1,7 @@
 /**
  * `synfire profile`: the counting rules on a small network worked out by hand, the latency
  * model (max over cores + barrier) from the Davies 2018 Table 2 and SANA-FE constants
- * (loihi-model.md B.1 / B.2), the per-sample report built from them, and the JSON the CLI
+ * (docs/energy-latency.md), the per-sample report built from them, and the JSON the CLI
  * prints.
  */
 import { spawnSync } from 'node:child_process';
@@ -265,7 +265,7 @@ describe('synfire profile --json (built CLI)', () => {
       expect(typeof j.perSample[k]).toBe('number');
       expect(j.perSample[k]).toBeGreaterThan(0);
     }
-    // paper-results.md §3.3: inference 0.0025 mJ and 0.17 ms per sample
+    // Renner et al. 2024, Table 1: inference 0.0025 mJ and 0.17 ms per sample
     expect(j.paper.energyMilliJoule).toBe(0.0025);
     expect(j.paper.latencyMs).toBe(0.17);
     expect(j.ratio.energy).toBeCloseTo(j.perSample.energyMilliJoule / 0.0025, 12);
@@ -275,7 +275,7 @@ describe('synfire profile --json (built CLI)', () => {
     for (const k of ['synOps', 'cxActive', 'cxIdle', 'learnVisits', 'learnUpdates', 'msgLocal', 'hops', 'barriers', 'static']) {
       expect(j.breakdown[k], k).toBeDefined();
     }
-    // inference network: 814 compartments (sbp-network-spec §1.1), 4 phases, no plastic synapses
+    // inference network: 814 compartments, 4 phases, no plastic synapses
     expect(j.network.compartments).toBe(814);
     expect(j.perPhase.length).toBe(4);
     expect(j.breakdown.learnVisits.count).toBe(0);

@@ -7,14 +7,14 @@ import { runCli, tempDir } from './fixtures';
 
 /**
  * End to end: `synfire raster` (built bundle) draws one training sample. The per-phase spike
- * counts it reports are checked against the phase table of sbp-network-spec §1.4-1.5, the
- * dataset, and the weight-update bound of the learning rule (§4.2).
+ * counts it reports are checked against the phase table of docs/sbp-network.md, the
+ * dataset, and the weight-update bound of the learning rule.
  */
 
 const tmp = tempDir('raster');
 const run = (...args: string[]) => runCli(['raster', ...args]);
 
-/** §1.5 active-phase sets, written out from the spec table. */
+/** Active-phase sets, written out from the phase table in docs/sbp-network.md. */
 const ACTIVE: Record<string, number[]> = {
   x: [1, 7, 11],
   h1: [2, 5, 7, 9, 11],
@@ -33,7 +33,7 @@ const ACTIVE: Record<string, number[]> = {
   m_x6: [6],
 };
 const GATES = Array.from({ length: 12 }, (_, p) => `g${p < 10 ? '0' : ''}${p}`);
-/** The eight plastic connections (pre, post), §1.3. */
+/** The eight plastic connections (pre, post). */
 const PLASTIC: Array<[string, string]> = [
   ['x', 'h1'],
   ['x', 'h1_copy'],
@@ -123,7 +123,7 @@ describe('synfire raster', () => {
     expect(main.label).toBe(ds.labels[main.sample]);
   });
 
-  it('has 12 phases whose spike counts follow the §1.5 active-phase sets', () => {
+  it('has 12 phases whose spike counts follow the active-phase sets', () => {
     expect(main.phases.map((p) => p.phase)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     for (const [group, active] of Object.entries(ACTIVE)) {
       for (let p = 0; p < 12; p++) {
@@ -134,7 +134,7 @@ describe('synfire raster', () => {
     }
   });
 
-  it('fires each gate exactly once, one phase before the phase it opens (§1.4)', () => {
+  it('fires each gate exactly once, one phase before the phase it opens', () => {
     for (let q = 0; q < 12; q++) {
       const phases = main.phases.filter((p) => p.spikes[GATES[q]] > 0);
       expect(phases.map((p) => p.phase), GATES[q]).toEqual([(q + 11) % 12]);

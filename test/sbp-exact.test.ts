@@ -1,10 +1,10 @@
 /**
- * The spiking training network computes exactly the integer backprop of the §4.6 oracle
- * (sbp-network-spec.md §4.6, §9, and item 9 of the re-implementation spec): every per-phase
- * spike, all eight plastic matrices and the §1.5 active-phase invariants agree after every
+ * The spiking training network computes exactly the integer backprop of the per-sample oracle
+ * (docs/sbp-network.md, "Per-sample oracle"): every per-phase
+ * spike, all eight plastic matrices and the active-phase invariants agree after every
  * sample, in both step orders, on random networks, through weight saturation at -256, and on
  * real MNIST. Also: the verifier itself reports faults precisely, the host reward schedule
- * equals the on-chip one, and the order switch changes exactly the §4.5 backprop sums.
+ * equals the on-chip one, and the order switch changes exactly the backprop sums (docs/sbp-network.md, "Step order").
  */
 import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,7 @@ const RUNS: Array<[Order, 'fast' | 'naive']> = [
   ['chip', 'naive'],
   ['reference', 'naive'],
 ];
-/** Plastic weight range (spec §3.1: mixed sign, even values). */
+/** Plastic weight range (mixed sign, even values). */
 const W_MIN = -256;
 const W_MAX = 254;
 
@@ -130,7 +130,7 @@ describe('random small networks: zero mismatches in both orders', () => {
           expectExact(r, 400);
           expect(r.kernel).toBe(kernel);
           // every neuron of every group in every phase: 2 input-sized, 6 hidden-sized and
-          // 7 output-sized groups and 12 gates (spec §1.1)
+          // 7 output-sized groups and 12 gates
           expect(r.spikeChecks).toBe(400 * 12 * (2 * sizes.input + 6 * sizes.hidden + 7 * sizes.output + 12));
           total.dPos += r.activity.dPos;
           total.dNeg += r.activity.dNeg;
@@ -169,7 +169,7 @@ describe('the verifier reports faults precisely', () => {
       weights,
       samples: { dataset },
       beforeSample(net, s) {
-        // the host's input spike for sample k is at step 13 + 12k (spec §1.4)
+        // the host's input spike for sample k is at step 13 + 12k
         if (s === k) net.chip.schedule(net.compiled.groups.input.start + i, 13 + 12 * k);
       },
     });
@@ -214,7 +214,7 @@ describe('the verifier reports faults precisely', () => {
       samples: { dataset },
       beforeSample(net, s) {
         // in_g kicks g00 (1ge fires any neuron) one step later: phase 5 of sample k is step
-        // 13 + 12k + 5 (spec §1.4), but g00 belongs to phase 11
+        // 13 + 12k + 5, but g00 belongs to phase 11
         if (s === k) net.chip.schedule(net.compiled.groups.in_g.start, 13 + 12 * k + 4);
       },
     });
@@ -226,7 +226,7 @@ describe('the verifier reports faults precisely', () => {
   it('input sums beyond the 21-bit dendritic accumulator: the chip wraps, the oracle does not', () => {
     // W1 = +254 everywhere: 254 x 104 active pixels of MNIST sample 0, plus the g02 gate, is
     // (26416 + 8704) x 2^6 hardware units > 2^21: q wraps and h1 stays silent in phase 2. The
-    // oracle works on unbounded integers, so this is outside its domain (spec §2.4, §9 item 6).
+    // oracle works on unbounded integers, so this is outside its domain (docs/sbp-network.md, "Headroom").
     const ds = mnistTrain();
     const n0 = ds.offsets[1] - ds.offsets[0];
     expect((254 * n0 + 8704) * 64).toBeGreaterThan(2 ** 21);
@@ -241,7 +241,7 @@ describe('the verifier reports faults precisely', () => {
   });
 });
 
-describe('saturation at -256 (the P != -M asymmetry of §4.3) stays exact', () => {
+describe('saturation at -256 (the P != -M asymmetry) stays exact', () => {
   // 16-12-4. One input pattern (inputs 0..7 active); every hidden unit gets 8 x 100 = 800
   // (h = 1 and b = 1, so d1 reaches W1). Output 1 (never the label) sees 584 = 8 x 200 - 4 x 254:
   // o = 1, o> = 0, so d- fires and depression drives its four -254 weights to -256 while
@@ -366,7 +366,7 @@ describe('reward source', () => {
   }, 60_000);
 });
 
-describe('the order switch (§4.5)', () => {
+describe('the order switch', () => {
   it('changes only the backprop sums s6/s10 read by h1T, by the phase-5/9 updates of P and M', () => {
     const ds = mnistTrain();
     const sizes: SbpSizes = MNIST_SIZES;
@@ -419,7 +419,7 @@ describe('the order switch (§4.5)', () => {
         expect(recs[1].flags[6][h1T.start + j]).toBe(tb.s6[j] > 0 ? 1 : 0);
         expect(recs[0].flags[10][h1T.start + j]).toBe(ta.s10[j] > 0 ? 1 : 0);
         expect(recs[1].flags[10][h1T.start + j]).toBe(tb.s10[j] > 0 ? 1 : 0);
-        // §4.5, computed here from P and M before the sample: the reference order reads P and M
+        // computed here from P and M before the sample: the reference order reads P and M
         // after phase 5 (P += 2 on d+ columns, M += 2 on d- columns of active units) for s6, and
         // after phase 9 (P -= 2 on d- columns, M -= 2 on d+ columns) for s10, each clipped.
         let d6 = 0;
@@ -494,7 +494,7 @@ describe('synfire verify (command)', () => {
   it('exits 1 naming the first mismatch: weights without headroom make h1 fire in phase 8', async () => {
     // W1 = +200 everywhere. The replay of x in phase 7 drives h1 in phase 8 with 200 x (active
     // pixels), and the g08 inhibition (-8128) does not hold it below the 9216 a layer neuron
-    // needs (bias -8192, threshold 1024): the §2.4 headroom limit. b = 0 (W1x > 1024), so h1 is
+    // needs (bias -8192, threshold 1024): the headroom limit. b = 0 (W1x > 1024), so h1 is
     // not refractory from a d1+ spike in phase 7. The phase-2 sum plus the gate stays inside
     // the 21-bit dendritic accumulator, so phases 0..7 are still exact.
     const ds = mnistTrain();
@@ -532,7 +532,7 @@ describe('verify keepGoing', () => {
     const rng = new Prng(4242);
     const weights = randomWeights(rng, sizes, -240, 240, false);
     // hidden unit 0 gets +254 from every input: with more than 36 of the 60 inputs active its
-    // W1 drive exceeds 9,216 wu, the headroom of phase 0 (no gate there, §2.4), so it fires
+    // W1 drive exceeds 9,216 wu, the headroom of phase 0 (no gate there), so it fires
     // after x's phase-11 replay; samples with fewer active inputs stay clean
     for (let i = 0; i < sizes.input; i++) weights.w1[i] = 254;
     const dataset = randomDataset(rng, sizes.input, sizes.output, 200);

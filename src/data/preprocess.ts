@@ -1,5 +1,5 @@
 /**
- * Binarization of 28x28 uint8 images into compact spike datasets (sbp-network-spec §6).
+ * Binarization of 28x28 uint8 images into compact spike datasets (docs/sbp-network.md, "Data").
  *
  * Every input neuron fires at most once per sample (no rate code), so a sample is just the
  * ascending list of active input indices. The authors compare a double-normalized float
@@ -57,7 +57,7 @@ export function sideOf(kind: Preprocessing): number {
  * The smallest uint8 pixel p that the authors' binarization marks active for fraction `f`:
  * value = round(p/255/255*256, 2) > f, with numpy's round-half-to-even on value*100.
  * Returns 256 if no pixel is active (f >= 1.01), 0 if every pixel is (f < 0).
- * f = 0.5 -> 129, 0.4 -> 103, 0.6 -> 154 (spec §6).
+ * f = 0.5 -> 129, 0.4 -> 103, 0.6 -> 154.
  */
 export function thresholdFromFraction(f: number): number {
   if (!Number.isFinite(f)) throw new UserError(`threshold fraction must be a finite number, got ${f}`);

@@ -1,7 +1,7 @@
 /**
  * Energy and latency constant sets for Loihi 1, as data with provenance, plus the
  * published per-sample figures of Renner et al. 2024 (Table 1) that the model is checked
- * against. Facts: reference/loihi-model.md part B and reference/paper-results.md §3.2-3.3.
+ * against. Described in docs/energy-latency.md ("Constant sets", "Paper figures").
  *
  * Units: energies in picojoules per event, times in nanoseconds per event, static power in
  * milliwatts per chip. Note 1 mW x 1 ns = 1 pJ, which keeps static energy in pJ exact.
@@ -237,7 +237,7 @@ const INF: Table1Block = 'inference only';
 
 /**
  * Every row of Renner et al. 2024 Table 1 ("Review of the MNIST literature on neuromorphic
- * hardware"), per reference/paper-results.md §3.2. Footnote letters mark a value the table
+ * hardware"). Footnote letters mark a value the table
  * qualifies (a: this study's network, b: bracketed accuracy, c/d/e: texts not retrieved).
  */
 export const TABLE1_ROWS: Table1Row[] = [

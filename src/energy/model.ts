@@ -2,7 +2,7 @@
  * Energy / latency model: turns the chip's op counters into energy per kind, latency and
  * energy-delay product, per bucket (a phase of the gating chain) and in total.
  *
- * Model form (reference/loihi-model.md B.5):
+ * Model form (docs/energy-latency.md, "Energy" and "Latency"):
  *   E = sum over kinds of count x pJ  (+ static power x chips x time, reported separately)
  *   T = given by the chip: sum over steps of (max over cores of that core's op time) + barrier.
  * The model does not compute latency itself; it only sums the per-bucket latency the chip

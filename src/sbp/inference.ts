@@ -1,6 +1,6 @@
 /**
- * Evaluation with the paper's metrics (sbp-network-spec.md §7.3), two ways:
- *  - on the chip: the 4-phase inference network (§1.6), with the output potential W2.h read
+ * Evaluation with the paper's metrics (docs/sbp-network.md, "Metrics"), two ways:
+ *  - on the chip: the 4-phase inference network, with the output potential W2.h read
  *    from the o compartments' current u in phase 3;
  *  - the dense integer path h = [W1 x > 512], out = W2 h, o = [out > 512], which a test
  *    proves identical to the chip, spike for spike and potential for potential.

@@ -1,5 +1,5 @@
 /**
- * Initial weights (sbp-network-spec.md §3.3-3.4): "rand_He" draws W1 ~ N(0,1) * sqrt(2 / (in +
+ * Initial weights (docs/sbp-network.md, "Initial weights"): "rand_He" draws W1 ~ N(0,1) * sqrt(2 / (in +
  * hidden)) and W2 ~ N(0,1) * sqrt(2 / (hidden + out)) (Glorot-style despite the name), then
  * converts each value: x1024, clip to +-240, truncate toward zero to an even integer.
  * +W2^T and -W2^T start as the transpose of W2 and its negation.

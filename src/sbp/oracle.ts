@@ -1,6 +1,6 @@
 /**
  * The golden model: a dense, non-spiking integer implementation of the per-sample sBP
- * algorithm (sbp-network-spec.md §4.6, "variant L"), written from the spec alone and sharing
+ * algorithm (docs/sbp-network.md, "Per-sample oracle"), written from the description alone and sharing
  * no code with the chip. The spiking network must reproduce its spikes and weights bit for
  * bit.
  *

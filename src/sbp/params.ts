@@ -5,6 +5,9 @@
  */
 import type { NeuronType } from '../net/network';
 
+// (re-exported for modules that read it here; the definition lives in matrices.ts)
+export { PLASTIC } from './matrices';
+
 /** The "1.0" unit in weight units: the threshold mantissa. */
 export const UNIT = 1024;
 /** Binary activation threshold f(z) = [z > 512]. */

@@ -1,13 +1,13 @@
 /**
- * Lock-step verification of the spiking training network against the §4.6 oracle
- * (sbp-network-spec.md §4.6, checked as §"Spec for a re-implementation" item 9 asks).
+ * Lock-step verification of the spiking training network against the per-sample oracle
+ * (docs/sbp-network.md, "Per-sample oracle").
  *
  * Every sample is streamed through SbpTrainingChip and through oracleTrain with the same
  * order, and then compared:
- *  - every spike of every group in every one of its active phases (§1.5) against the oracle's
+ *  - every spike of every group in every one of its active phases (docs/sbp-network.md, "The 12 phases") against the oracle's
  *    intermediate of that phase (h, h<, h>, o, o<, o>, d±, b, [s6 > 0], [s10 > 0], d1±, the
  *    replays of x, h and d±, the target);
- *  - the §1.5 active-phase invariants: no group fires outside its active phases (ACTIVE_PHASES)
+ *  - the active-phase invariants: no group fires outside its active phases (ACTIVE_PHASES)
  *    and gate g_p fires exactly once per sample, one step before phase p;
  *  - all eight plastic matrices: W1 and its two copies against the oracle's W1, W2 and its
  *    copies against W2, +W2ᵀ (w2tPos) against P and −W2ᵀ (w2tNeg) against M.
@@ -35,7 +35,7 @@ export interface SampleSource {
 
 export interface VerifyOptions {
   sizes: SbpSizes;
-  /** Step ordering of the chip and the matching oracle variant (§4.5). */
+  /** Step ordering of the chip and the matching oracle variant (docs/sbp-network.md, "Step order"). */
   order: Order;
   reward?: RewardSource;
   placement?: Placement;
@@ -107,7 +107,7 @@ export interface VerifyResult {
   samples: number;
   /** Spike and weight differences from the oracle, counted over the samples run. */
   mismatches: number;
-  /** Spikes outside the §1.5 active phases and gate irregularities. */
+  /** Spikes outside the active phases and gate irregularities. */
   invariantViolations: number;
   /** The first discrepancy of any kind (mismatch or invariant violation). */
   firstMismatch?: Mismatch;
@@ -121,7 +121,7 @@ export interface VerifyResult {
   saturatedLow: number;
   /** ... and at the positive limit +254. */
   saturatedHigh: number;
-  /** At the end, entries with P != -M on the chip (the -256 asymmetry, §4.3). */
+  /** At the end, entries with P != -M on the chip (the -256 asymmetry, docs/sbp-network.md "Weights"). */
   pmAsymmetry: number;
   /** Spike flags compared per run (group neurons x phases x samples). */
   spikeChecks: number;
@@ -429,7 +429,7 @@ function sameWeights(a: Int16Array, b: Int16Array): boolean {
 }
 
 /**
- * The full per-phase table (§1.5): for every group and phase, the vector its spikes must equal.
+ * The full per-phase table (docs/sbp-network.md, "The 12 phases"): for every group and phase, the vector its spikes must equal.
  * Expected vectors are the oracle's trace arrays (and a few derived buffers) refilled every
  * sample, so the table is built once. Outside a group's active phases the expectation is
  * silence (an invariant); each gate g_p must fire exactly in phase p-1 (mod 12).
@@ -496,7 +496,7 @@ function buildChecks(
       for (const a of active) if (a[0] === name && a[1] === p) found = a;
       const isActive = phases.indexOf(p) >= 0;
       if (isActive !== (found !== undefined)) {
-        // the table above and ACTIVE_PHASES must describe the same §1.5 phase sets
+        // the table above and ACTIVE_PHASES must describe the same phase sets
         throw new Error(`verify: ${name} phase ${p} is ${isActive ? 'active' : 'inactive'} in ACTIVE_PHASES but ${found ? 'has' : 'lacks'} an oracle expectation`);
       }
       if (found) byPhase[p].push({ group: name, layout, phase: p, expected: found[2], kind: 'spike', what: found[3] });

@@ -212,7 +212,7 @@ function explain(r: ProfileReport): string[] {
   const dom = r.breakdown[e.dominantKind];
   lines.push(`energy: ${KIND_TEXT[e.dominantKind] ?? e.dominantKind} dominate with ${pct(e.dominantShare)} (${count(dom ? dom.count : 0)} per sample).`);
   if (e.dominantKind === 'synOps' && r.constants === 'loihi1-davies2018') {
-    lines.push("Table 2's 23.6 pJ per synaptic op is a minimum (loihi-model §B.1), so this energy is a lower bound; the SANA-FE set (fitted to Loihi, 35.5 pJ) gives more.");
+    lines.push("Table 2's 23.6 pJ per synaptic op is a minimum (Davies et al. 2018), so this energy is a lower bound; the SANA-FE set (fitted to Loihi, 35.5 pJ) gives more.");
   }
   if (r.breakdown.learnVisits && r.breakdown.learnVisits.count > 0) {
     lines.push(
@@ -230,11 +230,11 @@ function explain(r: ProfileReport): string[] {
     `the paper's ${num(e.paperPerStepUs)} µs per step would take ${asVisits}${formatCount(e.paperStepAsOps.synOps)} synaptic ops on ONE core; the whole chip does ${formatCount(e.synOpsPerStep)} synaptic ops per step in this run.`,
   );
   lines.push(
-    `${num(e.unaccountedPerStepUs)} µs per step are not accounted for by counted operations. The NxSDK energy probe also times host, management and pre-learn-management phases (paper-results §3.3), but no values for them are published, so no overhead is added.`,
+    `${num(e.unaccountedPerStepUs)} µs per step are not accounted for by counted operations. The NxSDK energy probe also times host, management and pre-learn-management phases, but no values for them are published, so no overhead is added.`,
   );
   if (e.staticAtPaperLatencyMilliJoule > 0) {
     lines.push(
-      `static power: ${num(e.staticAtPaperLatencyMilliJoule)} mJ per sample at the paper's latency (104 mW per chip, loihi-model §B.1) is ${num(e.staticAtPaperLatencyOverPaperEnergy)}x the paper's energy` +
+      `static power: ${num(e.staticAtPaperLatencyMilliJoule)} mJ per sample at the paper's latency (104 mW per chip, Frady et al. 2020) is ${num(e.staticAtPaperLatencyOverPaperEnergy)}x the paper's energy` +
         (e.staticAtPaperLatencyOverPaperEnergy > 1 ? ', so the paper figure cannot include a whole chip\'s static power; it is compared with the dynamic estimate.' : '; whether the paper figure includes static power is not known, so it is shown separately.'),
     );
   }

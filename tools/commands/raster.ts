@@ -35,7 +35,7 @@ import { DEFAULT_HIDDEN, hiddenOption } from './options';
 /** How many samples after the trained ones are tried when looking for one with errors. */
 const SEARCH_LIMIT = 1000;
 
-/** What each phase does (sbp-network-spec §1.5), as column labels. */
+/** What each phase does (docs/sbp-network.md, "The 12 phases"), as column labels. */
 export const PHASE_LABELS = [
   '0 load input',
   '1 x',
@@ -87,7 +87,7 @@ function style(name: string, label: string, section: string, family: Family, col
 
 /**
  * The drawn groups in the order the data flows: gating ring, forward pass, error, backprop,
- * with their roles (sbp-network-spec §1.1, §1.5) as label tooltips.
+ * with their roles (docs/sbp-network.md, "Groups") as label tooltips.
  */
 export const GROUP_ORDER: GroupStyle[] = [
   ...Array.from({ length: TRAIN_GATES }, (_, p) =>

@@ -1,14 +1,14 @@
 /**
- * `synfire verify`: train on the chip and on the §4.6 oracle side by side and check after every
- * sample that every per-phase spike, every plastic weight (all eight matrices) and the §1.5
- * active-phase invariants agree (src/sbp/verify.ts). Exits 1 at the first mismatch, naming it.
+ * `synfire verify`: train on the chip and on the per-sample oracle side by side and check after
+ * every sample that every per-phase spike, every plastic weight (all eight matrices) and the
+ * active-phase invariants (docs/sbp-network.md) agree (src/sbp/verify.ts). Exits 1 at the first mismatch, naming it.
  */
 import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { loadDataset } from '../../src/data/datasets';
 import { Prng } from '../../src/chip/prng';
 import { UserError } from '../../src/errors';
 import { initialWeights } from '../../src/sbp/init';
-import { checkWeightsFit, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';
+import { checkWeightsFit, NUM_CLASSES, PLASTIC, type SbpWeights } from '../../src/sbp/matrices';
 import { weightsFromJson } from '../../src/sbp/weights-file';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
 import type { Command, CliIO } from '../cli';
@@ -23,7 +23,7 @@ export const command: Command = {
   spec: {
     name: 'verify',
     summary:
-      'Check that the spiking training network computes exactly the integer backprop of the oracle (sbp-network-spec §4.6): every per-phase spike, every plastic weight and the active-phase invariants, after every sample.',
+      'Check that the spiking training network computes exactly the integer backprop of the per-sample oracle (docs/sbp-network.md): every per-phase spike, every plastic weight and the active-phase invariants, after every sample.',
     usage: '[--dataset mnist|fashion] [--samples N] [--seed S] [options]',
     options: [
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'MNIST (400 inputs, 20x20 crop) or Fashion-MNIST (784 inputs); training split' },
@@ -48,7 +48,7 @@ export const command: Command = {
 
 /**
  * The dataset indices of the first `n` training samples: successive independent permutations
- * of the whole set (as the authors concatenate epochs, spec §6), or file order, cycling.
+ * of the whole set (as the authors concatenate epochs), or file order, cycling.
  */
 export function sampleOrder(count: number, n: number, seed: number, shuffle: boolean): Uint32Array {
   const out = new Uint32Array(n);
@@ -156,7 +156,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
         `  samples with any discrepancy: ${formatCount(r.samplesWithDiscrepancies ?? 0)}; weights ${r.firstWeightMismatch ? `first differ from the oracle at sample ${r.firstWeightMismatch.sample}` : 'equal the oracle throughout'}`,
       );
     io.out(`  exercised: d+ ${formatCount(a.dPos)}, d- ${formatCount(a.dNeg)}, d1+ ${formatCount(a.d1Pos)}, d1- ${formatCount(a.d1Neg)} spikes`);
-    io.out(`  at the end: ${formatCount(r.saturatedLow)} weights at -256, ${formatCount(r.saturatedHigh)} at +254; P != -M at ${formatCount(r.pmAsymmetry)} entries`);
+    io.out(`  at the end: ${formatCount(r.saturatedLow)} weights at ${PLASTIC.min}, ${formatCount(r.saturatedHigh)} at +${PLASTIC.max}; P != -M at ${formatCount(r.pmAsymmetry)} entries`);
     io.out(`  ${r.msPerSample.toFixed(3)} ms/sample, ${r.wallSeconds.toFixed(1)} s`);
   }
   if (failed) {
