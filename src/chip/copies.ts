@@ -1,22 +1,24 @@
 /**
- * The fast kernel's copies. A dense group is a copy of an earlier one (its leader) when both
- * have the same pre range, shape, delay, scale and identical weights and, if plastic, the
- * same rule, epoch and reward channel (sBP's W1 and W2 each drive three such groups). A copy
- * adds no rows: it reads its leader's row sums. A plastic copy also learns through its leader
- * (it "follows" it): the leader's learning engine writes every weight update into the copy's
- * own array as well (the leader's mirrors) and counts it for both.
+ * The fast kernel's copies, and the one owner of shared weight storage. A dense group is a
+ * copy of an earlier one (its leader) when both have the same pre range, shape, delay, scale
+ * and identical weights and, if plastic, the same rule, epoch and reward channel (sBP's W1
+ * and W2 each drive three such groups). A copy adds no rows: it reads its leader's row sums.
+ * A plastic copy also follows its leader: its store is the leader's array, so the leader's
+ * learning is its learning (counted for both), at no extra cost.
  *
- * Every group owns its weight array; no two groups share storage. So a write from outside
- * (setPostMajor, or a direct write followed by Chip.weightsChanged) changes the group written
- * and nothing else; the chip then re-derives the copies from the weights as they are (derive).
- * A plastic copy whose epoch differs from its leader's (other post spikes) stops following it
+ * While groups share storage, this module is the only way to their weights from outside:
+ * SynapseGroup.weights and setPostMajor call release() first, which gives every member of
+ * the set its own array again, holding the current values; only then is anything written.
+ * So a write from outside, to a leader or a copy, changes that group alone. The chip then
+ * derives the copies again from the weights as they are (derive, at the next step). A
+ * plastic copy whose epoch differs from its leader's (other post spikes) stops following it
  * (separateDiverged).
  */
 import { evaluateRule, VAR_INDEX } from './learning-rule';
 import { ACC_FRAC, ACC_MAX, type RewardChannel } from './learning-engine';
-import type { SynapseGroup } from './synapse-group';
+import { SynapseGroup, type WeightSharing } from './synapse-group';
 
-export class Copies {
+export class Copies implements WeightSharing {
   private readonly groups: SynapseGroup[];
   private readonly plastic: SynapseGroup[];
   private readonly plasticIndex: number[];
@@ -34,17 +36,15 @@ export class Copies {
 
   /**
    * Find every dense group's leader from the weights as they are now (each group is its own
-   * leader unless an earlier leader is an exact copy of it), and the mirrors of plastic
-   * leaders. Every memo of row sums is dropped. (The caller first moves the pending sums
-   * into the accumulators.)
+   * leader unless an earlier leader is an exact copy of it); plastic copies share their
+   * leader's storage. Every memo of row sums is dropped. (The caller first moves the pending
+   * sums into the accumulators.)
    */
   derive(): void {
     const gs = this.groups;
-    for (const g of gs) {
-      g.followsLeader = false;
-      g.copies = 1;
-      g.mirrors = [];
-    }
+    // (a set still sharing here has seen learning only since it formed: its storage holds
+    // every member's weights)
+    for (const g of gs) this.unshare(g);
     for (let b = 0; b < gs.length; b++) {
       gs[b].leader = b;
       gs[b].memoCount = -1;
@@ -54,8 +54,10 @@ export class Copies {
           gs[b].leader = a;
           if (gs[b].learning) {
             gs[b].followsLeader = true;
+            gs[b].store = gs[a].store;
+            gs[b].sharing = this;
+            gs[a].sharing = this;
             gs[a].copies++;
-            gs[a].mirrors.push(gs[b].weights);
           }
           break;
         }
@@ -85,14 +87,39 @@ export class Copies {
       g.leader = gi;
       g.memoCount = -1;
       if (g.followsLeader) {
-        g.followsLeader = false;
+        this.unshare(g);
         L.copies--;
-        const m = L.mirrors;
-        const k = m.indexOf(g.weights);
-        m[k] = m[m.length - 1];
-        m.length--;
+        if (L.copies === 1) L.sharing = null;
       }
     }
+  }
+
+  /**
+   * Access from outside to g's weights: the set g shares storage with (g's leader and every
+   * group following it) stops sharing, each member with its own array holding the current
+   * values. The copies are derived again at the next step.
+   */
+  release(g: SynapseGroup): void {
+    const li = g.followsLeader ? g.leader : this.groups.indexOf(g);
+    const L = this.groups[li];
+    for (let p = 0; p < this.plastic.length; p++) {
+      const h = this.plastic[p];
+      if (h.followsLeader && h.leader === li) this.unshare(h);
+    }
+    L.sharing = null;
+    L.copies = 1;
+    SynapseGroup.allWrites++;
+  }
+
+  /** g stops following: its own array gets the shared values and becomes its store again. */
+  private unshare(g: SynapseGroup): void {
+    if (g.followsLeader) {
+      g.own.set(g.store);
+      g.store = g.own;
+    }
+    g.followsLeader = false;
+    g.sharing = null;
+    g.copies = 1;
   }
 
   /** Can group b read group a's row sums (a copy with identical weights and learning)? */
@@ -106,8 +133,8 @@ export class Copies {
       if (la.rule.text !== lb.rule.text || la.tEpoch !== lb.tEpoch || la.rewardChannel !== lb.rewardChannel) return false;
       if (!a.pairFast || !b.pairFast || !this.neverRounds(a)) return false;
     }
-    const wa = a.weights;
-    const wb = b.weights;
+    const wa = a.store;
+    const wb = b.store;
     for (let k = 0; k < wa.length; k++) if (wa[k] !== wb[k]) return false;
     return true;
   }

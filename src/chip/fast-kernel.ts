@@ -57,9 +57,10 @@ export class FastKernel extends Kernel {
       g.postMemoryless = uniform ? p0 : -1;
       if (!g.dense) continue;
       // the dense groups' weights, spike lists and sums live in the row-sum kernel's memory
-      const own = k.allocInt16(g.weights.length);
-      own.set(g.weights);
-      g.weights = own;
+      const own = k.allocInt16(g.own.length);
+      own.set(g.own);
+      g.own = own;
+      g.store = own;
       g.memoSum = k.allocInt32(g.postSize);
       if (g.learning !== null) {
         // (the spike list and the memo serve plastic groups only: fixed ones sum their
@@ -141,14 +142,14 @@ export class FastKernel extends Kernel {
     for (const g of gs) {
       g.uniformIdentity = NaN;
       if (g.identity && !g.learning && g.numSynapses === g.preSize && g.preSize > 0) {
-        const w = g.weights;
+        const w = g.store;
         let same = true;
         for (let k = 1; same && k < w.length; k++) if (w[k] !== w[0]) same = false;
         if (same) g.uniformIdentity = w[0] * g.scale;
       }
       if (g.dense) {
         let m = Math.max(-g.wMin, g.wMax);
-        const w = g.weights;
+        const w = g.store;
         for (let k = 0; k < w.length; k++) {
           const a = w[k] < 0 ? -w[k] : w[k];
           if (a > m) m = a;
@@ -157,7 +158,7 @@ export class FastKernel extends Kernel {
       }
       g.uniformRow = NaN;
       if (g.dense || !g.fullRows || g.learning || !g.rangeClean || g.postMemoryless < 0) continue;
-      const w = g.weights;
+      const w = g.store;
       let same = true;
       for (let k = 1; same && k < w.length; k++) if (w[k] !== w[0]) same = false;
       if (same && w.length > 0) g.uniformRow = w[0] * g.scale;
@@ -287,7 +288,7 @@ export class FastKernel extends Kernel {
             // fixed weights (no memo): the run's rows are summed now, straight from the spike
             // list (row = list[r] - (preStart - add)); the first run of the step overwrites the
             // sums, later ones add to them
-            this.rowSum.sumRows(g.weights, g.postSize, list, run, g.memoSum, g.absBound, k, g.preStart - add, c > 0);
+            this.rowSum.sumRows(g.store, g.postSize, list, run, g.memoSum, g.absBound, k, g.preStart - add, c > 0);
             g.stepPreCount = c + run;
           } else {
             const sp = g.stepPre;
@@ -305,12 +306,12 @@ export class FastKernel extends Kernel {
         synOps += g.postSize * run;
       } else if (g.fullRows) {
         if (g.uniformRow === g.uniformRow) this.d.rangeOffset[g.rangeId * this.d.slots + s] += run * g.uniformRow;
-        else for (let r = k; r < e; r++) addScaledRow(this.d.acc[s], g.postStart, g.weights, g.offsets![list[r] + pre0], g.postSize, g.scale);
+        else for (let r = k; r < e; r++) addScaledRow(this.d.acc[s], g.postStart, g.store, g.offsets![list[r] + pre0], g.postSize, g.scale);
         this.rowsDelivered(g, gi, s, target, timing, run);
         synOps += g.postSize * run;
       } else {
         const a = this.d.acc[s];
-        const w = g.weights;
+        const w = g.store;
         const scale = g.scale;
         const base = g.postStart;
         const o = g.offsets!;
@@ -399,7 +400,7 @@ export class FastKernel extends Kernel {
         g.memoId++;
         g.memoDelta.fill(0);
         g.memoDirty = false;
-        this.rowSum.sumRows(g.weights, ps, g.stepPre, n, sum, g.absBound);
+        this.rowSum.sumRows(g.store, ps, g.stepPre, n, sum, g.absBound);
         for (let q = 0; q < n; q++) g.memoStamp[g.stepPre[q]] = g.memoId;
         g.memoCount = n;
       }

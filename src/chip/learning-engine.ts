@@ -5,9 +5,8 @@
  * accumulator with 7 fractional bits, is rounded stochastically to the weight's LSB and
  * saturated to its range. Reward channels give r0 and r1. Every rule that fires is counted.
  *
- * A plastic copy that follows its leader (the fast kernel's copies, ./copies) learns through
- * it: the leader's updates are written into the copy's weights too (its mirrors) and counted
- * once per group.
+ * A plastic copy that follows its leader (the fast kernel's copies, ./copies) shares its
+ * storage and learns through it: the leader's updates are counted once per group.
  */
 import { NUM_OPS, Op, type OpCounters } from './counters';
 import { evaluateRule, VAR_INDEX } from './learning-rule';
@@ -224,7 +223,7 @@ export class LearningEngine {
     const memo = g.scratch !== null && g.memoCount >= 0;
     vars[VAR_INDEX.r0] = rewarded ? 1 : 0;
     vars[VAR_INDEX.r1] = r1;
-    const w = g.weights;
+    const w = g.store;
     if (g.pairFast) {
       // Every term is a multiple of x0*y0 and reads no per-synapse state: dw is the same for
       // every synapse whose pre and post both spiked, and zero elsewhere.
@@ -252,8 +251,6 @@ export class LearningEngine {
       const postList = g.postList;
       const nPost = g.postCount;
       const memoDelta = g.memoDelta;
-      const mirrors = g.mirrors;
-      const nm = mirrors.length;
       const lsbMask = lsb - 1;
       let updates = 0;
       let satHigh = 0;
@@ -279,7 +276,6 @@ export class LearningEngine {
           } else nw = this.updatedWeight(g, old, dw, cd, cOff);
           if (nw !== old) {
             w[off + j] = nw;
-            for (let c = 0; c < nm; c++) mirrors[c][off + j] = nw;
             updates++;
             if (inMemo) {
               memoDelta[j] += nw - old;
@@ -288,7 +284,7 @@ export class LearningEngine {
           }
         }
       }
-      // (g.copies > 1 only for a leader whose copies follow it: their identical
+      // (g.copies > 1 only for a leader whose copies share its storage: their identical
       // updates are counted here too)
       cd[cOff + Op.learnUpdates] += updates * g.copies;
       cd[cOff + Op.weightSatHigh] += satHigh * g.copies;
@@ -319,7 +315,6 @@ export class LearningEngine {
         const nw = this.updatedWeight(g, old, dw, cd, cOff);
         if (nw !== old) {
           w[k] = nw;
-          for (let c = 0; c < g.mirrors.length; c++) g.mirrors[c][k] = nw;
           cd[cOff + Op.learnUpdates]++;
           if (memo) this.noteChange(g, i, g.dense ? k - start : g.targets![k], nw - old);
         }
@@ -348,7 +343,7 @@ export class LearningEngine {
    */
   private updatedWeight(g: SynapseGroup, old: number, dw: number, cd: Float64Array, cOff: number): number {
     let a = dw * ACC_FRAC;
-    // (g.copies > 1 only for a leader whose copies follow it: their identical
+    // (g.copies > 1 only for a leader whose copies share its storage: their identical
     // updates are counted here too)
     if (a > ACC_MAX) {
       a = ACC_MAX;

@@ -45,7 +45,7 @@ export class NaiveKernel extends Kernel {
       const target = t + 1 + g.delay;
       const s = target & d.slotMask;
       const a = d.acc[s];
-      const w = g.weights;
+      const w = g.store;
       const scale = g.scale;
       const base = g.postStart;
       if (g.dense) {

@@ -1,12 +1,25 @@
 /**
- * Run-time state of one synapse group: its weights (every group owns its array), its shape,
- * its learning state, and the per-group caches the fast kernel keeps (see fast-kernel.ts).
+ * Run-time state of one synapse group: its weights, its shape, its learning state, and the
+ * per-group caches the fast kernel keeps (see fast-kernel.ts).
+ *
+ * Weights: every group has its own array (own). The kernels and the learning engine work on
+ * `store`, which is `own` except while the fast kernel lets a plastic copy follow its
+ * leader (./copies): then the copy's store is the leader's array, and the copy set (its
+ * `sharing`) owns that storage. Every access from outside goes through `weights`,
+ * `setPostMajor`, `postMajor` or `weight`: the first two release the group from its copy set
+ * first (every member gets its own array back, holding the current values), so whatever is
+ * written there changes this group alone.
  */
 import { weightScale } from './arith';
 import { ruleUses } from './learning-rule';
 import type { LearningSpec, SynapseGroupSpec } from './spec';
 import { storeWeight, weightLsb, weightRange, type SignMode } from './weights';
 import { UserError } from '../errors';
+
+/** The owner of shared weight storage: releases a group (and its set) from sharing. */
+export interface WeightSharing {
+  release(g: SynapseGroup): void;
+}
 
 /** Run-time state of one synapse group. */
 export class SynapseGroup {
@@ -16,20 +29,16 @@ export class SynapseGroup {
   readonly postStart: number;
   readonly postSize: number;
   readonly dense: boolean;
-  /**
-   * Dense: [pre * postSize + post]. Sparse: parallel to targets. Every group owns its array:
-   * no other group's array is ever the same storage.
-   */
-  weights: Int16Array;
-  /**
-   * Fast kernel: this plastic group learns as its leader's copy (see copies.ts): the
-   * leader's learning writes this group's weights too, and counts its updates.
-   */
+  /** The group's own weight array. Dense: [pre * postSize + post]. Sparse: parallel to targets. */
+  own: Int16Array;
+  /** The array the kernels and the learning engine read and write: own, or the leader's while this group follows it. */
+  store: Int16Array;
+  /** The copy set whose storage this group is part of (fast kernel, ./copies), or null. */
+  sharing: WeightSharing | null = null;
+  /** Fast kernel: this plastic group follows its leader: they share storage, and the leader's learning is this group's. */
   followsLeader = false;
   /** Fast kernel, a plastic leader: this group plus the copies that follow it (for counting their updates). */
   copies = 1;
-  /** Fast kernel, a plastic leader: the weight arrays of its copies, written with its own by every learning update. */
-  mirrors: Int16Array[] = [];
   readonly offsets: Uint32Array | null;
   readonly targets: Uint32Array | null;
   /** Sparse group whose every row reaches all posts 0..postSize-1 in order (one-to-all). */
@@ -146,7 +155,8 @@ export class SynapseGroup {
     this.fanout = new Uint32Array(spec.preSize);
     if (spec.connectivity.kind === 'dense') {
       this.dense = true;
-      this.weights = spec.connectivity.weights.slice();
+      this.own = spec.connectivity.weights.slice();
+      this.store = this.own;
       this.offsets = null;
       this.targets = null;
       this.numSynapses = spec.preSize * spec.postSize;
@@ -155,7 +165,8 @@ export class SynapseGroup {
       this.identity = false;
     } else {
       this.dense = false;
-      this.weights = spec.connectivity.weights.slice();
+      this.own = spec.connectivity.weights.slice();
+      this.store = this.own;
       this.offsets = spec.connectivity.offsets;
       this.targets = spec.connectivity.targets;
       this.numSynapses = this.targets.length;
@@ -185,19 +196,30 @@ export class SynapseGroup {
     this.pairFast = l !== null && l.rule.support === 'pair' && this.dense && !this.x1 && !this.x2 && !this.y1 && !this.y2 && !this.y3 && !ruleUses(l.rule, 'w');
   }
 
+  /**
+   * The weights, to read or write from outside (dense: [pre * postSize + post]; sparse:
+   * parallel to targets). The group is released from any copy set first, so the array is
+   * this group's alone. After writing, call Chip.weightsChanged() before the next step; do
+   * not keep the array across steps (the next step may let copies share storage again).
+   */
+  get weights(): Int16Array {
+    if (this.sharing !== null) this.sharing.release(this);
+    return this.store;
+  }
+
   /** Weight of pre i -> post j (dense groups), or NaN if absent (sparse without that synapse). */
   weight(i: number, j: number): number {
-    if (this.dense) return this.weights[i * this.postSize + j];
+    if (this.dense) return this.store[i * this.postSize + j];
     const o = this.offsets!;
     const t = this.targets!;
-    for (let k = o[i]; k < o[i + 1]; k++) if (t[k] === j) return this.weights[k];
+    for (let k = o[i]; k < o[i + 1]; k++) if (t[k] === j) return this.store[k];
     return NaN;
   }
 
   /** The weights as a post x pre matrix (the layout weight files use). Dense groups only. */
   postMajor(out?: Int16Array): Int16Array {
     const m = out ?? new Int16Array(this.preSize * this.postSize);
-    const w = this.weights;
+    const w = this.store;
     for (let i = 0; i < this.preSize; i++)
       for (let j = 0; j < this.postSize; j++) m[j * this.preSize + i] = w[i * this.postSize + j];
     return m;
