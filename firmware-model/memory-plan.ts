@@ -363,6 +363,30 @@ export function grouped(v: number): string {
 }
 
 /**
+ * What the engine holds besides typed-array elements: the typed arrays (with the empty
+ * placeholders each SynapseGroup keeps for state it does not use), and an estimate of the
+ * plain objects and their properties (per synapse group about 4 objects and 80 properties:
+ * its spec, connectivity, learning spec and SynapseGroup; per population its layout; per
+ * prototype its record; the chip, the network wrapper and the lists that hold them).
+ */
+export function engineCounts(spec: ChipSpec, kernel: 'js' | 'naive', tallies: ArrayTally[], populations: number): { typedArrays: number; emptyArrays: number; objects: number; properties: number } {
+  let empty = 0;
+  for (const g of spec.synapseGroups) {
+    const learns = g.learning !== undefined;
+    empty += learns ? 0 : 4; // pre/post spike lists and stamps
+    empty += kernel === 'js' && g.connectivity.kind === 'dense' ? (learns ? 0 : 3) : 4; // row-sum memo, spike list
+  }
+  const G = spec.synapseGroups.length;
+  const np = spec.prototypes.length;
+  return {
+    typedArrays: arrayCount(tallies) + empty,
+    emptyArrays: empty,
+    objects: 4 * G + populations + np + 80,
+    properties: 80 * G + 6 * populations + 7 * np + 800,
+  };
+}
+
+/**
  * The memory plan of the sBP network (sizes, mode) on a microcontroller board: typed arrays
  * by item, the engine's overhead and the bundle, against the board's heap.
  */
@@ -386,25 +410,27 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
   const frame = 1024 + 6 * sizes.input;
   items.push({ name: 'serial line buffer', category: 'buffers', bytes: frame, detail: 'estimate: one text frame of a sample (up to 6 characters per input index) plus 1 KiB for replies, held as a string' });
 
+  const ns = spec.numCompartments + spec.numGeneratorPorts;
+  items.push({
+    name: 'construction scratch',
+    category: 'buffers',
+    bytes: 96 * ns,
+    detail: `estimate, freed once the network is built: compiling keeps a JS array of synapse groups per compartment and the chip's signature tables three Uint32 per source; about 96 B per source (${ns} sources)`,
+  });
   // engine: per typed array, per JS object; the run-time base
-  const arrays = arrayCount(tallies) + 4 + 6 * spec.synapseGroups.length; // + sample buffers; zero-length placeholders per group
+  const counts = engineCounts(spec, kernel, tallies, Object.keys(compiled.groups).length);
+  const arrays = counts.typedArrays + 3; // + the sample buffers
   items.push({
     name: 'typed-array headers',
     category: 'engine',
     bytes: arrays * engine.typedArrayBytes.value,
-    detail: `${arrays} typed arrays x ${engine.typedArrayBytes.value} B (${engine.name}; ${engine.typedArrayBytes.source})`,
+    detail: `${arrays} typed arrays (${counts.emptyArrays} of them empty placeholders) x ${engine.typedArrayBytes.value} B (${engine.name}: ${engine.typedArrayBytes.source})`,
   });
-  // objects: per synapse group its spec, its connectivity and its SynapseGroup (about 70
-  // properties in all); per population its layout entry (5); per prototype (7); the chip (about 110)
-  const groupsN = spec.synapseGroups.length;
-  const populations = Object.keys(compiled.groups).length;
-  const objects = 3 * groupsN + populations + 2 * spec.prototypes.length + 40;
-  const properties = 70 * groupsN + 6 * populations + 7 * spec.prototypes.length + 110 + 2 * groupsN + 400;
   items.push({
     name: 'JS objects',
     category: 'engine',
-    bytes: objects * engine.objectBytes.value + properties * engine.propertyBytes.value,
-    detail: `estimate: about ${objects} objects and ${properties} properties (synapse groups and their specs, layouts, prototypes, the chip, names) at ${engine.objectBytes.value} B and ${engine.propertyBytes.value} B (${engine.name})`,
+    bytes: counts.objects * engine.objectBytes.value + counts.properties * engine.propertyBytes.value,
+    detail: `estimate: about ${counts.objects} objects and arrays with ${counts.properties} properties and elements (per synapse group its spec, connectivity, learning spec and SynapseGroup; layouts, prototypes, the chip, names) at ${engine.objectBytes.value} B and ${engine.propertyBytes.value} B (${engine.name})`,
   });
   items.push({ name: 'engine runtime', category: 'engine', bytes: engine.runtimeBytes.value, detail: `${engine.name}: ${engine.runtimeBytes.source}` });
   const bundle = opts.bundleBytes ?? DEFAULT_BUNDLE_BYTES;
