@@ -27,6 +27,9 @@ export interface EngineProfile {
 /** quickjs-emscripten (QuickJS compiled to 32-bit WebAssembly): measured with JS_ComputeMemoryUsage (docs/device.md). */
 const QUICKJS_MEASURED = 'measured: quickjs-emscripten 0.32.0 (QuickJS built for 32-bit WebAssembly), memory_used_size of JS_ComputeMemoryUsage';
 
+/** quickjs-ng is a fork of QuickJS with the same runtime, object and typed-array layout. */
+const NG_AS_QUICKJS = 'estimate: the quickjs figure (quickjs-ng, a QuickJS fork, keeps its runtime, object and typed-array layout)';
+
 export const ENGINES: Record<EngineName, EngineProfile> = {
   quickjs: {
     name: 'quickjs',
@@ -42,11 +45,11 @@ export const ENGINES: Record<EngineName, EngineProfile> = {
   },
   'quickjs-ng': {
     name: 'quickjs-ng',
-    runtimeBytes: { value: 86214, source: 'estimate: as quickjs (quickjs-ng keeps the runtime and object layout of QuickJS)', estimate: true },
-    typedArrayBytes: { value: 168, source: 'estimate: as quickjs', estimate: true },
-    objectBytes: { value: 64, source: 'estimate: as quickjs', estimate: true },
-    propertyBytes: { value: 8, source: 'estimate: as quickjs', estimate: true },
-    codePerSourceByte: { value: 4, source: 'estimate: as quickjs', estimate: true },
+    runtimeBytes: { value: 86214, source: NG_AS_QUICKJS, estimate: true },
+    typedArrayBytes: { value: 168, source: NG_AS_QUICKJS, estimate: true },
+    objectBytes: { value: 64, source: NG_AS_QUICKJS, estimate: true },
+    propertyBytes: { value: 8, source: NG_AS_QUICKJS, estimate: true },
+    codePerSourceByte: { value: 4, source: NG_AS_QUICKJS, estimate: true },
   },
   duktape: {
     name: 'duktape',
@@ -57,7 +60,7 @@ export const ENGINES: Record<EngineName, EngineProfile> = {
     },
     typedArrayBytes: {
       value: 96,
-      source: 'estimate from the Duktape 2.x sources on a 32-bit target: the buffer object (duk_hbufobj, about 56 B), its plain buffer header (duk_hbuffer, about 16 B) and two 8 B allocator headers; the ArrayBuffer object is made only when .buffer is read',
+      source: 'estimate: from the Duktape 2.x sources on a 32-bit target, the buffer object (duk_hbufobj, about 56 B), its plain buffer header (duk_hbuffer, about 16 B) and two 8 B allocator headers; the ArrayBuffer object is made only when .buffer is read',
       estimate: true,
     },
     objectBytes: { value: 40, source: 'estimate: duk_hobject (about 32 B with refcount and heap links) plus an allocator header', estimate: true },

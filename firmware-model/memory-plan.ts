@@ -47,18 +47,20 @@ export interface PlanOptions {
   board: string;
   mode: PlanMode;
   sizes: { input: number; hidden: number; output: number };
-  /** Size of the firmware bundle the engine loads (default DEFAULT_BUNDLE_BYTES). */
+  /** Size of the firmware bundle the engine loads (default DEFAULT_BUNDLE_BYTES for the board's engine). */
   bundleBytes?: number;
   /** 'js' (default): the chip's fast kernel with the portable row-sum, as bundles run it; 'naive': the reference kernel. */
   kernel?: 'js' | 'naive';
 }
 
 /**
- * Bundle size used when the caller does not give one: the size of the portable-check bundle
- * (tools/build-portable.mjs, ES2017, minified), which holds the same modules as the firmware,
- * rounded up. `synfire plan` passes the size of the built dist/boards/<board>/firmware.js.
+ * Bundle size used when the caller does not give one, by the language level the engine
+ * loads: the sizes of the minified dist/boards/<board>/firmware.js (ES2020, QuickJS) and
+ * firmware.es5.js (ES5, Duktape) that `npm run build:boards` made when this plan was
+ * written (101,636 and 184,304 B), rounded up. `synfire plan` passes the size of the built
+ * file when there is one.
  */
-export const DEFAULT_BUNDLE_BYTES = 160 * 1024;
+export const DEFAULT_BUNDLE_BYTES = { es2020: 100 * 1024, es5: 180 * 1024 };
 
 /** One kind of typed array a chip keeps: `count` arrays of `bytes` bytes in all. */
 export interface ArrayTally {
@@ -209,7 +211,7 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
     'delivery queues',
     'queues',
     slots * (4 * n + 4 * n + 4 * G + 4 * nGen + 4 * nGen + 4 * G) + 4 * 4 * slots + 4 * G * slots * 2 + 8 * G * slots + 4 * G + 8 * G,
-    slots * 6 + 8,
+    slots * 6 + 9,
     'Int32 per slot: single-compartment deliveries and their marks, whole-range deliveries, generator schedule and marks, flush lists; per group and slot: range marks and offsets',
   );
   // routing tables
@@ -395,6 +397,7 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
   const mcu = board.mcu!;
   checkSizes(opts.sizes);
   const kernel = opts.kernel ?? 'js';
+  if (kernel === 'naive' && opts.mode === 'infer') throw new UserError("plan: the inference chip runs the fast kernel only ('js'); 'naive' is for training", 2);
   const engineName: EngineName = mcu.engines[0];
   const engine: EngineProfile = ENGINES[engineName];
   const sizes = { input: opts.sizes.input, hidden: opts.sizes.hidden, output: opts.sizes.output };
@@ -433,7 +436,7 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
     detail: `estimate: about ${counts.objects} objects and arrays with ${counts.properties} properties and elements (per synapse group its spec, connectivity, learning spec and SynapseGroup; layouts, prototypes, the chip, names) at ${engine.objectBytes.value} B and ${engine.propertyBytes.value} B (${engine.name})`,
   });
   items.push({ name: 'engine runtime', category: 'engine', bytes: engine.runtimeBytes.value, detail: `${engine.name}: ${engine.runtimeBytes.source}` });
-  const bundle = opts.bundleBytes ?? DEFAULT_BUNDLE_BYTES;
+  const bundle = opts.bundleBytes ?? (engineName === 'duktape' ? DEFAULT_BUNDLE_BYTES.es5 : DEFAULT_BUNDLE_BYTES.es2020);
   items.push({
     name: 'compiled bundle',
     category: 'bundle',
