@@ -13,6 +13,7 @@ import { build } from 'esbuild';
 import { getQuickJS } from 'quickjs-emscripten';
 import { describe, expect, it } from 'vitest';
 import { BOARDS } from '../boards/profiles';
+import { ENGINES } from '../firmware-model/engines';
 import { engineCounts, chipArrays, planMemory, requireFits, typedArrayBytes, type MemoryPlan, type PlanMode } from '../firmware-model/memory-plan';
 import { UserError } from '../src/errors';
 import { SbpInferenceChip } from '../src/sbp/inference';
@@ -162,7 +163,7 @@ describe('memory plan: fit and refusal', () => {
     expect(back.largest.bytes).toBe(max);
     expect(back.budgetBytes).toBe(BOARDS.esp32.mcu!.heapBytes.value);
     expect(back.fits).toBe(sum <= back.budgetBytes);
-    expect(back.items.find((x) => x.name === 'compiled bundle')!.bytes).toBe(Math.ceil(1000 * 3)); // duktape: 3 B per source byte
+    expect(back.items.find((x) => x.name === 'compiled bundle')!.bytes).toBe(Math.ceil(1000 * ENGINES.duktape.codePerSourceByte.value)); // esp32 runs Duktape
   });
 
   it('requireFits names the board, the largest item and the numbers', () => {
