@@ -6,7 +6,7 @@
  * ("Memory plan") explains the items.
  *
  * The typed-array figures come from the compiled network (its ChipSpec: group sizes, delays,
- * connectivity, placement) through the per-array formulas of chipArrays below, which mirror
+ * connectivity, placement; compiled shape only, without weights or a Chip) through the per-array formulas of chipArrays below, which mirror
  * what src/chip allocates; test/plan.test.ts checks their total against the byteLength of
  * every typed array reachable from a built network. Portable: no Node APIs.
  */
@@ -16,10 +16,10 @@ import { NUM_CORE_OPS, NUM_OPS } from '../src/chip/counters';
 import { ruleUses } from '../src/chip/learning-rule';
 import type { ChipSpec, SynapseGroupSpec } from '../src/chip/spec';
 import { UserError } from '../src/errors';
-import type { CompiledNetwork } from '../src/net/compile';
-import { SbpInferenceChip } from '../src/sbp/inference';
-import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, type SbpSizes } from '../src/sbp/topology';
-import { SbpTrainingChip } from '../src/sbp/training';
+import { compileSpec, type CompiledSpec } from '../src/net/compile';
+import { INFER_GATES } from '../src/sbp/params';
+import { inferenceNetwork, PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type SbpSizes } from '../src/sbp/topology';
+import { stepOrdering, TRAIN_BUCKETS } from '../src/sbp/training';
 import { ENGINES, type EngineProfile } from './engines';
 
 export type PlanMode = 'train' | 'infer';
@@ -322,17 +322,28 @@ function arrayCount(t: ArrayTally[]): number {
   return n;
 }
 
-/** The network the firmware builds, compiled the way SbpTrainingChip / SbpInferenceChip compile it. */
-function buildNetwork(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive'): { compiled: CompiledNetwork; names: GroupNames } {
+/**
+ * The spec of the network the firmware builds, compiled with the options SbpTrainingChip and
+ * SbpInferenceChip use (test/plan.test.ts compares the plan with networks they build), shape
+ * only: no weight array is allocated, so planning costs little memory on the device itself.
+ */
+function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive'): { compiled: CompiledSpec; names: GroupNames } {
   const names: Record<number, string> = {};
-  let compiled: CompiledNetwork;
+  let compiled: CompiledSpec;
   if (mode === 'train') {
-    compiled = new SbpTrainingChip({ sizes, kernel: kernel === 'js' ? 'fast' : 'naive' }).compiled;
+    const net = trainingNetwork(sizes, 'chip');
+    const compile = (placement: 'hint' | 'pack') =>
+      compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: TRAIN_BUCKETS, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', shapeOnly: true });
+    // the authors' core ranges hold the 400-hidden network; larger ones are packed instead
+    try {
+      compiled = compile('hint');
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      compiled = compile('pack');
+    }
     for (const p of PLASTIC_NAMES) names[compiled.connections[PLASTIC_CONNECTIONS[p]]] = p;
   } else {
-    const w1 = new Int16Array(sizes.hidden * sizes.input);
-    const w2 = new Int16Array(sizes.output * sizes.hidden);
-    compiled = new SbpInferenceChip(sizes, w1, w2).compiled;
+    compiled = compileSpec(inferenceNetwork(sizes), { placement: 'hint', numBuckets: INFER_GATES + 1, shapeOnly: true });
     names[compiled.connections['x->h1']] = 'w1';
     names[compiled.connections['h1->o']] = 'w2';
   }
@@ -401,8 +412,8 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
   const engineName: EngineName = mcu.engines[0];
   const engine: EngineProfile = ENGINES[engineName];
   const sizes = { input: opts.sizes.input, hidden: opts.sizes.hidden, output: opts.sizes.output };
-  const { compiled, names } = buildNetwork(opts.mode, sizes, kernel);
-  const spec = compiled.chip.spec;
+  const { compiled, names } = compileShape(opts.mode, sizes, kernel);
+  const spec = compiled.spec;
   const tallies = chipArrays(spec, kernel, names);
 
   const items: PlanItem[] = tallies.map((t) => ({ name: t.item, category: t.category, bytes: t.bytes, detail: t.detail }));

@@ -16,8 +16,9 @@ import { BOARDS } from '../boards/profiles';
 import { ENGINES } from '../firmware-model/engines';
 import { engineCounts, chipArrays, planMemory, requireFits, typedArrayBytes, type MemoryPlan, type PlanMode } from '../firmware-model/memory-plan';
 import { UserError } from '../src/errors';
+import { compileSpec } from '../src/net/compile';
 import { SbpInferenceChip } from '../src/sbp/inference';
-import type { SbpSizes } from '../src/sbp/topology';
+import { trainingNetwork, type SbpSizes } from '../src/sbp/topology';
 import { SbpTrainingChip } from '../src/sbp/training';
 import { largestFitting } from '../tools/commands/plan';
 
@@ -78,6 +79,16 @@ describe('memory plan: typed arrays', () => {
       expect(counts.typedArrays).toBe(walked.views);
     });
   }
+
+  it('planning compiles the shape only: no per-synapse weight array, no Chip', () => {
+    const sizes = { input: 400, hidden: 400, output: 10 };
+    const c = compileSpec(trainingNetwork(sizes), { shapeOnly: true });
+    const w1 = c.spec.synapseGroups[c.connections['x->h1']];
+    expect(w1.connectivity.kind).toBe('dense');
+    expect(w1.connectivity.weights.length).toBe(0);
+    expect(w1.preSize * w1.postSize).toBe(160000);
+    expect('chip' in c).toBe(false);
+  });
 
   it('weights: Int16 per synapse, twice for dense groups in the fast kernel (spec copy and the kernel\'s own)', () => {
     const sizes = { input: 20, hidden: 10, output: 5 };
