@@ -77,38 +77,52 @@ export type GroupNames = (groupIndex: number) => string | undefined;
 
 const MSG_PACK = 67108864; // 2^26: the chip packs message counts only while every total stays below it
 
-/** Distinct lists (the chip's routing "signatures"): their number and their total length. */
-function distinctLists(lists: number[][]): { count: number; entries: number } {
+/** A range of source ids [start, start + size) and the entry its sources list. */
+interface SourceRange {
+  start: number;
+  size: number;
+  entry: number;
+}
+
+/**
+ * The distinct per-source lists (the chip's routing "signatures") when source s lists the
+ * entries of the ranges holding s, in the order of `ranges`: their number and total length.
+ * Lists only change at range ends, so each stretch between two ends is looked at once (no
+ * per-source arrays: planning stays small on the device).
+ */
+function distinctLists(ns: number, ranges: SourceRange[]): { count: number; entries: number } {
+  const cuts: number[] = [0, ns];
+  for (const r of ranges) cuts.push(r.start, r.start + r.size);
+  cuts.sort((a, b) => a - b);
   const seen: Record<string, true> = Object.create(null);
   let count = 0;
   let entries = 0;
-  for (let q = 0; q < lists.length; q++) {
-    const key = lists[q].join(',');
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const a = cuts[k];
+    if (a === cuts[k + 1] || a >= ns) continue;
+    const list: number[] = [];
+    for (const r of ranges) if (r.start <= a && a < r.start + r.size) list.push(r.entry);
+    const key = list.join(',');
     if (seen[key]) continue;
     seen[key] = true;
     count++;
-    entries += lists[q].length;
+    entries += list.length;
   }
   return { count, entries };
 }
 
-function distinctCores(cxCore: Uint16Array, cxIds: ArrayLike<number>, base: number): number {
+/** Number of distinct cores of compartments base + ids[k] (k < count), or base + k when ids is null. */
+function distinctCores(cxCore: Uint16Array, ids: ArrayLike<number> | null, base: number, count: number): number {
   const seen: Record<number, true> = {};
   let n = 0;
-  for (let k = 0; k < cxIds.length; k++) {
-    const c = cxCore[base + cxIds[k]];
+  for (let k = 0; k < count; k++) {
+    const c = cxCore[base + (ids === null ? k : ids[k])];
     if (!seen[c]) {
       seen[c] = true;
       n++;
     }
   }
   return n;
-}
-
-function range(n: number): number[] {
-  const r: number[] = [];
-  for (let i = 0; i < n; i++) r.push(i);
-  return r;
 }
 
 /**
@@ -185,9 +199,8 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
   // per-core pairs of each group: (core, synapses) and (core, posts), Int32
   let corePairs = 0;
   for (const g of groups) {
-    const posts = range(g.postSize);
-    const cp = distinctCores(spec.cxCore, posts, g.postStart);
-    const cs = g.connectivity.kind === 'dense' ? (g.preSize > 0 ? cp : 0) : distinctCores(spec.cxCore, g.connectivity.targets, g.postStart);
+    const cp = distinctCores(spec.cxCore, null, g.postStart, g.postSize);
+    const cs = g.connectivity.kind === 'dense' ? (g.preSize > 0 ? cp : 0) : distinctCores(spec.cxCore, g.connectivity.targets, g.postStart, g.connectivity.targets.length);
     corePairs += 8 * (cp + cs);
   }
   add('per-core load tables', 'counters', corePairs, 2 * G, 'Int32 (core, synapses) and (core, posts) pairs per group, for the per-core time model');
@@ -217,12 +230,10 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
   // routing tables
   let T = 0;
   for (const g of groups) T += g.preSize;
-  const outLists: number[][] = [];
-  for (let s = 0; s < ns; s++) outLists.push([]);
-  groups.forEach((g, gi) => {
-    for (let i = 0; i < g.preSize; i++) outLists[g.preStart + i].push(gi);
-  });
-  const sig = distinctLists(outLists);
+  const sig = distinctLists(
+    ns,
+    groups.map((g, gi) => ({ start: g.preStart, size: g.preSize, entry: gi })),
+  );
   add(
     'routing tables',
     'queues',
@@ -281,13 +292,11 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
     if (traceArrays > 0) add('learning traces', 'learning', traceBytes, traceArrays, 'Float64 per pre (x1, x2) or post (y1..y3) neuron of the traces the rules read');
   }
   // per source: the plastic groups it is pre or post of
-  const plLists: number[][] = [];
-  for (let s = 0; s < ns; s++) plLists.push([]);
+  const plRanges: SourceRange[] = [];
   plastic.forEach((g, p) => {
-    for (let i = 0; i < g.preSize; i++) plLists[g.preStart + i].push(2 * p);
-    for (let j = 0; j < g.postSize; j++) plLists[g.postStart + j].push(2 * p + 1);
+    plRanges.push({ start: g.preStart, size: g.preSize, entry: 2 * p }, { start: g.postStart, size: g.postSize, entry: 2 * p + 1 });
   });
-  const pl = distinctLists(plLists);
+  const pl = distinctLists(ns, plRanges);
   add('learning signatures', 'learning', 4 * ns + 4 * (pl.count + 1) + 4 * pl.entries, 3, `per source: which plastic groups it is pre or post of (Int32 signature, Uint32 tables; ${pl.count} distinct lists)`);
   let rewardBytes = 0;
   for (let r = 0; r < spec.rewardChannels.length; r++) rewardBytes += ns;
@@ -298,16 +307,14 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
   add('op counters', 'counters', 8 * spec.numBuckets * NUM_OPS + 8 * spec.numBuckets, 2, `Float64: ${NUM_OPS} kinds x ${spec.numBuckets} buckets, and latency per bucket`);
   add('per-core counters', 'counters', 8 * nc * NUM_CORE_OPS + 3 * 8 * nc + 2 * 4 * G, 6, `Float64 per core (${nc} cores): ${NUM_CORE_OPS} op kinds, compartments, active ones, learning visits; Int32 per group: dense rows routed`);
   // message costs per source; the packed copy exists while every total stays below 2^26
-  let maxMsgs = 0;
-  for (let s = 0; s < ns; s++) {
-    let reach = 0;
-    for (const gi of outLists[s]) {
-      const g = groups[gi];
-      const c = g.connectivity;
-      reach += c.kind === 'dense' ? g.postSize : c.offsets[s - g.preStart + 1] - c.offsets[s - g.preStart];
-    }
-    maxMsgs += Math.min(nc, reach);
+  // (a spike goes once to each core holding a target: at most min(cores, fan-out) messages)
+  const reach = new Float64Array(ns);
+  for (const g of groups) {
+    const c = g.connectivity;
+    for (let i = 0; i < g.preSize; i++) reach[g.preStart + i] += c.kind === 'dense' ? g.postSize : c.offsets[i + 1] - c.offsets[i];
   }
+  let maxMsgs = 0;
+  for (let s = 0; s < ns; s++) maxMsgs += Math.min(nc, reach[s]);
   const chips = Math.max(1, Math.round(nc / spec.coresPerChip));
   const maxHops = maxMsgs * (spec.mesh.tilesX * chips + spec.mesh.tilesY);
   const packed = maxHops < MSG_PACK;
