@@ -49,6 +49,8 @@ export interface PlanOptions {
   sizes: { input: number; hidden: number; output: number };
   /** Size of the firmware bundle the engine loads (default DEFAULT_BUNDLE_BYTES for the board's engine). */
   bundleBytes?: number;
+  /** The engine the firmware runs in (default: the board's first); one of the board's engines. */
+  engine?: EngineName;
   /** 'js' (default): the chip's fast kernel with the portable row-sum, as bundles run it; 'naive': the reference kernel. */
   kernel?: 'js' | 'naive';
 }
@@ -416,7 +418,8 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
   checkSizes(opts.sizes);
   const kernel = opts.kernel ?? 'js';
   if (kernel === 'naive' && opts.mode === 'infer') throw new UserError("plan: the inference chip runs the fast kernel only ('js'); 'naive' is for training", 2);
-  const engineName: EngineName = mcu.engines[0];
+  const engineName: EngineName = opts.engine ?? mcu.engines[0];
+  if (mcu.engines.indexOf(engineName) < 0) throw new UserError(`plan: board ${board.name} is meant for ${mcu.engines.join(', ')}, not ${engineName}`, 2);
   const engine: EngineProfile = ENGINES[engineName];
   const sizes = { input: opts.sizes.input, hidden: opts.sizes.hidden, output: opts.sizes.output };
   const { compiled, names } = compileShape(opts.mode, sizes, kernel);

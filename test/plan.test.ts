@@ -196,6 +196,8 @@ describe('memory plan: fit and refusal', () => {
   it('refuses neuromorphic and unknown boards', () => {
     expect(() => planMemory({ board: 'loihi1', mode: 'train', sizes: { input: 4, hidden: 4, output: 2 } })).toThrow(/neuromorphic/);
     expect(() => planMemory({ board: 'esp33', mode: 'train', sizes: { input: 4, hidden: 4, output: 2 } })).toThrow(UserError);
+    // and an engine the board is not meant for
+    expect(() => planMemory({ board: 'rp2040', engine: 'quickjs', mode: 'infer', sizes: { input: 4, hidden: 4, output: 2 } })).toThrow(/rp2040 is meant for duktape/);
   });
 
   it('largestFitting: the largest H fits and H + 1 does not', () => {

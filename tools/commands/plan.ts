@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BOARDS, mcuBoardNames } from '../../boards/profiles';
+import { BOARDS, mcuBoardNames, type EngineName } from '../../boards/profiles';
 import { grouped, planMemory, requireFits, type MemoryPlan, type PlanMode } from '../../firmware-model/memory-plan';
 import { sideOf, type Preprocessing } from '../../src/data/preprocess';
 import { UserError } from '../../src/errors';
@@ -23,8 +23,7 @@ const OUTPUTS = 10;
  * Size of the built firmware bundle for the board's engine, when `npm run build:boards` has
  * made it: dist/boards/<board>/firmware.js (QuickJS) or firmware.es5.js (Duktape).
  */
-function builtBundle(board: string): { bytes: number; file: string } | undefined {
-  const engine = BOARDS[board].mcu!.engines[0];
+function builtBundle(board: string, engine: EngineName): { bytes: number; file: string } | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
   // dist/cli.js when bundled, tools/commands/plan.ts under vitest
   for (const root of [resolve(here, '..'), resolve(here, '..', '..')]) {
@@ -43,6 +42,7 @@ export const command: Command = {
       { name: 'dataset', type: 'choice', choices: Object.keys(DATASET_INPUTS), default: 'mnist', help: 'input size: mnist 400 (20x20), mnist10 100 (10x10), fashion 784 (28x28)' },
       { name: 'hidden', type: 'int', min: 1, max: MAX_HIDDEN, metavar: 'H', help: 'hidden units (default 400 for mnist and fashion, 100 for mnist10)' },
       { name: 'mode', type: 'choice', choices: ['train', 'infer'], default: 'train', help: 'the 12-phase training network or the 4-phase inference network' },
+      { name: 'engine', type: 'choice', choices: ['quickjs', 'quickjs-ng', 'duktape'], metavar: 'E', help: "JavaScript engine (default: the board's first; one the board is meant for)" },
       { name: 'kernel', type: 'choice', choices: ['js', 'naive'], default: 'js', help: "the chip kernel the firmware runs: 'js' (fast, portable row sums) or 'naive'" },
       { name: 'bundle-bytes', type: 'int', min: 0, metavar: 'B', help: 'size of the firmware bundle (default: the built dist/boards/<board> file, else an estimate)' },
       { name: 'max-hidden', type: 'flag', help: 'print the largest hidden layer that fits the board (1..4096), and its plan' },
@@ -51,7 +51,7 @@ export const command: Command = {
       'synfire plan --board esp32s3-psram --dataset mnist --hidden 400 --mode infer',
       'synfire plan --board esp32 --dataset mnist10 --mode train',
       'synfire plan --board rp2040 --dataset mnist10 --mode train --max-hidden',
-      'synfire plan --board esp32 --mode infer --json',
+      'synfire plan --board esp32 --engine quickjs --mode infer --json',
     ],
   },
   run(opts, io) {
@@ -61,9 +61,10 @@ export const command: Command = {
     const kernel = opts.kernel as 'js' | 'naive';
     const side = sideOf(DATASET_INPUTS[dataset]);
     const input = side * side;
-    const built = builtBundle(board);
+    const engine = (opts.engine as EngineName | undefined) ?? BOARDS[board].mcu!.engines[0];
+    const built = builtBundle(board, engine);
     const bundleBytes = (opts.bundleBytes as number | undefined) ?? built?.bytes;
-    const planFor = (hidden: number) => planMemory({ board, mode, sizes: { input, hidden, output: OUTPUTS }, bundleBytes, kernel });
+    const planFor = (hidden: number) => planMemory({ board, mode, sizes: { input, hidden, output: OUTPUTS }, bundleBytes, kernel, engine });
 
     if (opts.maxHidden === true) {
       if (opts.hidden !== undefined) throw new UserError('--max-hidden searches the hidden size: give it without --hidden', 2);
@@ -80,7 +81,7 @@ export const command: Command = {
       }
       io.out(`largest hidden layer that ${mode === 'train' ? 'trains' : 'infers'} within ${board}'s budget: ${best.sizes.hidden} (${input}-${best.sizes.hidden}-${OUTPUTS}, ${dataset})`);
       io.out('');
-      printPlan(best, io, dataset, built?.file);
+      printPlan(best, io, dataset, engine, built?.file);
       return 0;
     }
 
@@ -91,7 +92,7 @@ export const command: Command = {
       if (!plan.fits) io.err(fitError(plan));
       return plan.fits ? 0 : 1;
     }
-    printPlan(plan, io, dataset, built?.file);
+    printPlan(plan, io, dataset, engine, built?.file);
     requireFits(plan);
     return 0;
   },
@@ -133,11 +134,11 @@ export function largestFitting(planFor: (hidden: number) => MemoryPlan): MemoryP
   return lo;
 }
 
-function printPlan(plan: MemoryPlan, io: CliIO, dataset: string, bundleFile: string | undefined): void {
+function printPlan(plan: MemoryPlan, io: CliIO, dataset: string, engine: EngineName, bundleFile: string | undefined): void {
   const b = BOARDS[plan.board];
   const mcu = b.mcu!;
   const s = plan.sizes;
-  io.out(`synfire plan: sBP ${s.input}-${s.hidden}-${s.output} ${plan.mode === 'train' ? 'training (12 phases)' : 'inference (4 phases)'} on ${plan.board} (${dataset}), engine ${mcu.engines[0]}`);
+  io.out(`synfire plan: sBP ${s.input}-${s.hidden}-${s.output} ${plan.mode === 'train' ? 'training (12 phases)' : 'inference (4 phases)'} on ${plan.board} (${dataset}), engine ${engine}`);
   io.out(`  ${mcu.part}`);
   io.out(`  heap for the engine: ${grouped(plan.budgetBytes)} B (${mcu.heapBytes.estimate ? 'estimate' : 'datasheet'}; see docs/device.md)`);
   if (bundleFile) io.out(`  bundle: ${bundleFile}`);
