@@ -320,7 +320,7 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
   const chips = Math.max(1, Math.round(nc / spec.coresPerChip));
   const maxHops = maxMsgs * (spec.mesh.tilesX * chips + spec.mesh.tilesY);
   const packed = maxHops < MSG_PACK;
-  add('message costs', 'counters', 32 * ns + 16 * ns, packed ? 2 : 2, 'Float64 per source: local and remote messages and mesh hops per spike, and the same packed two to a source' + (packed ? '' : ' (counted although the chip may skip the packed copy)'));
+  add('message costs', 'counters', 32 * ns + 16 * ns, 2, 'Float64 per source: local and remote messages and mesh hops per spike, and the same packed two to a source' + (packed ? '' : ' (counted although the chip may skip the packed copy)'));
   return out;
 }
 
