@@ -52,14 +52,29 @@ export function buildSpec(d: Described, e: Encoded, p: Placed, t: Target, opts: 
   };
 }
 
+/** A compiled network before its Chip is built: the spec the Chip is built from. */
+export interface CompiledSpec {
+  spec: ChipSpec;
+  groups: Record<string, GroupLayout>;
+  /** Synapse group index by connection name. */
+  connections: Record<string, number>;
+  stats: NetworkStats;
+}
+
 export function build(d: Described, e: Encoded, p: Placed, c: Checked, t: Target, opts: CompileOptions): CompiledNetwork {
-  const chip = new Chip(buildSpec(d, e, p, t, opts));
+  const s = buildCompiledSpec(d, e, p, c, t, opts);
+  return { chip: new Chip(s.spec), groups: s.groups, connections: s.connections, stats: s.stats };
+}
+
+/** Stage 5 without making the Chip: the spec and the usage statistics. */
+export function buildCompiledSpec(d: Described, e: Encoded, p: Placed, c: Checked, t: Target, opts: CompileOptions): CompiledSpec {
+  const spec = buildSpec(d, e, p, t, opts);
   const coreUsage: NetworkStats['coreUsage'] = [];
   for (let core = 0; core < t.numCores; core++) {
     if (p.usedCx[core] > 0) coreUsage.push({ core, compartments: p.usedCx[core], synapseBits: p.usedBits[core], inputAxons: p.usedAxons[core], outputAxons: c.outAxons[core] });
   }
   return {
-    chip,
+    spec,
     groups: d.layout,
     connections: e.connections,
     stats: {

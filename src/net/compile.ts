@@ -13,7 +13,7 @@
  * synapse-memory.ts describes.
  */
 import { UserError } from '../errors';
-import { build, type CompiledNetwork } from './build';
+import { build, buildCompiledSpec, type CompiledNetwork, type CompiledSpec } from './build';
 import { checkLimits, OutputAxonOverflow } from './check-limits';
 import { describeGroups } from './describe';
 import { encode } from './encode';
@@ -21,15 +21,37 @@ import { LOIHI1_LIMITS, type CompileOptions, type NetworkDesc } from './network'
 import { place, type Target } from './place';
 
 export type { GroupLayout } from './describe';
-export type { CompiledNetwork, NetworkStats } from './build';
+export type { CompiledNetwork, CompiledSpec, NetworkStats } from './build';
 
 export function compileNetwork(net: NetworkDesc, opts: CompileOptions = {}): CompiledNetwork {
-  // Output axons depend on where the targets land, so the packer learns them by trying:
-  // when a core overflows, the group sending the most axons from it gets a per-core cap.
+  return withAxonCaps(net, (caps) => {
+    const { described, encoded, placed, checked, target } = stages(net, opts, caps, false);
+    return build(described, encoded, placed, checked, target, opts);
+  });
+}
+
+/**
+ * compileNetwork without building the Chip: the encoded, placed and checked spec. With
+ * `shapeOnly`, all-to-all connections without per-synapse weights get no weight array (see
+ * encode): the memory plan reads a network's shape without allocating it; such a spec must
+ * not be built into a Chip.
+ */
+export function compileSpec(net: NetworkDesc, opts: CompileOptions & { shapeOnly?: boolean } = {}): CompiledSpec {
+  return withAxonCaps(net, (caps) => {
+    const { described, encoded, placed, checked, target } = stages(net, opts, caps, opts.shapeOnly === true);
+    return buildCompiledSpec(described, encoded, placed, checked, target, opts);
+  });
+}
+
+/**
+ * Output axons depend on where the targets land, so the packer learns them by trying: when
+ * a core overflows, the group sending the most axons from it gets a per-core cap.
+ */
+function withAxonCaps<T>(net: NetworkDesc, attempt: (caps: Record<string, number>) => T): T {
   const caps: Record<string, number> = {};
-  for (let attempt = 0; attempt < 32; attempt++) {
+  for (let k = 0; k < 32; k++) {
     try {
-      return compileWith(net, opts, caps);
+      return attempt(caps);
     } catch (e) {
       if (!(e instanceof OutputAxonOverflow)) throw e;
       if (e.cap < 1 || caps[e.group] === e.cap) throw new UserError(e.message);
@@ -46,11 +68,12 @@ export function targetOf(opts: CompileOptions): Target {
   return { limits, chips, numCores: limits.coresPerChip * chips, placement: opts.placement ?? 'pack' };
 }
 
-function compileWith(net: NetworkDesc, opts: CompileOptions, caps: Record<string, number>): CompiledNetwork {
+/** Stages 1-4: describe, encode, place, check limits. */
+function stages(net: NetworkDesc, opts: CompileOptions, caps: Record<string, number>, shapeOnly: boolean) {
   const target = targetOf(opts);
   const described = describeGroups(net);
-  const encoded = encode(described);
+  const encoded = encode(described, shapeOnly);
   const placed = place(described, encoded, target, caps);
   const checked = checkLimits(described, encoded, placed, target);
-  return build(described, encoded, placed, checked, target, opts);
+  return { described, encoded, placed, checked, target };
 }

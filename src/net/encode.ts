@@ -34,12 +34,17 @@ export function connName(c: ConnectionDesc): string {
   return c.name ?? `${c.pre}->${c.post}`;
 }
 
-export function encode(d: Described): Encoded {
+/**
+ * `shapeOnly`: all-to-all connections given no per-synapse weights get an empty weight array
+ * instead of one per synapse (their sizes are in the spec), so a memory plan can read the
+ * network's shape without allocating its weights. Such a spec must never be built into a Chip.
+ */
+export function encode(d: Described, shapeOnly = false): Encoded {
   const { prototypes, cxPrototype } = encodeNeurons(d);
   const out: Encoded = { prototypes, cxPrototype, synapseGroups: [], connections: {}, rewardChannels: [], costs: {}, synapses: 0, plasticSynapses: 0 };
   for (const g of d.net.groups) out.costs[g.name] = { inputs: [] };
   const rewardNames = (d.net.rewardChannels ?? []).map((r) => r.name);
-  for (const c of d.net.connections) encodeConnection(d, c, rewardNames, out);
+  for (const c of d.net.connections) encodeConnection(d, c, rewardNames, out, shapeOnly);
   out.rewardChannels = encodeRewardChannels(d);
   return out;
 }
@@ -63,7 +68,7 @@ function encodeNeurons(d: Described): { prototypes: CompartmentPrototype[]; cxPr
   return { prototypes, cxPrototype };
 }
 
-function encodeConnection(d: Described, c: ConnectionDesc, rewardNames: string[], out: Encoded): void {
+function encodeConnection(d: Described, c: ConnectionDesc, rewardNames: string[], out: Encoded, shapeOnly: boolean): void {
   const name = connName(c);
   const where = `connection '${name}'`;
   if (out.connections[name] !== undefined) throw new UserError(`${where} is defined twice`);
@@ -88,7 +93,7 @@ function encodeConnection(d: Described, c: ConnectionDesc, rewardNames: string[]
   }
   const m = pre.size;
   const n = post.size;
-  const { conn, count, kind, perPost } = encodeConnectivity(c, where, m, n, uniform, weightExp, signMode, numWeightBits);
+  const { conn, count, kind, perPost } = encodeConnectivity(c, where, m, n, uniform, weightExp, signMode, numWeightBits, shapeOnly);
   let learning: SynapseGroupSpec['learning'];
   if (c.learning) {
     const rule = parseLearningRule(c.learning.rule, where);
@@ -130,9 +135,10 @@ function encodeConnectivity(
   weightExp: number,
   signMode: SignMode,
   numWeightBits: number,
+  shapeOnly: boolean,
 ): { conn: Connectivity; count: number; kind: InputCost['kind']; perPost: number } {
   if (c.connectivity === 'all-to-all') {
-    const w = new Int16Array(m * n);
+    const w = new Int16Array(shapeOnly && !c.weights ? 0 : m * n);
     if (c.weights) {
       if (c.weights.length !== m * n) throw new UserError(`${where}: weights has ${c.weights.length} entries, expected ${n}x${m} = ${m * n} (post x pre)`);
       for (let j = 0; j < n; j++)
@@ -141,7 +147,7 @@ function encodeConnectivity(
           checkWeight(x, weightExp, signMode, numWeightBits, `${where} weight [${j}][${i}]`);
           w[i * n + j] = x;
         }
-    } else w.fill(uniform);
+    } else if (!shapeOnly) w.fill(uniform);
     return { conn: { kind: 'dense', weights: w }, count: m * n, kind: 'dense', perPost: 0 };
   }
   if (c.connectivity === 'one-to-one' || c.connectivity === 'one-to-all') {

@@ -6,5 +6,6 @@ import { command as profile } from './profile';
 import { command as raster } from './raster';
 import { command as demo } from './demo';
 import { command as run } from './run';
+import { command as plan } from './plan';
 
-export const commands: Command[] = [train, verify, profile, raster, demo, run];
+export const commands: Command[] = [train, verify, profile, raster, demo, run, plan];
