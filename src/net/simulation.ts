@@ -199,7 +199,7 @@ export class Simulation {
       delete out.weight;
       if (g.dense) {
         out.connectivity = 'all-to-all';
-        out.weights = Array.from(g.postMajor());
+        out.weights = g.postMajor();
       } else {
         const sparse: Array<[number, number, number]> = [];
         const off = g.offsets!;

@@ -56,7 +56,7 @@ export function trainingNetworkFile(x: TrainingExport): NetworkFile {
   };
   const byName: Record<string, ConnectionDesc> = {};
   for (const c of desc.connections) byName[c.name ?? `${c.pre}->${c.post}`] = c;
-  for (const name of PLASTIC_NAMES) byName[PLASTIC_CONNECTIONS[name]].weights = Array.from(matrices[name]);
+  for (const name of PLASTIC_NAMES) byName[PLASTIC_CONNECTIONS[name]].weights = matrices[name];
 
   // the placement SbpTrainingChip would use: the authors' core ranges if they fit, else packed
   const ordering: StepOrdering = stepOrdering(x.order ?? 'chip');
