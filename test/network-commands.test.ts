@@ -26,6 +26,15 @@ describe('synfire run --network', () => {
     expect(j.limits.compartments).toBe(1024);
   });
 
+  it('gives the same spikes and counters with every kernel (trace learning)', () => {
+    const runs = ['wasm', 'js', 'naive'].map((k) => JSON.parse(cli('run', '--network', 'examples/trace-learning.json', '--kernel', k, '--json').stdout));
+    for (const r of runs.slice(1)) {
+      expect(r.spikeTrains).toEqual(runs[0].spikeTrains);
+      expect(r.counts).toEqual(runs[0].counts);
+    }
+    expect(runs[0].counts.learnUpdates).toBe(12);
+  });
+
   it('draws the raster and prints a text report', () => {
     const svg = join(dir, 'wta.svg');
     const r = cli('run', '--network', 'examples/winner-take-all.json', '--raster', svg);

@@ -24,7 +24,7 @@ const DEFAULT_SAMPLES: Record<ProfileMode, number> = { train: 1000, infer: 2000 
 export const command: Command = {
   spec: {
     name: 'profile',
-    summary: 'Estimate energy, latency and EDP per sample from counted chip operations, beside the paper.',
+    summary: 'Estimate energy, latency and EDP per sample from counted chip operations: the sBP network beside the paper, or any network file (--network).',
     options: [
       { name: 'mode', type: 'choice', choices: ['train', 'infer'], default: 'train', help: 'profile on-chip training (12 steps per sample) or inference (4 steps)' },
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'data set (training split for train, test split for infer)' },

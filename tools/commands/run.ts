@@ -52,7 +52,7 @@ export function startFromOptions(o: Record<string, unknown>, net: LoadedNetwork,
 
 export function requireNetwork(o: Record<string, unknown>, cmd: string): string {
   const file = o.network as string | undefined;
-  if (file === undefined) throw new UserError(`${cmd}: give the network file with --network F.json`, 2);
+  if (file === undefined) throw new UserError(`${cmd} needs the network file: --network F.json`, 2);
   return file;
 }
 
