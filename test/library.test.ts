@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
+import { getQuickJS } from 'quickjs-emscripten';
 
 const root = join(__dirname, '..');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -65,6 +66,43 @@ describe('the examples, against the built package', () => {
     expect(s).toMatch(/inference: \d of 4 right by output potential/);
     expect(s).toContain('sizes 16-12-4');
   }, 120_000);
+});
+
+describe('the built library in an embedded engine', () => {
+  it('runs the winner-take-all network file in QuickJS (no Node APIs): the spikes worked out by hand', async () => {
+    const wta = readFileSync(join(root, 'examples', 'winner-take-all.json'), 'utf8');
+    const entry = join(out, 'qjs-entry.mjs');
+    writeFileSync(
+      entry,
+      [
+        `import { networkFromJson, startNetwork, SpikeRecorder } from 'synfire';`,
+        `const net = networkFromJson(${wta}, 'winner-take-all.json');`,
+        'const sim = startNetwork(net);',
+        'const rec = new SpikeRecorder(sim);',
+        'sim.step(net.steps);',
+        'print(JSON.stringify(rec.spikes.exc), sim.counts().synOps);',
+      ].join('\n'),
+    );
+    const r = await build({ entryPoints: [entry], bundle: true, write: false, format: 'iife', target: 'es2020', platform: 'neutral', logLevel: 'warning' });
+    const QuickJS = await getQuickJS();
+    const rt = QuickJS.newRuntime();
+    const ctx = rt.newContext();
+    let printed = '';
+    const print = ctx.newFunction('print', (...args) => {
+      printed += args.map((h) => ctx.dump(h)).join(' ');
+    });
+    ctx.setProp(ctx.global, 'print', print);
+    print.dispose();
+    const res = ctx.evalCode(r.outputFiles[0].text, 'lib.js');
+    const error = res.error ? JSON.stringify(ctx.dump(res.error)) : undefined;
+    if (res.error) res.error.dispose();
+    else res.value.dispose();
+    ctx.dispose();
+    rt.dispose();
+    expect(error).toBeUndefined();
+    // test/example-networks.test.ts: exc0 fires at 5, 9, 13, 17; 45 synaptic ops
+    expect(printed).toBe('[[5,0],[9,0],[13,0],[17,0]] 45');
+  }, 60_000);
 });
 
 describe('npm pack, installed into a fresh project', () => {
