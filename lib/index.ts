@@ -36,7 +36,7 @@ export { startNetwork, runStartup, type StartOptions } from '../src/net/run-file
 
 // ---- compiling onto cores and running
 export { compileNetwork, type CompiledNetwork, type NetworkStats, type GroupLayout } from '../src/net/compile';
-export { Simulation, SpikeRecorder, COUNTER_NAMES, type SimulationOptions, type StepObserver } from '../src/net/simulation';
+export { Simulation, SpikeRecorder, type SimulationOptions, type StepObserver } from '../src/net/simulation';
 export { BOARDS, boardNames, type BoardProfile } from '../boards/profiles';
 export { Op, OP_NAMES, type OpName } from '../src/chip/counters';
 export { Chip } from '../src/chip/chip';

@@ -7,7 +7,7 @@
  * Portable: no Node APIs.
  */
 import type { Chip } from '../chip/chip';
-import { OP_NAMES, type OpName } from '../chip/counters';
+import type { OpName } from '../chip/counters';
 import { UserError } from '../errors';
 import { compileNetwork, type CompiledNetwork, type GroupLayout } from './compile';
 import type { CompileOptions, ConnectionDesc, NetworkDesc } from './network';
@@ -226,9 +226,6 @@ export class Simulation {
     return i;
   }
 }
-
-/** Names of the op counters in the order of the chip's counter table. */
-export const COUNTER_NAMES: readonly OpName[] = OP_NAMES;
 
 /** Records every spike of a simulation as [step, member index] per group, generators included. */
 export class SpikeRecorder implements StepObserver {
