@@ -104,7 +104,7 @@ const KIND_NOTES: Record<string, string> = {
   synOps: 'one per synapse a spike is delivered over',
   cxActive: 'compartment updates with input, refractory count or own dynamics',
   cxIdle: 'updates of the other configured compartments (the core still visits them)',
-  learnVisits: 'every plastic synapse, every learning epoch (tEpoch = 1: every step)',
+  learnVisits: 'every plastic synapse, every learning epoch',
   learnUpdates: 'weights that changed; their cost is in learnVisits',
   msgLocal: 'spike messages to a core in the sender\'s tile',
   hops: 'mesh hops (east-west + north-south) of messages to other tiles',

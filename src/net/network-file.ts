@@ -57,6 +57,8 @@ export interface NetworkFile {
   steps?: number;
   /** Steps per sample: the counters are kept per step of a sample (default: the whole run is one sample). */
   stepsPerSample?: number;
+  /** Steps that run before counting starts (e.g. starting a gating ring); the counters are cleared after them. */
+  startupSteps?: number;
   /** 'hint' (default) places groups with a coreRange there and packs the rest; 'pack' packs all. */
   placement?: 'hint' | 'pack';
   ordering?: StepOrdering;
@@ -79,6 +81,7 @@ export interface LoadedNetwork {
   /** Steps to run by default. */
   steps: number;
   stepsPerSample: number | null;
+  startupSteps: number;
   placement: 'hint' | 'pack';
   ordering: StepOrdering;
   seed: number;
@@ -227,7 +230,7 @@ export function networkFromJson(json: Json, fileName = 'network'): LoadedNetwork
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new UserError(`${fileName}: expected a JSON object, got ${describe(json)}`);
   const fmt = root.at('format');
   if (fmt.value !== NETWORK_FORMAT) fmt.fail(`expected "${NETWORK_FORMAT}", got ${describe(fmt.value)}`);
-  root.object(['format', 'name', 'description', 'neurons', 'groups', 'connections', 'rewardChannels', 'inputs', 'steps', 'stepsPerSample', 'placement', 'ordering', 'seed']);
+  root.object(['format', 'name', 'description', 'neurons', 'groups', 'connections', 'rewardChannels', 'inputs', 'steps', 'stepsPerSample', 'startupSteps', 'placement', 'ordering', 'seed']);
   const name = root.at('name').string();
   if (root.has('description')) root.at('description').string();
 
@@ -379,12 +382,13 @@ export function networkFromJson(json: Json, fileName = 'network'): LoadedNetwork
 
   const steps = root.has('steps') ? root.at('steps').int(1, 1 << 30) : lastInput + 10;
   const stepsPerSample = root.has('stepsPerSample') ? root.at('stepsPerSample').int(1, 1 << 16) : null;
+  const startupSteps = root.has('startupSteps') ? root.at('startupSteps').int(0, steps - 1, 'the run') : 0;
   const placement = root.has('placement') ? root.at('placement').choice(['hint', 'pack'] as const) : 'hint';
   const ordering = root.has('ordering') ? root.at('ordering').choice(['route-then-learn', 'learn-then-route'] as const) : 'route-then-learn';
   const seed = root.has('seed') ? root.at('seed').int(0, 4294967295) : 1;
   const desc: NetworkDesc = { name, groups, connections };
   if (rewardChannels.length > 0) desc.rewardChannels = rewardChannels;
-  return { desc, inputs: sorted, steps, stepsPerSample, placement, ordering, seed };
+  return { desc, inputs: sorted, steps, stepsPerSample, startupSteps, placement, ordering, seed };
 }
 
 /**
@@ -393,7 +397,7 @@ export function networkFromJson(json: Json, fileName = 'network'): LoadedNetwork
  */
 export function networkFileFrom(
   desc: NetworkDesc,
-  extra: { inputs?: InputSpike[]; steps?: number; stepsPerSample?: number; placement?: 'hint' | 'pack'; ordering?: StepOrdering; seed?: number; description?: string } = {},
+  extra: { inputs?: InputSpike[]; steps?: number; stepsPerSample?: number; startupSteps?: number; placement?: 'hint' | 'pack'; ordering?: StepOrdering; seed?: number; description?: string } = {},
 ): NetworkFile {
   const neurons: Record<string, NeuronParams> = {};
   const groups: NetworkFile['groups'] = [];
@@ -451,6 +455,7 @@ export function networkFileFrom(
   }
   if (extra.steps !== undefined) file.steps = extra.steps;
   if (extra.stepsPerSample !== undefined) file.stepsPerSample = extra.stepsPerSample;
+  if (extra.startupSteps !== undefined) file.startupSteps = extra.startupSteps;
   if (extra.placement !== undefined) file.placement = extra.placement;
   if (extra.ordering !== undefined) file.ordering = extra.ordering;
   if (extra.seed !== undefined) file.seed = extra.seed;

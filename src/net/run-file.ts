@@ -17,6 +17,10 @@ export interface StartOptions {
   stepsPerSample?: number;
 }
 
+/**
+ * Compile the file's network and inject its input spikes. Run the file's startupSteps with
+ * runStartup before measuring.
+ */
 export function startNetwork(net: LoadedNetwork, opts: StartOptions = {}): Simulation {
   const sim = new Simulation(net.desc, {
     limits: opts.limits,
@@ -30,4 +34,10 @@ export function startNetwork(net: LoadedNetwork, opts: StartOptions = {}): Simul
   });
   for (const s of net.inputs) sim.inject(s.group, s.index, s.step);
   return sim;
+}
+
+/** Run the file's startup steps, then clear the counters (the measured run starts after them). */
+export function runStartup(sim: Simulation, net: LoadedNetwork): void {
+  sim.step(net.startupSteps);
+  sim.resetCounts();
 }

@@ -7,10 +7,10 @@
  * Portable: no Node APIs.
  */
 import type { Chip } from '../chip/chip';
-import { OP_NAMES, type OpName } from '../chip/counters';
+import type { OpName } from '../chip/counters';
 import { UserError } from '../errors';
 import { compileNetwork, type CompiledNetwork, type GroupLayout } from './compile';
-import type { CompileOptions, NetworkDesc } from './network';
+import type { CompileOptions, ConnectionDesc, NetworkDesc } from './network';
 
 export interface SimulationOptions extends Omit<CompileOptions, 'numBuckets'> {
   /** Counter buckets: the steps of one sample (default 1: one bucket for every step). */
@@ -23,6 +23,8 @@ export interface StepObserver {
 }
 
 export class Simulation {
+  /** The description it was compiled from. */
+  readonly desc: NetworkDesc;
   readonly compiled: CompiledNetwork;
   readonly chip: Chip;
   readonly stepsPerSample: number;
@@ -37,6 +39,7 @@ export class Simulation {
     const p = opts.stepsPerSample ?? 1;
     if (!(p >= 1) || Math.floor(p) !== p) throw new UserError(`stepsPerSample must be a positive integer, got ${p}`);
     this.stepsPerSample = p;
+    this.desc = desc;
     this.compiled = compileNetwork(desc, { ...opts, numBuckets: p });
     this.chip = this.compiled.chip;
     this.cxGroups = [];
@@ -179,6 +182,39 @@ export class Simulation {
     g.setPostMajor(m);
   }
 
+  /**
+   * The description with every plastic connection's current weights: all-to-all connections
+   * as per-synapse mantissas (post x pre), the others as sparse synapses, each with its weight
+   * exponent, sign mode and weight bits written out. Compiled again (or saved as a network
+   * file and loaded), it continues with the learned weights.
+   */
+  snapshot(): NetworkDesc {
+    const connections: ConnectionDesc[] = this.desc.connections.map((c) => {
+      if (!c.learning) return c;
+      const name = c.name ?? `${c.pre}->${c.post}`;
+      const g = this.chip.groups[this.connectionIndex(name)];
+      // scale = 2^(6 + weightExp)
+      const weightExp = Math.round(Math.log(g.scale) / Math.LN2) - 6;
+      const out: ConnectionDesc = { ...c, name, weightExp, signMode: g.signMode, numWeightBits: g.numWeightBits };
+      delete out.weight;
+      if (g.dense) {
+        out.connectivity = 'all-to-all';
+        out.weights = g.postMajor();
+      } else {
+        const sparse: Array<[number, number, number]> = [];
+        const off = g.offsets!;
+        const tg = g.targets!;
+        for (let i = 0; i < g.preSize; i++) for (let k = off[i]; k < off[i + 1]; k++) sparse.push([i, tg[k], g.weights[k]]);
+        out.connectivity = { sparse };
+        delete out.weights;
+      }
+      return out;
+    });
+    const snap: NetworkDesc = { name: this.desc.name, groups: this.desc.groups, connections };
+    if (this.desc.rewardChannels) snap.rewardChannels = this.desc.rewardChannels;
+    return snap;
+  }
+
   /** Names of the connections, in the order they were described. */
   connectionNames(): string[] {
     return Object.keys(this.compiled.connections);
@@ -190,9 +226,6 @@ export class Simulation {
     return i;
   }
 }
-
-/** Names of the op counters in the order of the chip's counter table. */
-export const COUNTER_NAMES: readonly OpName[] = OP_NAMES;
 
 /** Records every spike of a simulation as [step, member index] per group, generators included. */
 export class SpikeRecorder implements StepObserver {

@@ -131,6 +131,8 @@ export function buildProfileReport(r: ReportInput): ProfileReport {
     barrierNs: r.barrierNs,
     includeStatic: r.includeStatic,
   });
+  // sBP learns with tEpoch = 1: the learning engine's epoch is every step
+  if (e.breakdown.learnVisits) e.breakdown.learnVisits.note += ' (tEpoch = 1: every step)';
   const chips = e.network.chips;
   const energyMJ = e.perSample.energyMilliJoule;
   const latencyMs = e.perSample.latencyMs;

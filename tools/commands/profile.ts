@@ -18,13 +18,15 @@ import type { Command, CliIO } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
 import { DEFAULT_HIDDEN, hiddenOption } from './options';
+import { boardNames } from '../../boards/profiles';
+import { profileNetwork } from './profile-network';
 
 const DEFAULT_SAMPLES: Record<ProfileMode, number> = { train: 1000, infer: 2000 };
 
 export const command: Command = {
   spec: {
     name: 'profile',
-    summary: 'Estimate energy, latency and EDP per sample from counted chip operations, beside the paper.',
+    summary: 'Estimate energy, latency and EDP per sample from counted chip operations: the sBP network beside the paper, or any network file (--network).',
     options: [
       { name: 'mode', type: 'choice', choices: ['train', 'infer'], default: 'train', help: 'profile on-chip training (12 steps per sample) or inference (4 steps)' },
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'data set (training split for train, test split for infer)' },
@@ -33,25 +35,32 @@ export const command: Command = {
       hiddenOption(true),
       { name: 'seed', type: 'int', min: 0, default: 1, help: 'seed of the initial weights (rand_He)' },
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights (synfire-weights/1 JSON) instead of initial ones' },
-      { name: 'constants', type: 'choice', choices: Object.keys(CONSTANT_SETS), default: DEFAULT_CONSTANTS, metavar: 'NAME', help: 'energy and time constant set' },
+      { name: 'constants', type: 'choice', choices: Object.keys(CONSTANT_SETS), metavar: 'NAME', help: `energy and time constant set (default ${DEFAULT_CONSTANTS}, or the board's with --network)` },
       { name: 'include-static', type: 'flag', help: 'add static power x estimated latency to the headline energy (default: dynamic only, shown separately)' },
       { name: 'placement', type: 'choice', choices: ['paper', 'pack'], default: 'paper', help: "core placement: the authors' core ranges, or packed" },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files of the data set' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'write the energy and latency by phase as an SVG chart' },
+      { name: 'network', type: 'string', metavar: 'F.json', help: 'profile this network file (synfire-network/1) instead of the sBP network: by kind, by step and by core' },
+      { name: 'steps', type: 'int', min: 1, max: 100000000, metavar: 'N', help: "with --network: steps to run (default: the file's steps)" },
+      { name: 'board', type: 'choice', choices: boardNames(), default: 'loihi1', help: 'with --network: board profile (chip limits, chips; its constants unless --constants)' },
+      { name: 'chips', type: 'int', min: 1, max: 16384, help: "with --network: chips in the system (default: the board's)" },
+      { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: 'with --network: simulation kernel (identical results)' },
     ],
     examples: [
       'synfire profile',
       'synfire profile --mode infer --samples 2000',
       'synfire profile --warmup-samples 2000 --constants loihi1-sanafe --plot train.svg',
       'synfire profile --mode infer --samples 50 --json',
+      'synfire profile --network examples/synfire-chain.json --plot chain.svg',
     ],
   },
   run(opts, io) {
+    if (opts.network !== undefined) return profileNetwork(opts, io);
     const mode = opts.mode as ProfileMode;
     const dataset = opts.dataset as DatasetName;
     const samples = (opts.samples as number | undefined) ?? DEFAULT_SAMPLES[mode];
     const warmup = opts.warmupSamples as number;
-    const constants = getConstants(opts.constants as string);
+    const constants = getConstants((opts.constants as string | undefined) ?? DEFAULT_CONSTANTS);
     const dataDir = opts.dataDir as string | undefined;
     const plot = opts.plot as string | undefined;
     if (plot !== undefined && !/\.svg$/i.test(plot)) throw new UserError(`--plot: the chart is SVG; give a file name ending in .svg (got '${plot}')`, 2);

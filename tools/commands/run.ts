@@ -8,7 +8,7 @@ import { OP_NAMES } from '../../src/chip/counters';
 import { UserError } from '../../src/errors';
 import type { CoreLimits } from '../../src/net/network';
 import { parseNetworkFile, type LoadedNetwork } from '../../src/net/network-file';
-import { startNetwork } from '../../src/net/run-file';
+import { runStartup, startNetwork } from '../../src/net/run-file';
 import { SpikeRecorder, type Simulation } from '../../src/net/simulation';
 import { rasterChart, type RasterRow } from '../../src/viz/svg';
 import { BOARDS, boardNames, type BoardProfile } from '../../boards/profiles';
@@ -52,7 +52,7 @@ export function startFromOptions(o: Record<string, unknown>, net: LoadedNetwork,
 
 export function requireNetwork(o: Record<string, unknown>, cmd: string): string {
   const file = o.network as string | undefined;
-  if (file === undefined) throw new UserError(`${cmd}: give the network file with --network F.json`, 2);
+  if (file === undefined) throw new UserError(`${cmd} needs the network file: --network F.json`, 2);
   return file;
 }
 
@@ -70,11 +70,13 @@ export const command: Command = {
     if (raster !== undefined && !/\.svg$/i.test(raster)) throw new UserError(`--raster: the raster is SVG; give a file name ending in .svg (got '${raster}')`, 2);
     const net = loadNetworkFile(file);
     const steps = (o.steps as number | undefined) ?? net.steps;
+    if (steps <= net.startupSteps) throw new UserError(`--steps ${steps}: the file's ${net.startupSteps} startup steps leave nothing to run`, 2);
     const sim = startFromOptions(o, net);
     const rec = new SpikeRecorder(sim);
-    sim.step(steps);
+    runStartup(sim, net);
+    sim.step(steps - net.startupSteps);
     const { board, chips, limits } = boardOf(o);
-    const result = runResult(sim, rec, net.desc.name, file, steps, board.name, chips, limits);
+    const result = runResult(sim, rec, net.desc.name, file, steps, net.startupSteps, board.name, chips, limits);
     if (raster !== undefined) {
       atomicWriteFile(raster, rasterSvg(sim, rec, net.desc.name, steps));
       if (!io.json) io.err(`wrote ${raster}`);
@@ -96,7 +98,9 @@ export interface RunResult {
   inputs: Record<string, number>;
   /** Every spike, per group: [step, member]. */
   spikeTrains: Record<string, Array<[number, number]>>;
-  /** Every op counter over the whole run. */
+  /** Steps run before counting started (the file's startupSteps). */
+  startupSteps: number;
+  /** Every op counter over the run (after the startup steps). */
   counts: Record<string, number>;
   stats: { compartments: number; synapses: number; plasticSynapses: number; cores: number };
   limits: CoreLimits;
@@ -104,7 +108,7 @@ export interface RunResult {
   cores: Array<{ core: number; compartments: number; synapseBits: number; inputAxons: number; outputAxons: number }>;
 }
 
-function runResult(sim: Simulation, rec: SpikeRecorder, name: string, file: string, steps: number, board: string, chips: number, limits: CoreLimits): RunResult {
+function runResult(sim: Simulation, rec: SpikeRecorder, name: string, file: string, steps: number, startupSteps: number, board: string, chips: number, limits: CoreLimits): RunResult {
   const spikes: Record<string, number> = {};
   const inputs: Record<string, number> = {};
   for (const name in sim.compiled.groups) {
@@ -122,6 +126,7 @@ function runResult(sim: Simulation, rec: SpikeRecorder, name: string, file: stri
     spikes,
     inputs,
     spikeTrains: rec.spikes,
+    startupSteps,
     counts: sim.counts(),
     stats: { compartments: s.compartments, synapses: s.synapses, plasticSynapses: s.plasticSynapses, cores: s.cores },
     limits,
@@ -143,7 +148,7 @@ function printRun(r: RunResult, io: CliIO): void {
   for (const g in r.inputs) rows.push([g + ' (input)', formatCount(r.inputs[g]), r.spikeTrains[g].length ? String(r.spikeTrains[g][0][0]) : '-', r.spikeTrains[g].length ? String(r.spikeTrains[g][r.spikeTrains[g].length - 1][0]) : '-']);
   for (const l of table(rows, [false, true, true, true])) out(l);
   out();
-  out('Counters (whole run; zero counters left out):');
+  out(`Counters (${r.startupSteps > 0 ? `steps ${r.startupSteps + 1}..${r.steps}, after ${r.startupSteps} startup steps` : 'whole run'}; zero counters left out):`);
   const crow: string[][] = [];
   for (const k of OP_NAMES) if (r.counts[k] !== 0) crow.push([k, formatCount(r.counts[k])]);
   for (const l of table(crow, [false, true])) out(l);

@@ -14,6 +14,8 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../src/sbp/checkpoint';
 import { initialWeights } from '../../src/sbp/init';
 import { checkSizesMatch, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';
 import { weightsFromJson, weightsToJson } from '../../src/sbp/weights-file';
+import { trainingNetworkFile, type TrainingSample } from '../../src/sbp/export';
+import { networkFileToJson } from '../../src/net/network-file';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { TrainingSession, type SessionOptions } from '../../src/sbp/session';
 import { lineChart } from '../../src/viz/svg';
@@ -61,6 +63,7 @@ export const command: Command = {
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'draw the learning curves' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
       { name: 'seeds', type: 'string', metavar: 'S1,S2,...', help: 'train one run per seed (file options get a .s<seed> suffix) and report mean and spread' },
+      { name: 'export-network', type: 'string', metavar: 'F.json', help: 'also write the training network, its initial weights and the input spikes of this run as a network file (one epoch of at most 10,000 samples); `synfire run` on it gives the same spikes and counters' },
       { name: 'workers', type: 'int', default: 1, min: 1, max: 64, help: 'worker threads: the seeds of --seeds in parallel, or else the shards of each test-set evaluation (results are identical to one worker)' },
     ],
     examples: ['synfire train', 'synfire train --dataset fashion --epochs 5 --checkpoint fashion.ckpt --plot fashion.svg', 'synfire train --train-limit 0 --save-weights init.json'],
@@ -207,6 +210,20 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     session.restore(resumed);
     info(`resumed from ${o.resume as string}: epoch ${resumed.epoch}, sample ${resumed.sampleInEpoch}, ${resumed.samplesTrained} samples trained`);
   }
+  if (o.exportNetwork !== undefined) {
+    if (resumed) throw new UserError('--export-network: export from the start of a run, not with --resume', 2);
+    if (sopts.epochs !== 1 || trainLimit > 10000) throw new UserError(`--export-network: the file holds one epoch of at most 10,000 samples; use --epochs 1 and --train-limit N (got ${sopts.epochs} epoch(s) of ${trainLimit})`, 2);
+    const samples: TrainingSample[] = [];
+    for (let k = 0; k < trainLimit; k++) {
+      session.sampleInEpoch = k;
+      const i = session.nextIndex();
+      samples.push({ active: train.indices.subarray(train.offsets[i], train.offsets[i + 1]), label: train.labels[i] });
+    }
+    session.sampleInEpoch = 0;
+    const file = trainingNetworkFile({ weights, samples, order: sopts.order, reward: sopts.reward, placement: sopts.placement, limits: sopts.limits, chips: sopts.chips });
+    atomicWriteFile(o.exportNetwork as string, networkFileToJson(file));
+    info(`network file written to ${o.exportNetwork as string} (${trainLimit} samples)`);
+  }
   const chip = session.net.chip;
   // the same time model and measurement window as `synfire profile` (startup steps excluded)
   attachTimeModel(session.net.compiled, constants);
@@ -306,6 +323,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       msPerSample,
       wallSeconds: (Date.now() - t0) / 1000,
       evaluation: { testImages: session.testCount, workers: pool ? workers : 1, seconds: evalMs / 1000 },
+      /** The training chip's op counters over the samples trained in this run (startup excluded). */
+      counts: chip.counters.totals(),
       chipEstimate:
         trainedNow > 0
           ? {
