@@ -140,6 +140,10 @@ describe('random steps and writes leave every kernel identical', () => {
       const ports = naive.spec.numGeneratorPorts;
       let leaderWrites = 0;
       let followed = 0;
+      // reads without a write release the copy sets; the next step lets them share again
+      let readWhileShared = 0;
+      let sharedAfterRead = 0;
+      let readAt = -1;
       const same = (why: string) => {
         for (const c of [js, wasm]) {
           c.groups.forEach((g, gi) => expect(Array.from(g.weights), `${c.rowSum.name} ${g.name} ${why}`).toEqual(Array.from(naive.groups[gi].weights)));
@@ -177,12 +181,18 @@ describe('random steps and writes leave every kernel identical', () => {
             }
           }
           same(`after a write at step ${t}`);
+        } else if (drive.nextInt(6) === 0) {
+          if (js.groups.some((g) => g.followsLeader)) readWhileShared++;
+          same(`after a read at step ${t}`);
+          readAt = t;
         }
         const density = (t >> 4) % 3 === 0 ? 0.5 : 0.2;
         for (let p = 0; p < ports - 1; p++) if (drive.nextFloat() < density) for (const c of chips) c.schedule(p, t);
         if (drive.nextInt(3) === 0) for (const c of chips) c.schedule(ports - 1, t);
         for (const c of chips) c.step();
-        followed += js.groups.filter((g) => g.followsLeader).length;
+        const following = js.groups.filter((g) => g.followsLeader).length;
+        followed += following;
+        if (readAt === t && following > 0) sharedAfterRead++;
         const spikes = chips.map((c) => Array.from(c.spikedCx.subarray(0, c.spikedCount)).sort((a, b) => a - b));
         expect(spikes[1], `spikes at step ${t}`).toEqual(spikes[0]);
         expect(spikes[2], `spikes at step ${t} (wasm)`).toEqual(spikes[0]);
@@ -196,6 +206,8 @@ describe('random steps and writes leave every kernel identical', () => {
       // the run exercised what it is about: copies following a leader, writes to such leaders, learning
       expect(followed).toBeGreaterThan(0);
       expect(leaderWrites).toBeGreaterThan(0);
+      expect(readWhileShared).toBeGreaterThan(0);
+      expect(sharedAfterRead).toBeGreaterThan(0);
       expect(naive.counters.totals().learnUpdates).toBeGreaterThan(0);
     });
   }

@@ -9,14 +9,15 @@
  * While groups share storage, this module is the only way to their weights from outside:
  * SynapseGroup.weights and setPostMajor call release() first, which gives every member of
  * the set its own array again, holding the current values; only then is anything written.
- * So a write from outside, to a leader or a copy, changes that group alone. The chip then
- * derives the copies again from the weights as they are (derive, at the next step). A
- * plastic copy whose epoch differs from its leader's (other post spikes) stops following it
- * (separateDiverged).
+ * So a write from outside, to a leader or a copy, changes that group alone. A write is
+ * announced (setPostMajor, Chip.weightsChanged): the chip then derives the copies again from
+ * the weights as they are (derive, at the next step). A set released for a read only (no
+ * write announced) shares its storage again at the next step (reshare). A plastic copy whose
+ * epoch differs from its leader's (other post spikes) stops following it (separateDiverged).
  */
 import { evaluateRule, VAR_INDEX } from './learning-rule';
 import { ACC_FRAC, ACC_MAX, type RewardChannel } from './learning-engine';
-import { SynapseGroup, type WeightSharing } from './synapse-group';
+import type { SynapseGroup, WeightSharing } from './synapse-group';
 
 export class Copies implements WeightSharing {
   private readonly groups: SynapseGroup[];
@@ -24,6 +25,8 @@ export class Copies implements WeightSharing {
   private readonly plasticIndex: number[];
   private readonly rewards: RewardChannel[];
   private readonly slots: number;
+  /** Groups released from following by release() since the last step (their leaders are their .leader). */
+  private readonly released: SynapseGroup[] = [];
 
   constructor(groups: SynapseGroup[], plastic: SynapseGroup[], plasticIndex: number[], rewards: RewardChannel[], slots: number) {
     this.groups = groups;
@@ -42,6 +45,7 @@ export class Copies implements WeightSharing {
    */
   derive(): void {
     const gs = this.groups;
+    this.released.length = 0;
     // (a set still sharing here has seen learning only since it formed: its storage holds
     // every member's weights)
     for (const g of gs) this.unshare(g);
@@ -97,18 +101,43 @@ export class Copies implements WeightSharing {
   /**
    * Access from outside to g's weights: the set g shares storage with (g's leader and every
    * group following it) stops sharing, each member with its own array holding the current
-   * values. The copies are derived again at the next step.
+   * values. Without a write announced before the next step, reshare() restores the set then.
    */
   release(g: SynapseGroup): void {
     const li = g.followsLeader ? g.leader : this.groups.indexOf(g);
     const L = this.groups[li];
     for (let p = 0; p < this.plastic.length; p++) {
       const h = this.plastic[p];
-      if (h.followsLeader && h.leader === li) this.unshare(h);
+      if (h.followsLeader && h.leader === li) {
+        this.unshare(h);
+        this.released.push(h);
+      }
     }
     L.sharing = null;
     L.copies = 1;
-    SynapseGroup.allWrites++;
+  }
+
+  /**
+   * Start of a step with no write announced since the last: the sets released for reading
+   * share their storage again (their members still hold equal weights: nothing was written).
+   */
+  reshare(): void {
+    const r = this.released;
+    for (let k = 0; k < r.length; k++) {
+      const h = r[k];
+      const L = this.groups[h.leader];
+      h.followsLeader = true;
+      h.store = L.store;
+      h.sharing = this;
+      L.sharing = this;
+      L.copies++;
+    }
+    r.length = 0;
+  }
+
+  /** Whether sets were released since the last step. */
+  get anyReleased(): boolean {
+    return this.released.length > 0;
   }
 
   /** g stops following: its own array gets the shared values and becomes its store again. */

@@ -132,10 +132,14 @@ export class FastKernel extends Kernel {
    * When weights were written from outside since the last step (SynapseGroup.allWrites
    * moved): the pending sums go into the accumulators, then the caches that depend on the
    * weights are derived again (uniform rows and one-to-one weights, bounds, copies).
+   * Otherwise copy sets released for reading share their storage again.
    */
   private checkWrites(): void {
     const writes = SynapseGroup.allWrites;
-    if (writes === this.writesSeen) return;
+    if (writes === this.writesSeen) {
+      if (this.copies.anyReleased) this.copies.reshare();
+      return;
+    }
     this.writesSeen = writes;
     this.flushAll();
     const gs = this.groups;
