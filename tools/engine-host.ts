@@ -12,13 +12,20 @@
  *    peak, and interrupts the engine as soon as it exceeds the budget. setMemoryLimit is set
  *    to the budget too.
  *  - duktape: Debian's `duk` command line in interactive mode, fed one line per call on
- *    stdin. Duktape cannot limit or report its heap from there: the peak is the process's
- *    peak resident set (VmHWM in /proc/PID/status, read while duk waits for its next line)
- *    minus the same figure of a duk that has loaded nothing.
+ *    stdin. Duktape cannot limit or report its heap from there. With a C compiler at hand the
+ *    driver runs duk under tools/malloc-peak.c (LD_PRELOAD), which adds up the usable size of
+ *    every live malloc block of the process: the peak is the largest sum, Duktape's whole heap
+ *    included. Without one, the peak is the process's peak resident set (VmHWM) minus that
+ *    of a duk that loaded nothing: not sound (a large calloc'd block counts only once its
+ *    pages are touched, and freed memory stays resident), and the method says so.
  *  - node: the same bundle in a node:vm context (the reference run; no heap figure).
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { UserError } from '../src/errors';
@@ -32,7 +39,7 @@ export interface EngineSession {
   readonly peakMethod: string;
   /** Evaluate a JavaScript expression whose value is a string. Engine errors throw (a UserError if the firmware threw one). */
   call(expr: string): Promise<string>;
-  /** Peak heap so far, bytes (NaN when the engine gives none). */
+  /** Peak heap of the session, bytes (NaN when the engine gives none); ask after close(). */
   peakHeapBytes(): Promise<number>;
   close(): Promise<void>;
 }
@@ -136,6 +143,7 @@ async function quickjsSession(engine: 'quickjs' | 'quickjs-ng', code: string, bu
     return typeof v === 'string' ? v : JSON.stringify(v);
   };
   run(code + '\n;"loaded"', 'firmware.js');
+  let closed = false;
   return {
     engine,
     peakMethod: "the largest 'memory used' of QuickJS's heap (dumpMemoryUsage), read at every interrupt poll of the interpreter (every 16th while samples run) and after every call; the budget is enforced the same way",
@@ -146,6 +154,8 @@ async function quickjsSession(engine: 'quickjs' | 'quickjs-ng', code: string, bu
       return peak;
     },
     async close() {
+      if (closed) return;
+      closed = true;
       ctx.dispose();
       rt.dispose();
     },
@@ -162,6 +172,8 @@ class DukRepl {
   private buf = '';
   private waiting: { resolve: (s: string) => void; reject: (e: Error) => void } | null = null;
   private exited: string | null = null;
+  /** Everything duk wrote to stderr. */
+  stderr = '';
   constructor(readonly proc: ChildProcessWithoutNullStreams) {
     proc.stdout.setEncoding('latin1');
     proc.stdout.on('data', (d: string) => {
@@ -169,7 +181,9 @@ class DukRepl {
       this.drain();
     });
     proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', () => {});
+    proc.stderr.on('data', (d: string) => {
+      this.stderr += d;
+    });
     proc.on('exit', (code, sig) => {
       this.exited = `duk exited (${sig ?? code})`;
       if (this.waiting) this.waiting.reject(new Error(this.exited));
@@ -219,38 +233,82 @@ class DukRepl {
   async close(): Promise<void> {
     if (this.exited) return;
     await new Promise<void>((resolve) => {
-      this.proc.once('exit', () => resolve());
+      this.proc.once('close', () => resolve());
       this.proc.stdin.end();
     });
   }
 }
 
-async function startDuk(file: string | null): Promise<DukRepl> {
+async function startDuk(file: string | null, preload: string | null): Promise<DukRepl> {
   const duk = dukPath();
-  const proc = spawn(duk, file ? ['-i', file] : ['-i'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const env = preload ? { ...process.env, LD_PRELOAD: preload } : process.env;
+  const proc = spawn(duk, file ? ['-i', file] : ['-i'], { stdio: ['pipe', 'pipe', 'pipe'], env });
   const repl = new DukRepl(proc);
   await repl.eval('"up"');
   return repl;
 }
 
+/** tools/malloc-peak.c, from the source tree or next to dist/. */
+function mallocPeakSource(): string | null {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const c of [join(here, 'malloc-peak.c'), resolve(here, '..', 'tools', 'malloc-peak.c'), resolve(here, '..', '..', 'tools', 'malloc-peak.c')]) if (existsSync(c)) return c;
+  return null;
+}
+
+/** The malloc-peak library, compiled once into the temp directory; null without a C compiler. */
+export function mallocPeakLibrary(): string | null {
+  const src = mallocPeakSource();
+  if (!src || process.platform !== 'linux') return null;
+  const text = readFileSync(src);
+  const out = join(tmpdir(), `synfire-malloc-peak-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.so`);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.${process.pid}.tmp`;
+  const r = spawnSync(process.env.CC || 'cc', ['-shared', '-fPIC', '-O2', '-o', tmp, src, '-ldl'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return null;
+  renameSync(tmp, out);
+  return out;
+}
+
 let dukBaseline: number | null = null;
 
 async function duktapeSession(file: string): Promise<EngineSession> {
+  const lib = mallocPeakLibrary();
+  if (lib) {
+    const repl = await startDuk(file, lib);
+    let peak = NaN;
+    return {
+      engine: 'duktape',
+      peakMethod: 'the largest sum of the usable sizes of all live malloc blocks of the duk process (tools/malloc-peak.c preloaded), Duktape\'s heap and built-ins included',
+      call: (expr) => repl.eval(expr),
+      async peakHeapBytes() {
+        return peak;
+      },
+      async close() {
+        await repl.close();
+        const m = /SYNFIRE_MALLOC_PEAK (\d+)/.exec(repl.stderr);
+        peak = m ? Number(m[1]) : NaN;
+      },
+    };
+  }
   if (dukBaseline === null) {
-    const empty = await startDuk(null);
+    const empty = await startDuk(null, null);
     dukBaseline = empty.hwm();
     await empty.close();
   }
   const base = dukBaseline;
-  const repl = await startDuk(file);
+  const repl = await startDuk(file, null);
+  let peak = NaN;
   return {
     engine: 'duktape',
-    peakMethod: "peak resident set of the duk process (VmHWM) minus that of a duk that loaded nothing (" + base + ' bytes)',
+    peakMethod: 'peak resident set of the duk process (VmHWM) minus that of a duk that loaded nothing (' + base + ' bytes); no C compiler for tools/malloc-peak.c, so not a sound heap peak',
     call: (expr) => repl.eval(expr),
     async peakHeapBytes() {
-      return repl.hwm() - base;
+      return peak;
     },
-    close: () => repl.close(),
+    async close() {
+      peak = repl.hwm() - base;
+      await repl.close();
+    },
   };
 }
 

@@ -159,10 +159,12 @@ async function runIn(s: EngineSession, config: object, image: Uint8Array | null,
     }
     await s.call('(synfireFirmware.link.dropSnapshot(),"")');
     const counters = JSON.parse(await s.call('synfireFirmware.link.counters()')) as RunOutcome['counters'];
+    await s.close();
     const peak = await s.peakHeapBytes();
     return { predictions, correct, seconds, bootSeconds, snapshot: snap, counters, plan, peak, peakMethod: s.peakMethod };
-  } finally {
+  } catch (e) {
     await s.close();
+    throw e;
   }
 }
 
