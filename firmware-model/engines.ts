@@ -24,40 +24,32 @@ export interface EngineProfile {
   codePerSourceByte: SourcedFigure;
 }
 
+/** quickjs-emscripten (QuickJS compiled to 32-bit WebAssembly): measured with JS_ComputeMemoryUsage (docs/device.md). */
+const QUICKJS_MEASURED = 'measured: quickjs-emscripten 0.32.0 (QuickJS built for 32-bit WebAssembly), memory_used_size of JS_ComputeMemoryUsage';
+
+/** quickjs-ng is a fork of QuickJS with the same runtime, object and typed-array layout. */
+const NG_AS_QUICKJS = 'estimate: the quickjs figure (quickjs-ng, a QuickJS fork, keeps its runtime, object and typed-array layout)';
+
 export const ENGINES: Record<EngineName, EngineProfile> = {
   quickjs: {
     name: 'quickjs',
-    runtimeBytes: {
-      value: 96 * 1024,
-      source:
-        'estimate: JS_ComputeMemoryUsage of a new runtime with a full context (all intrinsics), as quickjs-emscripten (a 32-bit WebAssembly build) reports it, rounded up; see docs/device.md',
-      estimate: true,
-    },
-    typedArrayBytes: {
-      value: 120,
-      source:
-        'estimate from the QuickJS sources on a 32-bit target: the typed array object (JSObject, about 32 B) with its JSTypedArray record (about 24 B), the ArrayBuffer object with its JSArrayBuffer record (about 56 B), and an 8 B allocator header on each of the allocations',
-      estimate: true,
-    },
-    objectBytes: { value: 48, source: 'estimate: JSObject (about 32 B on 32 bits) plus its share of a shape and an allocator header', estimate: true },
-    propertyBytes: { value: 16, source: 'estimate: one JSProperty (8 B JSValue) plus one shape entry (8 B) per property', estimate: true },
+    runtimeBytes: { value: 86214, source: `${QUICKJS_MEASURED} after JS_NewRuntime and JS_NewContext (all intrinsics)`, estimate: false },
+    typedArrayBytes: { value: 168, source: `${QUICKJS_MEASURED}: 160 B per Int32Array(0) (the view and its ArrayBuffer), plus 8 B allocator header of the element block`, estimate: false },
+    objectBytes: { value: 64, source: `${QUICKJS_MEASURED}: 64 B per empty object`, estimate: false },
+    propertyBytes: { value: 8, source: `${QUICKJS_MEASURED}: 8 B per property of instances sharing a shape (60-property class, 1,000 instances)`, estimate: false },
     codePerSourceByte: {
-      value: 1,
-      source: 'estimate: bytecode, constant pools, atoms and debug line tables of a minified bundle come to about its source size; the source text itself is freed after compiling',
-      estimate: true,
+      value: 4,
+      source: `${QUICKJS_MEASURED}: evaluating a minified ES2020 bundle of the chip model (57,750 B) took 227,858 B (bytecode, atoms, function and prototype objects): 3.95 B per source byte`,
+      estimate: false,
     },
   },
   'quickjs-ng': {
     name: 'quickjs-ng',
-    runtimeBytes: {
-      value: 96 * 1024,
-      source: 'estimate: as quickjs (quickjs-ng keeps the runtime and object layout of QuickJS)',
-      estimate: true,
-    },
-    typedArrayBytes: { value: 120, source: 'estimate: as quickjs', estimate: true },
-    objectBytes: { value: 48, source: 'estimate: as quickjs', estimate: true },
-    propertyBytes: { value: 16, source: 'estimate: as quickjs', estimate: true },
-    codePerSourceByte: { value: 1, source: 'estimate: as quickjs', estimate: true },
+    runtimeBytes: { value: 86214, source: NG_AS_QUICKJS, estimate: true },
+    typedArrayBytes: { value: 168, source: NG_AS_QUICKJS, estimate: true },
+    objectBytes: { value: 64, source: NG_AS_QUICKJS, estimate: true },
+    propertyBytes: { value: 8, source: NG_AS_QUICKJS, estimate: true },
+    codePerSourceByte: { value: 4, source: NG_AS_QUICKJS, estimate: true },
   },
   duktape: {
     name: 'duktape',
@@ -68,14 +60,16 @@ export const ENGINES: Record<EngineName, EngineProfile> = {
     },
     typedArrayBytes: {
       value: 96,
-      source: 'estimate from the Duktape sources on a 32-bit target: the buffer object (duk_hbufobj, about 56 B), its plain buffer (duk_hbuffer, about 24 B) and allocator headers',
+      source: 'estimate: from the Duktape 2.x sources on a 32-bit target, the buffer object (duk_hbufobj, about 56 B), its plain buffer header (duk_hbuffer, about 16 B) and two 8 B allocator headers; the ArrayBuffer object is made only when .buffer is read',
       estimate: true,
     },
     objectBytes: { value: 40, source: 'estimate: duk_hobject (about 32 B with refcount and heap links) plus an allocator header', estimate: true },
-    propertyBytes: { value: 14, source: 'estimate: key pointer (4 B), value (8 B) and flags (1 B) of an entry part slot, plus hash part share', estimate: true },
+    propertyBytes: { value: 16, source: 'estimate: key pointer (4 B), packed value (8 B) and flags (1 B) of an entry-part slot, plus the hash part of larger objects', estimate: true },
     codePerSourceByte: {
-      value: 1.5,
-      source: 'estimate: Duktape compiles functions to 4-byte instructions with constant tables and keeps function templates; the ES5-lowered bundle is larger than the ES2017 one',
+      value: 4,
+      source:
+        "estimate: Debian's duk (Duktape 2.x, 64-bit) holds about 1,148 KiB more after evaluating the 184,304 B minified ES5 firmware bundle (max RSS after a GC and a larger allocation, against the same script without the bundle): 6.4 B per source byte; " +
+        'a 32-bit build (4 B pointers, 8 B packed values) needs about 60% of that, so 4 B per source byte (duk -c dumps the same bundle to 272,455 B of bytecode, 1.5 B per source byte, before the function objects)',
       estimate: true,
     },
   },

@@ -6,7 +6,7 @@
  * ("Memory plan") explains the items.
  *
  * The typed-array figures come from the compiled network (its ChipSpec: group sizes, delays,
- * connectivity, placement) through the per-array formulas of chipArrays below, which mirror
+ * connectivity, placement; compiled shape only, without weights or a Chip) through the per-array formulas of chipArrays below, which mirror
  * what src/chip allocates; test/plan.test.ts checks their total against the byteLength of
  * every typed array reachable from a built network. Portable: no Node APIs.
  */
@@ -16,10 +16,10 @@ import { NUM_CORE_OPS, NUM_OPS } from '../src/chip/counters';
 import { ruleUses } from '../src/chip/learning-rule';
 import type { ChipSpec, SynapseGroupSpec } from '../src/chip/spec';
 import { UserError } from '../src/errors';
-import type { CompiledNetwork } from '../src/net/compile';
-import { SbpInferenceChip } from '../src/sbp/inference';
-import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, type SbpSizes } from '../src/sbp/topology';
-import { SbpTrainingChip } from '../src/sbp/training';
+import { compileSpec, type CompiledSpec } from '../src/net/compile';
+import { INFER_GATES } from '../src/sbp/params';
+import { inferenceNetwork, PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type SbpSizes } from '../src/sbp/topology';
+import { stepOrdering, TRAIN_BUCKETS } from '../src/sbp/training';
 import { ENGINES, type EngineProfile } from './engines';
 
 export type PlanMode = 'train' | 'infer';
@@ -47,18 +47,22 @@ export interface PlanOptions {
   board: string;
   mode: PlanMode;
   sizes: { input: number; hidden: number; output: number };
-  /** Size of the firmware bundle the engine loads (default DEFAULT_BUNDLE_BYTES). */
+  /** Size of the firmware bundle the engine loads (default DEFAULT_BUNDLE_BYTES for the board's engine). */
   bundleBytes?: number;
+  /** The engine the firmware runs in (default: the board's first); one of the board's engines. */
+  engine?: EngineName;
   /** 'js' (default): the chip's fast kernel with the portable row-sum, as bundles run it; 'naive': the reference kernel. */
   kernel?: 'js' | 'naive';
 }
 
 /**
- * Bundle size used when the caller does not give one: the size of the portable-check bundle
- * (tools/build-portable.mjs, ES2017, minified), which holds the same modules as the firmware,
- * rounded up. `synfire plan` passes the size of the built dist/boards/<board>/firmware.js.
+ * Bundle size used when the caller does not give one, by the language level the engine
+ * loads: the sizes of the minified dist/boards/<board>/firmware.js (ES2020, QuickJS) and
+ * firmware.es5.js (ES5, Duktape) that `npm run build:boards` made when this plan was
+ * written (101,636 and 184,304 B), rounded up. `synfire plan` passes the size of the built
+ * file when there is one.
  */
-export const DEFAULT_BUNDLE_BYTES = 160 * 1024;
+export const DEFAULT_BUNDLE_BYTES = { es2020: 100 * 1024, es5: 180 * 1024 };
 
 /** One kind of typed array a chip keeps: `count` arrays of `bytes` bytes in all. */
 export interface ArrayTally {
@@ -75,38 +79,52 @@ export type GroupNames = (groupIndex: number) => string | undefined;
 
 const MSG_PACK = 67108864; // 2^26: the chip packs message counts only while every total stays below it
 
-/** Distinct lists (the chip's routing "signatures"): their number and their total length. */
-function distinctLists(lists: number[][]): { count: number; entries: number } {
+/** A range of source ids [start, start + size) and the entry its sources list. */
+interface SourceRange {
+  start: number;
+  size: number;
+  entry: number;
+}
+
+/**
+ * The distinct per-source lists (the chip's routing "signatures") when source s lists the
+ * entries of the ranges holding s, in the order of `ranges`: their number and total length.
+ * Lists only change at range ends, so each stretch between two ends is looked at once (no
+ * per-source arrays: planning stays small on the device).
+ */
+function distinctLists(ns: number, ranges: SourceRange[]): { count: number; entries: number } {
+  const cuts: number[] = [0, ns];
+  for (const r of ranges) cuts.push(r.start, r.start + r.size);
+  cuts.sort((a, b) => a - b);
   const seen: Record<string, true> = Object.create(null);
   let count = 0;
   let entries = 0;
-  for (let q = 0; q < lists.length; q++) {
-    const key = lists[q].join(',');
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const a = cuts[k];
+    if (a === cuts[k + 1] || a >= ns) continue;
+    const list: number[] = [];
+    for (const r of ranges) if (r.start <= a && a < r.start + r.size) list.push(r.entry);
+    const key = list.join(',');
     if (seen[key]) continue;
     seen[key] = true;
     count++;
-    entries += lists[q].length;
+    entries += list.length;
   }
   return { count, entries };
 }
 
-function distinctCores(cxCore: Uint16Array, cxIds: ArrayLike<number>, base: number): number {
+/** Number of distinct cores of compartments base + ids[k] (k < count), or base + k when ids is null. */
+function distinctCores(cxCore: Uint16Array, ids: ArrayLike<number> | null, base: number, count: number): number {
   const seen: Record<number, true> = {};
   let n = 0;
-  for (let k = 0; k < cxIds.length; k++) {
-    const c = cxCore[base + cxIds[k]];
+  for (let k = 0; k < count; k++) {
+    const c = cxCore[base + (ids === null ? k : ids[k])];
     if (!seen[c]) {
       seen[c] = true;
       n++;
     }
   }
   return n;
-}
-
-function range(n: number): number[] {
-  const r: number[] = [];
-  for (let i = 0; i < n; i++) r.push(i);
-  return r;
 }
 
 /**
@@ -183,9 +201,8 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
   // per-core pairs of each group: (core, synapses) and (core, posts), Int32
   let corePairs = 0;
   for (const g of groups) {
-    const posts = range(g.postSize);
-    const cp = distinctCores(spec.cxCore, posts, g.postStart);
-    const cs = g.connectivity.kind === 'dense' ? (g.preSize > 0 ? cp : 0) : distinctCores(spec.cxCore, g.connectivity.targets, g.postStart);
+    const cp = distinctCores(spec.cxCore, null, g.postStart, g.postSize);
+    const cs = g.connectivity.kind === 'dense' ? (g.preSize > 0 ? cp : 0) : distinctCores(spec.cxCore, g.connectivity.targets, g.postStart, g.connectivity.targets.length);
     corePairs += 8 * (cp + cs);
   }
   add('per-core load tables', 'counters', corePairs, 2 * G, 'Int32 (core, synapses) and (core, posts) pairs per group, for the per-core time model');
@@ -209,18 +226,16 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
     'delivery queues',
     'queues',
     slots * (4 * n + 4 * n + 4 * G + 4 * nGen + 4 * nGen + 4 * G) + 4 * 4 * slots + 4 * G * slots * 2 + 8 * G * slots + 4 * G + 8 * G,
-    slots * 6 + 8,
+    slots * 6 + 9,
     'Int32 per slot: single-compartment deliveries and their marks, whole-range deliveries, generator schedule and marks, flush lists; per group and slot: range marks and offsets',
   );
   // routing tables
   let T = 0;
   for (const g of groups) T += g.preSize;
-  const outLists: number[][] = [];
-  for (let s = 0; s < ns; s++) outLists.push([]);
-  groups.forEach((g, gi) => {
-    for (let i = 0; i < g.preSize; i++) outLists[g.preStart + i].push(gi);
-  });
-  const sig = distinctLists(outLists);
+  const sig = distinctLists(
+    ns,
+    groups.map((g, gi) => ({ start: g.preStart, size: g.preSize, entry: gi })),
+  );
   add(
     'routing tables',
     'queues',
@@ -279,13 +294,11 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
     if (traceArrays > 0) add('learning traces', 'learning', traceBytes, traceArrays, 'Float64 per pre (x1, x2) or post (y1..y3) neuron of the traces the rules read');
   }
   // per source: the plastic groups it is pre or post of
-  const plLists: number[][] = [];
-  for (let s = 0; s < ns; s++) plLists.push([]);
+  const plRanges: SourceRange[] = [];
   plastic.forEach((g, p) => {
-    for (let i = 0; i < g.preSize; i++) plLists[g.preStart + i].push(2 * p);
-    for (let j = 0; j < g.postSize; j++) plLists[g.postStart + j].push(2 * p + 1);
+    plRanges.push({ start: g.preStart, size: g.preSize, entry: 2 * p }, { start: g.postStart, size: g.postSize, entry: 2 * p + 1 });
   });
-  const pl = distinctLists(plLists);
+  const pl = distinctLists(ns, plRanges);
   add('learning signatures', 'learning', 4 * ns + 4 * (pl.count + 1) + 4 * pl.entries, 3, `per source: which plastic groups it is pre or post of (Int32 signature, Uint32 tables; ${pl.count} distinct lists)`);
   let rewardBytes = 0;
   for (let r = 0; r < spec.rewardChannels.length; r++) rewardBytes += ns;
@@ -296,16 +309,14 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
   add('op counters', 'counters', 8 * spec.numBuckets * NUM_OPS + 8 * spec.numBuckets, 2, `Float64: ${NUM_OPS} kinds x ${spec.numBuckets} buckets, and latency per bucket`);
   add('per-core counters', 'counters', 8 * nc * NUM_CORE_OPS + 3 * 8 * nc + 2 * 4 * G, 6, `Float64 per core (${nc} cores): ${NUM_CORE_OPS} op kinds, compartments, active ones, learning visits; Int32 per group: dense rows routed`);
   // message costs per source; the packed copy exists while every total stays below 2^26
-  let maxMsgs = 0;
-  for (let s = 0; s < ns; s++) {
-    let reach = 0;
-    for (const gi of outLists[s]) {
-      const g = groups[gi];
-      const c = g.connectivity;
-      reach += c.kind === 'dense' ? g.postSize : c.offsets[s - g.preStart + 1] - c.offsets[s - g.preStart];
-    }
-    maxMsgs += Math.min(nc, reach);
+  // (a spike goes once to each core holding a target: at most min(cores, fan-out) messages)
+  const reach = new Float64Array(ns);
+  for (const g of groups) {
+    const c = g.connectivity;
+    for (let i = 0; i < g.preSize; i++) reach[g.preStart + i] += c.kind === 'dense' ? g.postSize : c.offsets[i + 1] - c.offsets[i];
   }
+  let maxMsgs = 0;
+  for (let s = 0; s < ns; s++) maxMsgs += Math.min(nc, reach[s]);
   const chips = Math.max(1, Math.round(nc / spec.coresPerChip));
   const maxHops = maxMsgs * (spec.mesh.tilesX * chips + spec.mesh.tilesY);
   const packed = maxHops < MSG_PACK;
@@ -320,17 +331,28 @@ function arrayCount(t: ArrayTally[]): number {
   return n;
 }
 
-/** The network the firmware builds, compiled the way SbpTrainingChip / SbpInferenceChip compile it. */
-function buildNetwork(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive'): { compiled: CompiledNetwork; names: GroupNames } {
+/**
+ * The spec of the network the firmware builds, compiled with the options SbpTrainingChip and
+ * SbpInferenceChip use (test/plan.test.ts compares the plan with networks they build), shape
+ * only: no weight array is allocated, so planning costs little memory on the device itself.
+ */
+function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive'): { compiled: CompiledSpec; names: GroupNames } {
   const names: Record<number, string> = {};
-  let compiled: CompiledNetwork;
+  let compiled: CompiledSpec;
   if (mode === 'train') {
-    compiled = new SbpTrainingChip({ sizes, kernel: kernel === 'js' ? 'fast' : 'naive' }).compiled;
+    const net = trainingNetwork(sizes, 'chip');
+    const compile = (placement: 'hint' | 'pack') =>
+      compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: TRAIN_BUCKETS, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', shapeOnly: true });
+    // the authors' core ranges hold the 400-hidden network; larger ones are packed instead
+    try {
+      compiled = compile('hint');
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      compiled = compile('pack');
+    }
     for (const p of PLASTIC_NAMES) names[compiled.connections[PLASTIC_CONNECTIONS[p]]] = p;
   } else {
-    const w1 = new Int16Array(sizes.hidden * sizes.input);
-    const w2 = new Int16Array(sizes.output * sizes.hidden);
-    compiled = new SbpInferenceChip(sizes, w1, w2).compiled;
+    compiled = compileSpec(inferenceNetwork(sizes), { placement: 'hint', numBuckets: INFER_GATES + 1, shapeOnly: true });
     names[compiled.connections['x->h1']] = 'w1';
     names[compiled.connections['h1->o']] = 'w2';
   }
@@ -363,6 +385,30 @@ export function grouped(v: number): string {
 }
 
 /**
+ * What the engine holds besides typed-array elements: the typed arrays (with the empty
+ * placeholders each SynapseGroup keeps for state it does not use), and an estimate of the
+ * plain objects and their properties (per synapse group about 4 objects and 80 properties:
+ * its spec, connectivity, learning spec and SynapseGroup; per population its layout; per
+ * prototype its record; the chip, the network wrapper and the lists that hold them).
+ */
+export function engineCounts(spec: ChipSpec, kernel: 'js' | 'naive', tallies: ArrayTally[], populations: number): { typedArrays: number; emptyArrays: number; objects: number; properties: number } {
+  let empty = 0;
+  for (const g of spec.synapseGroups) {
+    const learns = g.learning !== undefined;
+    empty += learns ? 0 : 4; // pre/post spike lists and stamps
+    empty += kernel === 'js' && g.connectivity.kind === 'dense' ? (learns ? 0 : 3) : 4; // row-sum memo, spike list
+  }
+  const G = spec.synapseGroups.length;
+  const np = spec.prototypes.length;
+  return {
+    typedArrays: arrayCount(tallies) + empty,
+    emptyArrays: empty,
+    objects: 4 * G + populations + np + 80,
+    properties: 80 * G + 6 * populations + 7 * np + 800,
+  };
+}
+
+/**
  * The memory plan of the sBP network (sizes, mode) on a microcontroller board: typed arrays
  * by item, the engine's overhead and the bundle, against the board's heap.
  */
@@ -371,11 +417,13 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
   const mcu = board.mcu!;
   checkSizes(opts.sizes);
   const kernel = opts.kernel ?? 'js';
-  const engineName: EngineName = mcu.engines[0];
+  if (kernel === 'naive' && opts.mode === 'infer') throw new UserError("plan: the inference chip runs the fast kernel only ('js'); 'naive' is for training", 2);
+  const engineName: EngineName = opts.engine ?? mcu.engines[0];
+  if (mcu.engines.indexOf(engineName) < 0) throw new UserError(`plan: board ${board.name} is meant for ${mcu.engines.join(', ')}, not ${engineName}`, 2);
   const engine: EngineProfile = ENGINES[engineName];
   const sizes = { input: opts.sizes.input, hidden: opts.sizes.hidden, output: opts.sizes.output };
-  const { compiled, names } = buildNetwork(opts.mode, sizes, kernel);
-  const spec = compiled.chip.spec;
+  const { compiled, names } = compileShape(opts.mode, sizes, kernel);
+  const spec = compiled.spec;
   const tallies = chipArrays(spec, kernel, names);
 
   const items: PlanItem[] = tallies.map((t) => ({ name: t.item, category: t.category, bytes: t.bytes, detail: t.detail }));
@@ -386,28 +434,30 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
   const frame = 1024 + 6 * sizes.input;
   items.push({ name: 'serial line buffer', category: 'buffers', bytes: frame, detail: 'estimate: one text frame of a sample (up to 6 characters per input index) plus 1 KiB for replies, held as a string' });
 
+  const ns = spec.numCompartments + spec.numGeneratorPorts;
+  items.push({
+    name: 'construction scratch',
+    category: 'buffers',
+    bytes: 96 * ns,
+    detail: `estimate, freed once the network is built: compiling keeps a JS array of synapse groups per compartment and the chip's signature tables three Uint32 per source; about 96 B per source (${ns} sources)`,
+  });
   // engine: per typed array, per JS object; the run-time base
-  const arrays = arrayCount(tallies) + 4 + 6 * spec.synapseGroups.length; // + sample buffers; zero-length placeholders per group
+  const counts = engineCounts(spec, kernel, tallies, Object.keys(compiled.groups).length);
+  const arrays = counts.typedArrays + 3; // + the sample buffers
   items.push({
     name: 'typed-array headers',
     category: 'engine',
     bytes: arrays * engine.typedArrayBytes.value,
-    detail: `${arrays} typed arrays x ${engine.typedArrayBytes.value} B (${engine.name}; ${engine.typedArrayBytes.source})`,
+    detail: `${arrays} typed arrays (${counts.emptyArrays} of them empty placeholders) x ${engine.typedArrayBytes.value} B (${engine.name}: ${engine.typedArrayBytes.source})`,
   });
-  // objects: per synapse group its spec, its connectivity and its SynapseGroup (about 70
-  // properties in all); per population its layout entry (5); per prototype (7); the chip (about 110)
-  const groupsN = spec.synapseGroups.length;
-  const populations = Object.keys(compiled.groups).length;
-  const objects = 3 * groupsN + populations + 2 * spec.prototypes.length + 40;
-  const properties = 70 * groupsN + 6 * populations + 7 * spec.prototypes.length + 110 + 2 * groupsN + 400;
   items.push({
     name: 'JS objects',
     category: 'engine',
-    bytes: objects * engine.objectBytes.value + properties * engine.propertyBytes.value,
-    detail: `estimate: about ${objects} objects and ${properties} properties (synapse groups and their specs, layouts, prototypes, the chip, names) at ${engine.objectBytes.value} B and ${engine.propertyBytes.value} B (${engine.name})`,
+    bytes: counts.objects * engine.objectBytes.value + counts.properties * engine.propertyBytes.value,
+    detail: `estimate: about ${counts.objects} objects and arrays with ${counts.properties} properties and elements (per synapse group its spec, connectivity, learning spec and SynapseGroup; layouts, prototypes, the chip, names) at ${engine.objectBytes.value} B and ${engine.propertyBytes.value} B (${engine.name})`,
   });
   items.push({ name: 'engine runtime', category: 'engine', bytes: engine.runtimeBytes.value, detail: `${engine.name}: ${engine.runtimeBytes.source}` });
-  const bundle = opts.bundleBytes ?? DEFAULT_BUNDLE_BYTES;
+  const bundle = opts.bundleBytes ?? (engineName === 'duktape' ? DEFAULT_BUNDLE_BYTES.es5 : DEFAULT_BUNDLE_BYTES.es2020);
   items.push({
     name: 'compiled bundle',
     category: 'bundle',

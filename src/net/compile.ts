@@ -38,6 +38,15 @@ export interface CompiledNetwork {
   stats: NetworkStats;
 }
 
+/** A compiled network before its Chip is built: the spec the Chip is built from. */
+export interface CompiledSpec {
+  spec: ChipSpec;
+  groups: Record<string, GroupLayout>;
+  /** Synapse group index by connection name. */
+  connections: Record<string, number>;
+  stats: NetworkStats;
+}
+
 export interface NetworkStats {
   compartments: number;
   generatorPorts: number;
@@ -103,12 +112,24 @@ class OutputAxonOverflow {
 }
 
 export function compileNetwork(net: NetworkDesc, opts: CompileOptions = {}): CompiledNetwork {
+  const c = compileSpec(net, opts);
+  return { chip: new Chip(c.spec), groups: c.groups, connections: c.connections, stats: c.stats };
+}
+
+/**
+ * Steps 1 and 2 of compileNetwork: the encoded, placed and checked ChipSpec, without building
+ * the Chip. With `shapeOnly`, all-to-all connections given no per-synapse weights get an
+ * empty weight array instead of one per synapse (their sizes are in the spec): the memory
+ * plan reads the network's shape without allocating its weights. Such a spec must not be
+ * built into a Chip.
+ */
+export function compileSpec(net: NetworkDesc, opts: CompileOptions & { shapeOnly?: boolean } = {}): CompiledSpec {
   // Output axons depend on where the targets land, so the packer learns them by trying:
   // when a core overflows, the group sending the most axons from it gets a per-core cap.
   const caps: Record<string, number> = {};
   for (let attempt = 0; attempt < 32; attempt++) {
     try {
-      return compileWith(net, opts, caps);
+      return compileWith(net, opts, caps, opts.shapeOnly === true);
     } catch (e) {
       if (!(e instanceof OutputAxonOverflow)) throw e;
       if (e.cap < 1 || caps[e.group] === e.cap) throw new UserError(e.message);
@@ -118,7 +139,7 @@ export function compileNetwork(net: NetworkDesc, opts: CompileOptions = {}): Com
   throw new UserError(`network '${net.name}': could not place it within the output axon limit`);
 }
 
-function compileWith(net: NetworkDesc, opts: CompileOptions, caps: Record<string, number>): CompiledNetwork {
+function compileWith(net: NetworkDesc, opts: CompileOptions, caps: Record<string, number>, shapeOnly: boolean): CompiledSpec {
   const limits: CoreLimits = opts.limits ?? LOIHI1_LIMITS;
   const chips = opts.chips ?? 1;
   const numCores = limits.coresPerChip * chips;
@@ -196,7 +217,7 @@ function compileWith(net: NetworkDesc, opts: CompileOptions, caps: Record<string
     let kind: GroupCost['inputs'][number]['kind'];
     let perPost = 0;
     if (c.connectivity === 'all-to-all') {
-      const w = new Int16Array(m * n);
+      const w = new Int16Array(shapeOnly && !c.weights ? 0 : m * n);
       if (c.weights) {
         if (c.weights.length !== m * n) throw new UserError(`${where}: weights has ${c.weights.length} entries, expected ${n}x${m} = ${m * n} (post x pre)`);
         for (let j = 0; j < n; j++)
@@ -205,7 +226,7 @@ function compileWith(net: NetworkDesc, opts: CompileOptions, caps: Record<string
             checkWeight(x, weightExp, signMode, numWeightBits, `${where} weight [${j}][${i}]`);
             w[i * n + j] = x;
           }
-      } else w.fill(uniform);
+      } else if (!shapeOnly) w.fill(uniform);
       conn = { kind: 'dense', weights: w };
       count = m * n;
       kind = 'dense';
@@ -433,15 +454,13 @@ function compileWith(net: NetworkDesc, opts: CompileOptions, caps: Record<string
     throw new OutputAxonOverflow(worst, Math.floor(limits.outputAxons / worstDest), message);
   }
 
-  const chip = new Chip(spec);
-
   const coreUsage: NetworkStats['coreUsage'] = [];
   for (let core = 0; core < numCores; core++) {
     if (usedCx[core] > 0) coreUsage.push({ core, compartments: usedCx[core], synapseBits: usedBits[core], inputAxons: usedAxons[core], outputAxons: outAxons[core] });
   }
 
   return {
-    chip,
+    spec,
     groups: layout,
     connections: connIndex,
     stats: { compartments: numCx, generatorPorts: numGen, synapses, plasticSynapses, cores: coreUsage.length, chips, coreUsage },
