@@ -2,7 +2,7 @@
 // an esbuild IIFE of one entry for a target, and the ES5 lowering for Duktape (esbuild to
 // ES2015, TypeScript 5.9 transpileModule to ES5 with downlevelIteration, behind a polyfill
 // prelude), checked by parsing: ES2015+ syntax left in the output is an error.
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import ts from 'typescript';
 
 /**
@@ -162,7 +162,8 @@ export async function bundleEntry(entry, globalName, target, { minify = false, d
 
 /**
  * ES5 script of `entry` for Duktape: the ES2015 bundle lowered by TypeScript, the prelude
- * after its "use strict" directive. Throws if the result still holds ES2015+ syntax.
+ * after its "use strict" directive (minified again with `minify`). Throws if the result
+ * still holds ES2015+ syntax.
  */
 export async function bundleEs5(entry, globalName, outName, { minify = false, define } = {}) {
   const es2015 = await bundleEntry(entry, globalName, 'es2015', { minify, define });
@@ -184,7 +185,9 @@ export async function bundleEs5(entry, globalName, outName, { minify = false, de
   if (diags.length > 0) throw new Error('ES5 transpile failed: ' + diags.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('; '));
   // the prelude goes after the bundle's "use strict" directive so the bundle stays strict code
   const strict = /^"use strict";\r?\n/.exec(lowered.outputText);
-  const es5 = strict ? strict[0] + ES5_PRELUDE + lowered.outputText.slice(strict[0].length) : ES5_PRELUDE + lowered.outputText;
+  let es5 = strict ? strict[0] + ES5_PRELUDE + lowered.outputText.slice(strict[0].length) : ES5_PRELUDE + lowered.outputText;
+  // TypeScript prints its output in full; minify it again (esbuild can minify ES5 it need not lower)
+  if (minify) es5 = (await transform(es5, { minify: true, target: 'es5', charset: 'ascii', legalComments: 'none' })).code;
   const bad = es5Violations(es5, outName);
   if (bad.length > 0) throw new Error(`${outName} is not ES5: ${bad.slice(0, 10).join(', ')}${bad.length > 10 ? ` (+${bad.length - 10} more)` : ''}`);
   return es5;
