@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors';
-import { embeddedRun, type EmbeddedResult } from '../tools/commands/embedded';
+import { defaultBundleDir, embeddedRun, type EmbeddedResult } from '../tools/commands/embedded';
+import { EngineMemoryError, startEngine } from '../tools/engine-host';
 // @ts-expect-error (a plain .mjs build script without types)
 import { buildBoards, bundleParts, BUNDLE_GOAL_BYTES } from '../tools/build-boards.mjs';
 
@@ -92,6 +93,19 @@ describe('synfire embedded', () => {
   it('quickjs-ng runs the same bundle identically', async () => {
     const r = await embeddedRun(opts({ engine: 'quickjs-ng', board: BOARD, hidden: 20, samples: 20 }));
     expectGood(r);
+  }, 60_000);
+
+  it("QuickJS: the budget is enforced by the driver (the WebAssembly build's own limit counts only 8 bytes per allocation)", async () => {
+    const dir = join(defaultBundleDir(), BOARD);
+    const files = { es2020: join(dir, 'firmware.js'), es5: join(dir, 'firmware.es5.js') };
+    const config = JSON.stringify(JSON.stringify({ board: BOARD, mode: 'train', sizes: { input: 100, hidden: 100, output: 10 }, seed: 1 }));
+    // 1 MiB: the bundle loads (about 0.45 MB), the training network (1.4 MB peak) does not
+    const s = await startEngine('quickjs', files, 1024 * 1024);
+    const e = await s.call(`synfireFirmware.link.boot(${config})`).catch((x: unknown) => x as Error);
+    await s.close();
+    expect(e).toBeInstanceOf(EngineMemoryError);
+    expect((e as Error).message).toMatch(/^quickjs: the firmware needs more than the board's heap budget of 1048576 bytes \(heap reached \d+ bytes/);
+    expect(await s.peakHeapBytes()).toBeGreaterThan(1024 * 1024);
   }, 60_000);
 
   it('a missing engine is named with the command that installs it', async () => {
