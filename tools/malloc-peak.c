@@ -29,6 +29,10 @@ static void resolve(void) {
   real_calloc = dlsym(RTLD_NEXT, "calloc");
 }
 
+/* a block allocated where the counter did not see it (inside the C library) may be freed
+   here: never let the sum go below zero */
+static void uncounted(size_t n) { live = n > live ? 0 : live - n; }
+
 static void counted(void *p) {
   if (!p) return;
   live += malloc_usable_size(p);
@@ -56,7 +60,7 @@ void *calloc(size_t a, size_t b) {
 void free(void *p) {
   if (!p || in_pool(p)) return;
   if (!real_free) resolve();
-  live -= malloc_usable_size(p);
+  uncounted(malloc_usable_size(p));
   real_free(p);
 }
 
@@ -66,7 +70,7 @@ void *realloc(void *p, size_t n) {
   size_t before = p ? malloc_usable_size(p) : 0;
   void *q = real_realloc(p, n);
   if (q || n == 0) {
-    live -= before;
+    uncounted(before);
     counted(q);
   }
   return q;
