@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getQuickJS } from 'quickjs-emscripten';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors';
 import { defaultBundleDir, embeddedRun, type EmbeddedResult } from '../tools/commands/embedded';
@@ -107,6 +108,34 @@ describe('synfire embedded', () => {
     expect((e as Error).message).toMatch(/^quickjs: the firmware needs more than the board's heap budget of 1048576 bytes \(heap reached \d+ bytes/);
     expect(await s.peakHeapBytes()).toBeGreaterThan(1024 * 1024);
   }, 60_000);
+
+  it('training keeps no memory per sample: QuickJS holds the same bytes in the same blocks after 0 and 60 trained samples', async () => {
+    const QuickJS = await getQuickJS();
+    const rt = QuickJS.newRuntime();
+    const ctx = rt.newContext();
+    const used = (): string => /^memory used\s+\d+\s+\d+/m.exec(rt.dumpMemoryUsage())![0];
+    const ev = (code: string): void => {
+      const r = ctx.evalCode(code);
+      if (r.error) {
+        const e = ctx.dump(r.error);
+        r.error.dispose();
+        throw new Error(JSON.stringify(e));
+      }
+      r.value.dispose();
+    };
+    ev(readFileSync(join(defaultBundleDir(), BOARD, 'firmware.js'), 'utf8'));
+    ev(`var fw = new synfireFirmware.Firmware({ board: '${BOARD}', mode: 'train', sizes: { input: 16, hidden: 12, output: 4 }, seed: 2 });
+        var x = new Uint8Array(16); var s = 7;
+        function batch() { for (var k = 0; k < 30; k++) { for (var i = 0; i < 16; i++) { s = (s * 1103515245 + 12345) % 2147483648; x[i] = s % 3 === 0 ? 1 : 0; } fw.train(x, k % 4); } }`);
+    const before = used();
+    ev('batch()');
+    ev('batch()');
+    const after = used();
+    ev('if (fw.samplesSeen !== 60) throw new Error("samplesSeen " + fw.samplesSeen)');
+    ctx.dispose();
+    rt.dispose();
+    expect(after).toBe(before);
+  });
 
   it('a missing engine is named with the command that installs it', async () => {
     const old = process.env.SYNFIRE_DUK;
