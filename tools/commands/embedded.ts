@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeFlashImage, FLASH_MAGIC } from '../../firmware-model/flash-image';
+import { decodeFlashImage, encodeFlashImage, FLASH_MAGIC } from '../../firmware-model/flash-image';
 import { encodeSamples } from '../../firmware-model/host-link';
 import { planMemory, requireFits } from '../../firmware-model/memory-plan';
 import { loadDataset } from '../../src/data/datasets';
@@ -102,9 +102,17 @@ function startImage(file: string): { image: Uint8Array; sizes: SbpSizes } {
   let isImage = bytes.length >= 4;
   for (let i = 0; i < 4 && isImage; i++) if (bytes[i] !== FLASH_MAGIC.charCodeAt(i)) isImage = false;
   if (isImage) {
-    if (bytes.length < 28) throw new UserError(`${file}: truncated flash image (${bytes.length} bytes)`);
+    if (bytes.length < 28) throw new UserError(`${file}: flash image: truncated: ${bytes.length} bytes`);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return { image: bytes, sizes: { input: dv.getUint32(12, true), hidden: dv.getUint32(16, true), output: dv.getUint32(20, true) } };
+    const sizes = { input: dv.getUint32(12, true), hidden: dv.getUint32(16, true), output: dv.getUint32(20, true) };
+    // checked here too, so that a damaged file is named before an engine starts
+    try {
+      decodeFlashImage(bytes, sizes, false);
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`${file}: ${e.message}`);
+      throw e;
+    }
+    return { image: bytes, sizes };
   }
   const w = weightsFromJson(new TextDecoder().decode(bytes), file);
   const sizes = { input: w.sizes[0], hidden: w.sizes[1], output: w.sizes[2] };
