@@ -8,14 +8,16 @@
  *  - QuickJS (quickjs-emscripten, WASM) running dist/portable.es2020.js under a memory and a
  *    stack limit, with only an injected `print`,
  *  - Duktape 2.7 (`duk`) running dist/portable.es5.js (ES5 lowering + polyfill prelude).
+ *  - QuickJS-ng (@jitl/quickjs-ng-wasmfile-release-sync) running dist/portable.es2020.js.
  * The bundles are built by tools/build-portable.mjs in beforeAll.
- * (No quickjs-ng case: @jitl/quickjs-ng-wasmfile-release-sync is not installed.)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getQuickJS } from 'quickjs-emscripten';
+import { newQuickJSWASMModuleFromVariant, type QuickJSWASMModule } from 'quickjs-emscripten-core';
+import quickjsNg from '@jitl/quickjs-ng-wasmfile-release-sync';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPortableCheck } from '../firmware-model/portable-entry';
@@ -42,8 +44,8 @@ afterAll(() => {
 });
 
 /** Run `code` in a fresh QuickJS runtime with a host `print`; returns what it printed or the error. */
-async function runQuickJS(code: string, memoryLimit: number, stackLimit: number): Promise<{ out: string; error?: string }> {
-  const QuickJS = await getQuickJS();
+async function runQuickJS(code: string, memoryLimit: number, stackLimit: number, engine?: QuickJSWASMModule): Promise<{ out: string; error?: string }> {
+  const QuickJS = engine ?? (await getQuickJS());
   const rt = QuickJS.newRuntime();
   rt.setMemoryLimit(memoryLimit);
   rt.setMaxStackSize(stackLimit);
@@ -133,6 +135,13 @@ describe('the same transcript in embedded engines', () => {
   it(`QuickJS (quickjs-emscripten), es2020 bundle, ${QJS_MEMORY_LIMIT / 1024} KiB heap, ${QJS_STACK_LIMIT / 1024} KiB stack`, async () => {
     const code = readFileSync(ES2020, 'utf8');
     const r = await runQuickJS(code + '\n' + CALL, QJS_MEMORY_LIMIT, QJS_STACK_LIMIT);
+    expect(r.error).toBeUndefined();
+    expect(r.out).toBe(nodeText + '\n');
+  });
+
+  it('QuickJS-ng, es2020 bundle', async () => {
+    const code = readFileSync(ES2020, 'utf8');
+    const r = await runQuickJS(code + '\n' + CALL, QJS_MEMORY_LIMIT, QJS_STACK_LIMIT, await newQuickJSWASMModuleFromVariant(quickjsNg));
     expect(r.error).toBeUndefined();
     expect(r.out).toBe(nodeText + '\n');
   });

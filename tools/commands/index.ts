@@ -7,5 +7,6 @@ import { command as raster } from './raster';
 import { command as demo } from './demo';
 import { command as run } from './run';
 import { command as plan } from './plan';
+import { command as embedded } from './embedded';
 
-export const commands: Command[] = [train, verify, profile, raster, demo, run, plan];
+export const commands: Command[] = [train, verify, profile, raster, demo, run, plan, embedded];

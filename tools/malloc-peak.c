@@ -1,0 +1,81 @@
+/*
+ * Peak live heap of a process, for engines that cannot report their own (synfire embedded
+ * runs Debian's duk under it): LD_PRELOAD this library; it wraps malloc, calloc, realloc and
+ * free, adds up malloc_usable_size of the live blocks, and writes the largest sum seen to
+ * stderr at exit as "SYNFIRE_MALLOC_PEAK <bytes> <live bytes at exit>". The process must be
+ * single-threaded (duk is). tools/engine-host.ts compiles it with the system C compiler.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <malloc.h>
+#include <stddef.h>
+#include <stdio.h>
+
+static size_t live, peak;
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void (*real_free)(void *);
+
+/* dlsym itself may calloc before real_calloc is known: serve that from a static pool */
+static char pool[65536];
+static size_t pool_used;
+static int in_pool(void *p) { return (char *)p >= pool && (char *)p < pool + sizeof pool; }
+
+static void resolve(void) {
+  real_malloc = dlsym(RTLD_NEXT, "malloc");
+  real_free = dlsym(RTLD_NEXT, "free");
+  real_realloc = dlsym(RTLD_NEXT, "realloc");
+  real_calloc = dlsym(RTLD_NEXT, "calloc");
+}
+
+/* a block allocated where the counter did not see it (inside the C library) may be freed
+   here: never let the sum go below zero */
+static void uncounted(size_t n) { live = n > live ? 0 : live - n; }
+
+static void counted(void *p) {
+  if (!p) return;
+  live += malloc_usable_size(p);
+  if (live > peak) peak = live;
+}
+
+void *malloc(size_t n) {
+  if (!real_malloc) resolve();
+  void *p = real_malloc(n);
+  counted(p);
+  return p;
+}
+
+void *calloc(size_t a, size_t b) {
+  if (!real_calloc) {
+    void *p = pool + pool_used;
+    pool_used += (a * b + 15) & ~(size_t)15;
+    return p;
+  }
+  void *p = real_calloc(a, b);
+  counted(p);
+  return p;
+}
+
+void free(void *p) {
+  if (!p || in_pool(p)) return;
+  if (!real_free) resolve();
+  uncounted(malloc_usable_size(p));
+  real_free(p);
+}
+
+void *realloc(void *p, size_t n) {
+  if (!real_realloc) resolve();
+  if (p && in_pool(p)) return NULL;
+  size_t before = p ? malloc_usable_size(p) : 0;
+  void *q = real_realloc(p, n);
+  if (q || n == 0) {
+    uncounted(before);
+    counted(q);
+  }
+  return q;
+}
+
+__attribute__((destructor)) static void report(void) {
+  fprintf(stderr, "SYNFIRE_MALLOC_PEAK %zu %zu\n", peak, live);
+}
