@@ -5,7 +5,7 @@
  * test/portable.test.ts asserts that every engine prints the same bytes as Node.
  *
  * Sections of the transcript:
- *  - golden: the four Lava golden vectors (loihi-model.md §A.6) through compileNetwork + Chip;
+ *  - golden: the four Lava golden vectors (docs/chip-model.md, "Golden vectors") through compileNetwork + Chip;
  *  - init:   CRC-32 of the rand_He initial weights (sizes 16-12-4, seed 7: Box-Muller uses
  *            Math.log/sin/cos, so this also checks the engines' libm agrees after rounding);
  *  - train:  60 synthetic samples trained on the chip: per-sample output spikes (phase 3),
@@ -124,7 +124,7 @@ function list(v: ArrayLike<number>): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Golden vectors (loihi-model.md §A.6)
+// Golden vectors (docs/chip-model.md, "Golden vectors")
 
 const neuron = (vthMant: number, decayU: number, decayV: number, biasMant: number, biasExp: number): NeuronType => ({
   name: 'n',

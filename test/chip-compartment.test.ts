@@ -1,5 +1,5 @@
 /**
- * The compartment model (loihi-model.md §A.4, §A.6; sbp-network-spec.md §2.2): Lava's golden
+ * The compartment model (docs/chip-model.md, "Compartment update" and "Golden vectors"; docs/sbp-network.md, "Neuron types"): Lava's golden
  * vectors, the wrap/saturation rules and their counters, refractory semantics, the strict
  * threshold, bias scaling and resting compartments. Expected values come from those
  * documents or from the small reference computations written below.
@@ -41,7 +41,7 @@ const neuron = (p: Partial<NeuronType>): NeuronType => ({
   ...p,
 });
 
-/** sBP layer neuron (sbp-network-spec §2.1): bias -4096 * 2^7, threshold 1024, memoryless. */
+/** sBP layer neuron (docs/sbp-network.md, "Neuron types"): bias -4096 * 2^7, threshold 1024, memoryless. */
 const LAYER = neuron({ name: 'layer', biasMant: -4096, biasExp: 7, refractoryDelay: 2 });
 /** sBP gate neuron: bias 0. */
 const GATE = neuron({ name: 'gate' });
@@ -165,7 +165,7 @@ describe('arith rules (unit)', () => {
   });
 });
 
-describe('golden vectors (loihi-model.md §A.6)', () => {
+describe('golden vectors (docs/chip-model.md)', () => {
   it('no decay, bias-driven: spikes at step indices 4 and 9 of 10', () => {
     // du=0 -> effective decayU 1; dv=0 -> decayV 0; bias 2<<6 = 128; vth 8 -> 512
     const { chip, run } = single(neuron({ vthMant: 8, decayU: 1, decayV: 0, biasMant: 2, biasExp: 6 }), []);
@@ -363,7 +363,7 @@ describe('wrap and saturation through the chip, with their counters', () => {
   });
 });
 
-describe('refractory (sbp-network-spec §2.2)', () => {
+describe('refractory (docs/chip-model.md)', () => {
   const drive = (r: number) => {
     const { chip, run } = single(neuron({ refractoryDelay: r }), [9280]);
     const inputs: Record<number, number[]> = {};
@@ -422,7 +422,7 @@ describe('threshold, bias and resting compartments', () => {
     const plus = single(neuron({ biasMant: 1 }), [1024]);
     plus.run({ 2: [0] }, 2);
     expect(plus.chip.spikedCount).toBe(1);
-    // sBP layer: fires iff the input exceeds 9216 wu (sbp-network-spec §2.2)
+    // sBP layer: fires iff the input exceeds 9216 wu (docs/sbp-network.md, "Neuron types")
     const layerAt = single(LAYER, [9216, 64]);
     const inputs = { 2: [0], 3: [0, 1] };
     layerAt.run(inputs, 2);

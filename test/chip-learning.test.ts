@@ -1,5 +1,5 @@
 /**
- * The learning engine (loihi-model.md §A.7; sbp-network-spec.md §4): the rule parser, the
+ * The learning engine (docs/chip-model.md, "Learning engine"; docs/sbp-network.md, "Learning rule"): the rule parser, the
  * sBP rule's +-2 updates, saturation, stochastic rounding, learning epochs, traces, the
  * route/learn ordering and the learnVisits counter.
  */

@@ -1,5 +1,5 @@
 /**
- * The spike router and synapse memory (loihi-model.md §A.5; sbp-network-spec.md §1.4, §3):
+ * The spike router and synapse memory (docs/chip-model.md, "Delays and routing" and "Weight encoding"; docs/sbp-network.md, "Time base" and "Weights"):
  * axonal delays, connectivity kinds, generator = compartment timing, weight exponents, sign
  * modes and weight truncation, and the routing counters (synOps, cxActive/cxIdle).
  * Expected sums are computed independently in the tests.
@@ -202,7 +202,7 @@ describe('generator spikes behave like compartment spikes', () => {
   });
 });
 
-describe('weights: exponent, sign modes, truncation (loihi-model.md §A.5, sbp-network-spec §3)', () => {
+describe('weights: exponent, sign modes, truncation (docs/chip-model.md)', () => {
   it('a mantissa m with exponent e delivers m * 2^(6+e)', () => {
     for (const e of [-6, -3, -1, 0, 1, 3, 6, 7]) {
       const net = compileNetwork({

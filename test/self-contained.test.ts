@@ -9,13 +9,6 @@ import { ROOT } from './fixtures';
 /** Ways a file could point outside the repository. */
 const OUTSIDE = /\.\.\/shared|\/work\/|reference\/|sbp-network-spec|loihi-model|paper-results|platform-notes/;
 
-/**
- * Files other branches own that still cite the old notes (their owners are replacing the
- * citations with docs/). Each must still contain one, so the list cannot go stale: delete an
- * entry when its file is fixed.
- */
-const PENDING = ['boards/profiles.ts', 'firmware-model/portable-entry.ts', 'test/chip-compartment.test.ts', 'test/chip-learning.test.ts', 'test/chip-router.test.ts'];
-
 const SELF = 'test/self-contained.test.ts';
 
 describe('the repository is self-contained', () => {
@@ -23,11 +16,10 @@ describe('the repository is self-contained', () => {
     .split('\n')
     .filter((f) => f !== '' && f !== SELF && /\.(ts|mjs|js|json|md|wat|sh|txt)$/.test(f) && f !== 'package-lock.json');
 
-  it('no tracked file refers to the notes outside it, apart from the listed pending ones', () => {
+  it('no tracked file refers to the notes outside it', () => {
     expect(files.length).toBeGreaterThan(50);
     const offenders = files.filter((f) => OUTSIDE.test(readFileSync(join(ROOT, f), 'utf8')));
-    expect(offenders.filter((f) => !PENDING.includes(f))).toEqual([]);
-    expect(PENDING.filter((f) => !offenders.includes(f)), 'fixed files still listed as pending').toEqual([]);
+    expect(offenders).toEqual([]);
   });
 
   it('docs/ has the pages the code cites', () => {

@@ -25,6 +25,9 @@ export type EvalMessage =
 export type EvalReply = { kind: 'eval-result'; sums: MetricsSums } | { kind: 'eval-error'; message: string };
 
 export class EvalPool {
+  /** The first failure of any shard: the pool is unusable after it (another thread may still be busy with its shard). */
+  private broken: Error | null = null;
+
   private constructor(private readonly workers: PoolWorker[], private readonly nout: number) {}
 
   /** Start `n` workers holding the test set. */
@@ -40,6 +43,7 @@ export class EvalPool {
 
   /** Metrics of weights w1, w2 (post x pre) over the first `count` test samples. */
   async evaluate(w1: Int16Array, w2: Int16Array, count: number): Promise<TestMetrics> {
+    if (this.broken !== null) throw this.broken;
     const n = this.workers.length;
     const shards = this.workers.map(async (w, k) => {
       const first = Math.floor((count * k) / n);
@@ -49,7 +53,14 @@ export class EvalPool {
       return r.sums;
     });
     const acc = new MetricsAccumulator(this.nout);
-    for (const s of await Promise.all(shards)) acc.addSums(s);
+    let sums: MetricsSums[];
+    try {
+      sums = await Promise.all(shards);
+    } catch (e) {
+      this.broken = e as Error;
+      throw e;
+    }
+    for (const s of sums) acc.addSums(s);
     return acc.result();
   }
 

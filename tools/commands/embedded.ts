@@ -21,6 +21,7 @@ import type { CliIO, Command } from '../cli';
 import { startEngine, requireEngine, type EngineName, type EngineSession } from '../engine-host';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { sampleOrder } from './verify';
+import { MAX_HIDDEN } from './options';
 
 export const command: Command = {
   spec: {
@@ -33,7 +34,7 @@ export const command: Command = {
       { name: 'board', type: 'string', metavar: 'B', help: 'microcontroller board profile (esp32s3-psram, esp32, rp2040): its bundle and heap budget' },
       { name: 'mode', type: 'choice', choices: ['infer', 'train'], default: 'infer', help: 'train on the device (12-phase sBP network) or infer (4-phase inference network)' },
       { name: 'dataset', type: 'choice', choices: ['mnist', 'mnist10', 'fashion'], default: 'mnist', help: 'MNIST 20x20 (400 inputs), MNIST 10x10 (100 inputs) or Fashion-MNIST (784 inputs); training split to train, test split to infer' },
-      { name: 'hidden', type: 'int', min: 1, max: 65535, metavar: 'H', help: "hidden units (default 100; with --load-weights the file's)" },
+      { name: 'hidden', type: 'int', min: 1, max: MAX_HIDDEN, metavar: 'H', help: "hidden units (default 100; with --load-weights the file's)" },
       { name: 'samples', type: 'int', default: 100, min: 1, max: 100000000, metavar: 'N', help: 'samples to stream through the firmware' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights and of the training order' },
       { name: 'load-weights', type: 'string', metavar: 'F', help: 'start from a flash image (SFFW, from --save-image) or a weights file (synfire-weights/1 JSON)' },

@@ -11,12 +11,12 @@ import { grouped, planMemory, requireFits, type MemoryPlan, type PlanMode } from
 import { sideOf, type Preprocessing } from '../../src/data/preprocess';
 import { UserError } from '../../src/errors';
 import type { CliIO, Command } from '../cli';
+import { MAX_HIDDEN } from './options';
 
 /** Inputs of each data set as the network sees them (its preprocessing). */
 const DATASET_INPUTS: Record<string, Preprocessing> = { mnist: 'mnist20', mnist10: 'mnist10', fashion: 'fashion28' };
 const DEFAULT_HIDDEN: Record<string, number> = { mnist: 400, mnist10: 100, fashion: 400 };
 /** Largest hidden layer --max-hidden tries (the --hidden limit of the other commands). */
-const MAX_HIDDEN = 4096;
 const OUTPUTS = 10;
 
 /**

@@ -32,7 +32,7 @@ export function boardOf(o: Record<string, unknown>): { board: BoardProfile; chip
 export const networkOptions = [
   { name: 'network', type: 'string' as const, metavar: 'F.json', help: 'the network file (synfire-network/1 JSON, see docs/network-file.md)' },
   { name: 'steps', type: 'int' as const, min: 1, max: 100000000, metavar: 'N', help: "steps to run (default: the file's steps)" },
-  { name: 'board', type: 'choice' as const, choices: boardNames(), default: 'loihi1', help: 'board profile: chip limits, number of chips, energy constants' },
+  { name: 'board', type: 'choice' as const, choices: boardNames(), default: 'loihi1', metavar: 'B', help: 'board profile: chip limits, number of chips, energy constants' },
   { name: 'chips', type: 'int' as const, min: 1, max: 16384, help: "chips in the system (default: the board's)" },
   { name: 'kernel', type: 'choice' as const, choices: ['wasm', 'js', 'naive'], default: 'wasm', help: 'simulation kernel (identical results)' },
 ];
