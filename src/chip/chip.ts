@@ -126,7 +126,7 @@ export class Chip {
     this.generators = new SpikeGenerators(spec.numGeneratorPorts, slots, k);
     this.spikedGen = this.generators.spiked;
     this.routes = new RoutingTable(spec, this.groups);
-    this.timeModel = new TimeModel(spec.numCores, cx.cxCore, cx.coreActive, this.groups, spec.numBuckets);
+    this.timeModel = new TimeModel(spec.numCores, cx, this.groups, spec.numBuckets);
     this.coreOps = this.timeModel.coreOps;
     this.latencyNs = this.timeModel.latencyNs;
     this.learning = new LearningEngine(spec, this.groups, this.counters, this.prng, this.timeModel);
@@ -142,6 +142,7 @@ export class Chip {
       rowSum: k,
     };
     this.kernel = fast ? new FastKernel(parts) : new NaiveKernel(parts);
+    cx.allocateLast(spec, k, fast);
   }
 
   /**

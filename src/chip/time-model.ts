@@ -8,6 +8,7 @@
  * Without weights (setTimeModel never called) nothing is tallied.
  */
 import { CoreOp, NUM_CORE_OPS } from './counters';
+import type { Compartments } from './compartments';
 import type { SynapseGroup } from './synapse-group';
 
 export class TimeModel {
@@ -16,8 +17,8 @@ export class TimeModel {
   barrierNs = 0;
   /** Per core, per CoreOp kind: this step's load ([core * NUM_CORE_OPS + kind]). */
   readonly coreOps: Float64Array;
-  /** Active compartment updates per core this step (filled by the compartment update). */
-  private readonly coreActive: Float64Array;
+  /** The compartments, whose coreActive holds this step's active updates per core. */
+  private readonly cx: Compartments;
   /** Configured compartments per core. */
   private readonly coreCx: Float64Array;
   /** Learning visits per core of the plastic groups with tEpoch 1 (the same every step). */
@@ -29,9 +30,10 @@ export class TimeModel {
   /** Critical-path latency per counter bucket, ns. */
   readonly latencyNs: Float64Array;
 
-  constructor(numCores: number, cxCore: Uint16Array, coreActive: Float64Array, groups: SynapseGroup[], numBuckets: number) {
+  constructor(numCores: number, cx: Compartments, groups: SynapseGroup[], numBuckets: number) {
+    const cxCore = cx.cxCore;
     this.coreOps = new Float64Array(numCores * NUM_CORE_OPS);
-    this.coreActive = coreActive;
+    this.cx = cx;
     this.coreCx = new Float64Array(numCores);
     for (let i = 0; i < cxCore.length; i++) this.coreCx[cxCore[i]]++;
     this.groups = groups;
@@ -105,7 +107,7 @@ export class TimeModel {
     }
     this.rowsTouchedCount = 0;
     const lv = this.learnVisitsEveryStep;
-    const act = this.coreActive;
+    const act = this.cx.coreActive;
     const cxs = this.coreCx;
     let worst = 0;
     for (let c = 0, o = 0; c < nc; c++, o += NUM_CORE_OPS) {
