@@ -210,7 +210,9 @@ class DukRepl {
         else {
           const parsed = JSON.parse(line.slice(e + MARK_ERR.length)) as { name: string; message: string };
           if (parsed.name === 'UserError') w.reject(new UserError(parsed.message));
-          else if (/alloc|memory/i.test(parsed.message)) w.reject(new EngineMemoryError(`duktape: ${parsed.name}: ${parsed.message}`));
+          // (out of memory: an allocation failed even after Duktape's emergency collection;
+          // a DoubleError is Duktape failing to allocate the error object itself)
+          else if (/alloc|memory/i.test(parsed.message) || parsed.name === 'DoubleError') w.reject(new EngineMemoryError(`duktape: out of memory: ${parsed.name}: ${parsed.message}`));
           else w.reject(new Error(`duktape: ${parsed.name}: ${parsed.message}`));
         }
         return;
