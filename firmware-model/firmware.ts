@@ -6,7 +6,8 @@
  * weights as a CRC-checked flash image, and counts the chip's operations.
  *
  * Rules of the device: no Node APIs, no timers, no Promise; the constructor refuses a
- * network the board's memory plan says does not fit, before it builds anything; after
+ * network that cannot fit the board's heap (the host's memory plan, or the weights alone),
+ * before it builds anything; the chip is built with device storage (ChipSpec.lean); after
  * construction train() and infer() allocate nothing of their own (the result object and the
  * scratch arrays are reused: read a SampleResult before the next call).
  *
@@ -20,7 +21,6 @@ import { initialWeights } from '../src/sbp/init';
 import { PLASTIC_NAMES, type PlasticName, type RewardSource, type SbpSizes } from '../src/sbp/topology';
 import { loadWeights, SbpTrainingChip } from '../src/sbp/training';
 import { decodeFlashImage, encodeFlashImage, type FlashImage } from './flash-image';
-import { planMemory, requireFits, type MemoryPlan } from './memory-plan';
 
 export interface FirmwareConfig {
   board: string;
@@ -32,8 +32,36 @@ export interface FirmwareConfig {
   image?: Uint8Array;
   /** Who drives the reward that switches learning: 'chip' (the gating chain, default) or 'host'. */
   gating?: string;
-  /** Size of the bundle the engine runs, for the memory plan (default: the planner's). */
-  bundleBytes?: number;
+  /**
+   * The heap the engine has on this board (a board bundle passes its board's budget). When
+   * given, the firmware refuses a network that cannot fit it: one whose host-made memory plan
+   * (plannedBytes) or whose weights alone need more.
+   */
+  heapBytes?: number;
+  /** The host's memory plan of this network (synfire plan: planMemory's totalBytes). */
+  plannedBytes?: number;
+}
+
+/**
+ * Bytes the weights alone take on the device (Int16 each, stored once): a lower bound of any
+ * memory plan, which the firmware checks itself (the planner stays on the host).
+ */
+export function weightBytes(sizes: SbpSizes, mode: 'train' | 'infer'): number {
+  const w1 = sizes.hidden * sizes.input;
+  const w2 = sizes.output * sizes.hidden;
+  // training: W1 and W2 in three copies each, +W2^T and -W2^T
+  return mode === 'train' ? 2 * (3 * w1 + 5 * w2) : 2 * (w1 + w2);
+}
+
+/** Number with thousands separators (portable: no Intl). */
+function grouped(v: number): string {
+  const s = String(v);
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    if (i > 0 && (s.length - i) % 3 === 0) out += ',';
+    out += s.charAt(i);
+  }
+  return out;
 }
 
 export interface SampleResult {
@@ -79,8 +107,8 @@ export class Firmware {
   readonly sizes: SbpSizes;
   /** Seed of the initial weights these weights grew from (carried in the flash image). */
   seed: number;
-  /** The board's memory plan the constructor checked. */
-  readonly plan: MemoryPlan;
+  /** What the constructor checked: the bytes the network needs (the host's plan, else the weights alone) and the heap (0: unknown). */
+  readonly need: { bytes: number; heapBytes: number; planned: boolean };
   /** Samples trained or inferred since construction. */
   samplesSeen = 0;
   /** Samples trained into the current weights (carried in the flash image). */
@@ -109,20 +137,29 @@ export class Firmware {
     this.sizes = sizes;
     this.seed = seed;
     // refuse before building anything
-    this.plan = planMemory({ board: config.board, mode: config.mode, sizes, kernel: 'js', bundleBytes: config.bundleBytes });
-    requireFits(this.plan);
+    const heap = config.heapBytes ?? 0;
+    const planned = config.plannedBytes;
+    const need = Math.max(planned ?? 0, weightBytes(sizes, config.mode));
+    this.need = { bytes: need, heapBytes: heap, planned: planned !== undefined };
+    if (heap > 0 && need > heap) {
+      throw new UserError(
+        `${sizes.input}-${sizes.hidden}-${sizes.output} ${config.mode} does not fit ${config.board}: needs ${grouped(need)} B` +
+          (planned !== undefined && planned >= need ? ' (memory plan)' : ' (weights alone)') +
+          `, budget ${grouped(heap)} B`,
+      );
+    }
 
     const img: FlashImage | null = config.image ? decodeFlashImage(config.image, sizes, config.mode === 'train') : null;
     this.active = new Uint16Array(sizes.input);
     this.o = new Uint8Array(sizes.output);
     this.potential = new Float64Array(sizes.output);
     if (config.mode === 'train') {
-      const net = new SbpTrainingChip({ sizes, order: 'chip', reward: gating as RewardSource, kernel: 'fast' });
+      const net = new SbpTrainingChip({ sizes, order: 'chip', reward: gating as RewardSource, kernel: 'fast', lean: true });
       loadWeights(net, img ?? initialWeights(sizes, seed));
       this.trainer = net;
     } else {
       const w = img ?? initialWeights(sizes, seed);
-      this.inferer = new SbpInferenceChip(sizes, w.w1, w.w2);
+      this.inferer = new SbpInferenceChip(sizes, w.w1, w.w2, { lean: true });
     }
     if (img) {
       this.samplesTrained = img.samplesTrained;
@@ -207,7 +244,7 @@ export class Firmware {
     return r;
   }
 
-  /** The weights as a flash image (typed-binary layout + CRC-32; see flash-image.ts). */
+  /** The weights as a flash image (little-endian layout + CRC-32; see flash-image.ts). */
   snapshot(): Uint8Array {
     const s = this.sizes;
     if (this.trainer) {

@@ -2,7 +2,8 @@
  * The weight "flash image" of the firmware program: what a device writes to flash to keep
  * its learned weights across a reset, and reads back at boot.
  *
- * Binary layout, all integers little-endian (version 1), described by typed-binary schemas:
+ * Binary layout, all integers little-endian (version 1), written and read through a DataView
+ * (the device bundle carries no serialization library):
  *
  *   header   magic "SFFW" (4 bytes), version u32, payloadLength u32                12 bytes
  *   payload  sizes u32[3] = [in, hidden, out], samplesTrained as u32 hi + u32 lo,
@@ -19,7 +20,6 @@
  * field, then the sizes against the firmware's own; every problem is a UserError that says
  * what is wrong. Portable: no Node APIs.
  */
-import * as bin from 'typed-binary';
 import { UserError } from '../src/errors';
 import { crc32 } from '../src/io/crc32';
 import type { SbpSizes } from '../src/sbp/topology';
@@ -38,34 +38,10 @@ export interface FlashImage {
   w2tNeg: Int16Array;
 }
 
-const headerSchema = bin.object({
-  magic: bin.u8Array(4),
-  version: bin.u32,
-  payloadLength: bin.u32,
-});
-
-const runSchema = bin.object({
-  sizes: bin.u32Array(3),
-  samplesTrainedHi: bin.u32,
-  samplesTrainedLo: bin.u32,
-  seed: bin.u32,
-  lengths: bin.u32Array(4),
-});
-
-function bodySchema(lengths: ArrayLike<number>) {
-  return bin.object({
-    w1: bin.i16Array(lengths[0]),
-    w2: bin.i16Array(lengths[1]),
-    w2tPos: bin.i16Array(lengths[2]),
-    w2tNeg: bin.i16Array(lengths[3]),
-  });
-}
-
 const HEADER_BYTES = 12;
 const RUN_BYTES = 40;
 const CRC_BYTES = 4;
 const TWO_32 = 4294967296;
-const IO = { endianness: 'little' } as const;
 
 /** Bytes of an image of these sizes (with or without the transposes). */
 export function flashImageBytes(sizes: SbpSizes, withTransposes: boolean): number {
@@ -75,25 +51,32 @@ export function flashImageBytes(sizes: SbpSizes, withTransposes: boolean): numbe
 
 /** Serialize an image (an inference image when w2tPos and w2tNeg are empty). */
 export function encodeFlashImage(img: FlashImage): Uint8Array {
-  const lengths = new Uint32Array([img.w1.length, img.w2.length, img.w2tPos.length, img.w2tNeg.length]);
-  const total = flashImageBytes(img.sizes, lengths[2] > 0);
+  const mats = [img.w1, img.w2, img.w2tPos, img.w2tNeg];
+  const total = flashImageBytes(img.sizes, img.w2tPos.length > 0);
   const out = new Uint8Array(total);
-  const payloadLength = total - HEADER_BYTES - CRC_BYTES;
-  const writer = new bin.BufferWriter(out.buffer, IO);
-  const magic = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) magic[i] = FLASH_MAGIC.charCodeAt(i);
-  headerSchema.write(writer, { magic, version: FLASH_VERSION, payloadLength });
-  runSchema.write(writer, {
-    sizes: new Uint32Array([img.sizes.input, img.sizes.hidden, img.sizes.output]),
-    samplesTrainedHi: Math.floor(img.samplesTrained / TWO_32),
-    samplesTrainedLo: img.samplesTrained % TWO_32,
-    seed: img.seed >>> 0,
-    lengths,
-  });
-  bodySchema(lengths).write(writer, { w1: img.w1, w2: img.w2, w2tPos: img.w2tPos, w2tNeg: img.w2tNeg });
+  const dv = new DataView(out.buffer);
+  let at = 0;
+  const u32 = (v: number) => {
+    dv.setUint32(at, v, true);
+    at += 4;
+  };
+  for (let i = 0; i < 4; i++) out[at++] = FLASH_MAGIC.charCodeAt(i);
+  u32(FLASH_VERSION);
+  u32(total - HEADER_BYTES - CRC_BYTES);
+  u32(img.sizes.input);
+  u32(img.sizes.hidden);
+  u32(img.sizes.output);
+  u32(Math.floor(img.samplesTrained / TWO_32));
+  u32(img.samplesTrained % TWO_32);
+  u32(img.seed >>> 0);
+  for (let k = 0; k < 4; k++) u32(mats[k].length);
+  for (let k = 0; k < 4; k++) {
+    const m = mats[k];
+    for (let q = 0; q < m.length; q++, at += 2) dv.setInt16(at, m[q], true);
+  }
   const crcAt = total - CRC_BYTES;
-  if (writer.currentByteOffset !== crcAt) throw new Error(`encodeFlashImage: internal layout error (${writer.currentByteOffset} != ${crcAt})`);
-  bin.u32.write(writer, crc32(out, 0, crcAt));
+  if (at !== crcAt) throw new Error(`encodeFlashImage: internal layout error (${at} != ${crcAt})`);
+  u32(crc32(out, 0, crcAt));
   return out;
 }
 
@@ -119,8 +102,14 @@ export function decodeFlashImage(bytes: Uint8Array, sizes: SbpSizes, needTranspo
     if (bytes[i] !== FLASH_MAGIC.charCodeAt(i)) fail(`not a synfire flash image (it does not start with "${FLASH_MAGIC}")`);
   }
   if (n < minimum) fail(`truncated: ${n} bytes, an image has at least ${minimum}`);
-  const reader = new bin.BufferReader(bytes.buffer, { byteOffset: bytes.byteOffset, endianness: 'little' });
-  const header = headerSchema.read(reader);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, n);
+  let at = 4;
+  const u32 = (): number => {
+    const v = dv.getUint32(at, true);
+    at += 4;
+    return v;
+  };
+  const header = { version: u32(), payloadLength: u32() };
   if (header.version !== FLASH_VERSION) fail(`unsupported version ${header.version} (this firmware reads version ${FLASH_VERSION})`);
   const expected = HEADER_BYTES + header.payloadLength + CRC_BYTES;
   if (n < expected) fail(`truncated: expected ${expected} bytes, got ${n}`);
@@ -131,7 +120,7 @@ export function decodeFlashImage(bytes: Uint8Array, sizes: SbpSizes, needTranspo
   if (computed !== stored) fail(`corrupted: CRC-32 mismatch, expected ${hex32(stored)} (stored), got ${hex32(computed)} (computed)`);
   if (header.payloadLength < RUN_BYTES) fail(`inconsistent: payload of ${header.payloadLength} bytes is shorter than the ${RUN_BYTES}-byte run block`);
 
-  const run = runSchema.read(reader);
+  const run = { sizes: [u32(), u32(), u32()], samplesTrainedHi: u32(), samplesTrainedLo: u32(), seed: u32(), lengths: [u32(), u32(), u32(), u32()] };
   if (run.sizes[0] !== sizes.input || run.sizes[1] !== sizes.hidden || run.sizes[2] !== sizes.output) {
     fail(`holds a ${sizesText(run.sizes)} network, this firmware runs ${sizesText([sizes.input, sizes.hidden, sizes.output])}`);
   }
@@ -147,14 +136,19 @@ export function decodeFlashImage(bytes: Uint8Array, sizes: SbpSizes, needTranspo
   let bodyBytes = 0;
   for (let k = 0; k < 4; k++) bodyBytes += 2 * run.lengths[k];
   if (RUN_BYTES + bodyBytes !== header.payloadLength) fail(`inconsistent: its matrices need a ${RUN_BYTES + bodyBytes}-byte payload, the header says ${header.payloadLength}`);
-  const body = bodySchema(run.lengths).read(reader);
+  const mats: Int16Array[] = [];
+  for (let k = 0; k < 4; k++) {
+    const m = new Int16Array(run.lengths[k]);
+    for (let q = 0; q < m.length; q++, at += 2) m[q] = dv.getInt16(at, true);
+    mats.push(m);
+  }
   return {
     sizes: { input: i, hidden: h, output: o },
     samplesTrained: run.samplesTrainedHi * TWO_32 + run.samplesTrainedLo,
     seed: run.seed,
-    w1: body.w1,
-    w2: body.w2,
-    w2tPos: body.w2tPos,
-    w2tNeg: body.w2tNeg,
+    w1: mats[0],
+    w2: mats[1],
+    w2tPos: mats[2],
+    w2tNeg: mats[3],
   };
 }

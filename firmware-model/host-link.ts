@@ -108,8 +108,8 @@ export class HostLink {
 
   constructor(
     readonly board: string,
-    /** Size of the bundle the engine runs, for the memory plan (0: unknown). */
-    readonly bundleBytes = 0,
+    /** The board's heap for the engine, which boot() checks a network against (0: unknown). */
+    readonly heapBytes = 0,
   ) {}
 
   /** Reserve room for a flash image that the next imagePart calls fill and boot() uses. */
@@ -132,7 +132,8 @@ export class HostLink {
 
   /**
    * Build the firmware from a JSON FirmwareConfig without `image` (the image given with
-   * imageBegin/imagePart is used if any). Returns JSON: the memory plan's totalBytes and budgetBytes.
+   * imageBegin/imagePart is used if any). Returns JSON: plannedBytes (the bytes the firmware
+   * checked: the host's plan given as config.plannedBytes, else the weights alone) and budgetBytes.
    */
   boot(configJson: string): string {
     const c = JSON.parse(configJson) as FirmwareConfig;
@@ -141,11 +142,11 @@ export class HostLink {
       if (this.imageAt !== this.image.length) throw new UserError(`host link: image has ${this.imageAt} of ${this.image.length} announced bytes`);
       c.image = this.image;
     }
-    if (this.bundleBytes > 0 && c.bundleBytes === undefined) c.bundleBytes = this.bundleBytes;
+    if (this.heapBytes > 0 && c.heapBytes === undefined) c.heapBytes = this.heapBytes;
     this.fw = new Firmware(c);
     this.image = null;
     this.source = new ChunkSource(c.sizes.input);
-    return JSON.stringify({ plannedBytes: this.fw.plan.totalBytes, budgetBytes: this.fw.plan.budgetBytes });
+    return JSON.stringify({ plannedBytes: this.fw.need.bytes, budgetBytes: this.fw.need.heapBytes });
   }
 
   private firmware(): Firmware {

@@ -53,16 +53,18 @@ export interface PlanOptions {
   engine?: EngineName;
   /** 'js' (default): the chip's fast kernel with the portable row-sum, as bundles run it; 'naive': the reference kernel. */
   kernel?: 'js' | 'naive';
+  /** Device storage (ChipSpec.lean), as the firmware builds it (default true); false: the chip as Node builds it. */
+  lean?: boolean;
 }
 
 /**
  * Bundle size used when the caller does not give one, by the language level the engine
  * loads: the sizes of the minified dist/boards/<board>/firmware.js (ES2020, QuickJS) and
- * firmware.es5.js (ES5, Duktape) that `npm run build:boards` made when this plan was
- * written (101,636 and 184,304 B), rounded up. `synfire plan` passes the size of the built
- * file when there is one.
+ * firmware.es5.js (ES5, Duktape) that `npm run build:boards` made when this default was last
+ * set (74,694 and 92,049 B, without the planner), rounded up. `synfire plan` passes the size
+ * of the built file when there is one.
  */
-export const DEFAULT_BUNDLE_BYTES = { es2020: 100 * 1024, es5: 180 * 1024 };
+export const DEFAULT_BUNDLE_BYTES = { es2020: 73 * 1024, es5: 90 * 1024 };
 
 /** One kind of typed array a chip keeps: `count` arrays of `bytes` bytes in all. */
 export interface ArrayTally {
@@ -134,6 +136,7 @@ function distinctCores(cxCore: Uint16Array, ids: ArrayLike<number> | null, base:
  * disagree.
  */
 export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupNames): ArrayTally[] {
+  const lean = spec.lean === true;
   const out: ArrayTally[] = [];
   const add = (item: string, category: PlanCategory, bytes: number, arrays: number, detail: string) => {
     for (const t of out)
@@ -161,8 +164,10 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
   let slots = 2;
   while (slots < maxDelay + 2) slots *= 2;
 
-  // ---- weights: per group, its stored synapses (the spec's arrays, which the chip keeps
-  // through chip.spec, and the fast kernel's own copy of dense weights)
+  // ---- weights: per group, its stored synapses: the spec's arrays, which the chip keeps
+  // through chip.spec, and the group's own copy of the weights (none with device storage,
+  // where the group keeps the spec's array itself)
+  const copies = lean ? 1 : 2;
   let fixedSparse = 0;
   let fixedSparseArrays = 0;
   let fixedSparseSynapses = 0;
@@ -175,37 +180,39 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
     fanout += 4 * g.preSize;
     if (c.kind === 'dense') {
       const syn = g.preSize * g.postSize;
-      const copies = fast ? 2 : 1;
       add(
         `${name ?? g.name} weights`,
         'weights',
         copies * 2 * syn,
         copies,
-        `Int16 per synapse: ${g.postSize} x ${g.preSize} = ${syn} synapses` + (fast ? ", twice (the compiled spec's array and the fast kernel's own copy)" : ''),
+        `Int16 per synapse: ${g.postSize} x ${g.preSize} = ${syn} synapses` + (lean ? " (the compiled spec's array, which the group keeps)" : ", twice (the compiled spec's array and the group's own copy)"),
       );
     } else {
-      const bytes = 4 * (g.preSize + 1) + 4 * c.targets.length + 2 * c.weights.length;
-      if (name !== undefined) add(`${name} weights`, 'weights', bytes, 3, `sparse: Uint32 row offsets, Uint32 targets and Int16 weights of ${c.targets.length} synapses`);
+      const bytes = 4 * (g.preSize + 1) + 4 * c.targets.length + copies * 2 * c.weights.length;
+      if (name !== undefined) add(`${name} weights`, 'weights', bytes, 2 + copies, `sparse: Uint32 row offsets, Uint32 targets and Int16 weights of ${c.targets.length} synapses`);
       else {
         fixedSparse += bytes;
-        fixedSparseArrays += 3;
+        fixedSparseArrays += 2 + copies;
         fixedSparseSynapses += c.targets.length;
         fixedSparseGroups++;
       }
     }
   }
   if (fixedSparseGroups > 0)
-    add('fixed connections', 'weights', fixedSparse, fixedSparseArrays, `${fixedSparseGroups} sparse groups (gates, memories, one-to-one and one-to-all links): Uint32 row offsets and targets, Int16 weights of ${fixedSparseSynapses} synapses`);
+    add('fixed connections', 'weights', fixedSparse, fixedSparseArrays, `${fixedSparseGroups} sparse groups (gates, memories, one-to-one and one-to-all links): Uint32 row offsets and targets, Int16 weights of ${fixedSparseSynapses} synapses` + (lean ? '' : ' (the weights twice: the spec\'s and the group\'s own)'));
   add('fan-out tables', 'weights', fanout, G, 'Uint32 synapse count per pre neuron, per group');
 
-  // per-core pairs of each group: (core, synapses) and (core, posts), Int32
-  let corePairs = 0;
-  for (const g of groups) {
-    const cp = distinctCores(spec.cxCore, null, g.postStart, g.postSize);
-    const cs = g.connectivity.kind === 'dense' ? (g.preSize > 0 ? cp : 0) : distinctCores(spec.cxCore, g.connectivity.targets, g.postStart, g.connectivity.targets.length);
-    corePairs += 8 * (cp + cs);
+  // per-core pairs of each group: (core, synapses) and (core, posts), Int32 (none with device
+  // storage: no time model can be attached)
+  if (!lean) {
+    let corePairs = 0;
+    for (const g of groups) {
+      const cp = distinctCores(spec.cxCore, null, g.postStart, g.postSize);
+      const cs = g.connectivity.kind === 'dense' ? (g.preSize > 0 ? cp : 0) : distinctCores(spec.cxCore, g.connectivity.targets, g.postStart, g.connectivity.targets.length);
+      corePairs += 8 * (cp + cs);
+    }
+    add('per-core load tables', 'counters', corePairs, 2 * G, 'Int32 (core, synapses) and (core, posts) pairs per group, for the per-core time model');
   }
-  add('per-core load tables', 'counters', corePairs, 2 * G, 'Int32 (core, synapses) and (core, posts) pairs per group, for the per-core time model');
 
   // ---- compartments
   add('compartment state', 'compartments', 3 * 4 * n + n, 4, `u, v, last update (Int32) and refractory count (Uint8) of ${n} compartments`);
@@ -218,16 +225,25 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
     return p.decayU >= 4096 && p.decayV >= 4096 && !(rest > thresholdUnits(p.vthMant));
   });
   for (let i = 0; i < n; i++) if (!quiet[spec.cxPrototype[i]]) always++;
-  add('spike and refractory lists', 'compartments', 3 * 4 * (n + 1) + 4 * always + 4 * nGen + 16 + 4 * maxPost, 7, 'Int32: spiked compartments, two refractory lists, compartments updated every step, spiked generators, kernel state, a zero row');
+  add(
+    'spike and refractory lists',
+    'compartments',
+    3 * 4 * (n + 1) + 4 * always + 4 * nGen + 16 + (fast ? 4 * maxPost : 0),
+    fast ? 7 : 6,
+    'Int32: spiked compartments, two refractory lists, compartments updated every step, spiked generators, kernel state' + (fast ? ', a zero row' : ''),
+  );
 
   // ---- queues: dendritic accumulators and delivery lists per delay slot
   add('dendritic accumulators', 'queues', slots * 8 * n, slots, `Float64 input per compartment, one array per delay slot (${slots} slots: a power of two above the largest delay ${maxDelay} + 1)`);
   add(
     'delivery queues',
     'queues',
-    slots * (4 * n + 4 * n + 4 * G + 4 * nGen + 4 * nGen + 4 * G) + 4 * 4 * slots + 4 * G * slots * 2 + 8 * G * slots + 4 * G + 8 * G,
-    slots * 6 + 9,
-    'Int32 per slot: single-compartment deliveries and their marks, whole-range deliveries, generator schedule and marks, flush lists; per group and slot: range marks and offsets',
+    slots * (4 * n + 4 * n + 4 * G + 4 * nGen + 4 * nGen) + 4 * 3 * slots + 4 * G * slots + 8 * G * slots + (fast ? slots * 4 * G + 4 * slots + 4 * G * slots + 4 * G + 8 * G : 0),
+    slots * 5 + 5 + (fast ? slots + 4 : 0),
+    'Int32 per slot: single-compartment deliveries and their marks, whole-range deliveries, generator schedule and marks' +
+      (fast ? ', flush lists' : '') +
+      '; per group and slot: range marks and offsets' +
+      (fast ? ', flush marks; per group: fused range sums' : ''),
   );
   // routing tables
   let T = 0;
@@ -307,7 +323,13 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
 
   // ---- counters and the time model
   add('op counters', 'counters', 8 * spec.numBuckets * NUM_OPS + 8 * spec.numBuckets, 2, `Float64: ${NUM_OPS} kinds x ${spec.numBuckets} buckets, and latency per bucket`);
-  add('per-core counters', 'counters', 8 * nc * NUM_CORE_OPS + 3 * 8 * nc + 2 * 4 * G, 6, `Float64 per core (${nc} cores): ${NUM_CORE_OPS} op kinds, compartments, active ones, learning visits; Int32 per group: dense rows routed`);
+  add(
+    'per-core counters',
+    'counters',
+    8 * nc * NUM_CORE_OPS + (lean ? 2 : 3) * 8 * nc + 4 * G + (fast ? 4 * G : 0),
+    4 + (lean ? 0 : 1) + (fast ? 1 : 0),
+    `Float64 per core (${nc} cores): ${NUM_CORE_OPS} op kinds, compartments, active ones` + (lean ? '' : ', learning visits') + '; Int32 per group: rows delivered' + (fast ? ', dense groups routed' : ''),
+  );
   // message costs per source; the packed copy exists while every total stays below 2^26
   // (a spike goes once to each core holding a target: at most min(cores, fan-out) messages)
   const reach = new Float64Array(ns);
@@ -320,7 +342,8 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
   const chips = Math.max(1, Math.round(nc / spec.coresPerChip));
   const maxHops = maxMsgs * (spec.mesh.tilesX * chips + spec.mesh.tilesY);
   const packed = maxHops < MSG_PACK;
-  add('message costs', 'counters', 32 * ns + 16 * ns, 2, 'Float64 per source: local and remote messages and mesh hops per spike, and the same packed two to a source' + (packed ? '' : ' (counted although the chip may skip the packed copy)'));
+  if (lean && fast && packed) add('message costs', 'counters', 16 * ns, 1, 'Float64 per source: local and remote messages and mesh hops per spike, packed two to a source');
+  else add('message costs', 'counters', 32 * ns + 16 * ns, 2, 'Float64 per source: local and remote messages and mesh hops per spike, and the same packed two to a source' + (packed ? '' : ' (counted although the chip may skip the packed copy)'));
   return out;
 }
 
@@ -336,13 +359,13 @@ function arrayCount(t: ArrayTally[]): number {
  * SbpInferenceChip use (test/plan.test.ts compares the plan with networks they build), shape
  * only: no weight array is allocated, so planning costs little memory on the device itself.
  */
-function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive'): { compiled: CompiledSpec; names: GroupNames } {
+function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', lean: boolean): { compiled: CompiledSpec; names: GroupNames } {
   const names: Record<number, string> = {};
   let compiled: CompiledSpec;
   if (mode === 'train') {
     const net = trainingNetwork(sizes, 'chip');
     const compile = (placement: 'hint' | 'pack') =>
-      compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: TRAIN_BUCKETS, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', shapeOnly: true });
+      compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: TRAIN_BUCKETS, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', lean, shapeOnly: true });
     // the authors' core ranges hold the 400-hidden network; larger ones are packed instead
     try {
       compiled = compile('hint');
@@ -352,7 +375,7 @@ function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive'): 
     }
     for (const p of PLASTIC_NAMES) names[compiled.connections[PLASTIC_CONNECTIONS[p]]] = p;
   } else {
-    compiled = compileSpec(inferenceNetwork(sizes), { placement: 'hint', numBuckets: INFER_GATES + 1, shapeOnly: true });
+    compiled = compileSpec(inferenceNetwork(sizes), { placement: 'hint', numBuckets: INFER_GATES + 1, lean, shapeOnly: true });
     names[compiled.connections['x->h1']] = 'w1';
     names[compiled.connections['h1->o']] = 'w2';
   }
@@ -392,12 +415,16 @@ export function grouped(v: number): string {
  * prototype its record; the chip, the network wrapper and the lists that hold them).
  */
 export function engineCounts(spec: ChipSpec, kernel: 'js' | 'naive', tallies: ArrayTally[], populations: number): { typedArrays: number; emptyArrays: number; objects: number; properties: number } {
-  let empty = 0;
+  // the state a group lacks is one shared empty array of each type (src/chip/synapse-group.ts)
+  const lean = spec.lean === true;
+  let noInt32 = false;
+  let noFloat64 = lean; // the per-core learning visits; the unpacked message costs
   for (const g of spec.synapseGroups) {
-    const learns = g.learning !== undefined;
-    empty += learns ? 0 : 4; // pre/post spike lists and stamps
-    empty += kernel === 'js' && g.connectivity.kind === 'dense' ? (learns ? 0 : 3) : 4; // row-sum memo, spike list
+    const memo = kernel === 'js' && g.connectivity.kind === 'dense' && g.learning !== undefined;
+    if (g.learning === undefined || !memo || lean) noInt32 = true; // spike lists, memo stamps, per-core pairs
+    if (!memo) noFloat64 = true; // memo deltas
   }
+  const empty = (noInt32 ? 1 : 0) + (noFloat64 ? 1 : 0);
   const G = spec.synapseGroups.length;
   const np = spec.prototypes.length;
   return {
@@ -422,7 +449,7 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
   if (mcu.engines.indexOf(engineName) < 0) throw new UserError(`plan: board ${board.name} is meant for ${mcu.engines.join(', ')}, not ${engineName}`, 2);
   const engine: EngineProfile = ENGINES[engineName];
   const sizes = { input: opts.sizes.input, hidden: opts.sizes.hidden, output: opts.sizes.output };
-  const { compiled, names } = compileShape(opts.mode, sizes, kernel);
+  const { compiled, names } = compileShape(opts.mode, sizes, kernel, opts.lean !== false);
   const spec = compiled.spec;
   const tallies = chipArrays(spec, kernel, names);
 
@@ -448,7 +475,7 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
     name: 'typed-array headers',
     category: 'engine',
     bytes: arrays * engine.typedArrayBytes.value,
-    detail: `${arrays} typed arrays (${counts.emptyArrays} of them empty placeholders) x ${engine.typedArrayBytes.value} B (${engine.name}: ${engine.typedArrayBytes.source})`,
+    detail: `${arrays} typed arrays (${counts.emptyArrays} of them the shared empty arrays) x ${engine.typedArrayBytes.value} B (${engine.name}: ${engine.typedArrayBytes.source})`,
   });
   items.push({
     name: 'JS objects',

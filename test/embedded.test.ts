@@ -70,9 +70,8 @@ describe('synfire embedded', () => {
     const q = await embeddedRun(opts({ engine: 'quickjs', board: BOARD, hidden: 100 }));
     const d = await embeddedRun(opts({ engine: 'duktape', board: BOARD, hidden: 100 }));
     expectGood(q);
-    // Duktape (64-bit duk) peaks above the 7 MiB budget while it builds the training network
-    // (BENCHMARKS.md "On-device runs"): identical, but not asserted within budget
-    expectIdentical(d);
+    // Duktape (64-bit duk) within the 7 MiB budget as a fixed heap (BENCHMARKS.md "On-device runs")
+    expectGood(d);
     expect(d.snapshotSha256).toBe(q.snapshotSha256);
     // inference of the same size fits in Duktape
     expectGood(await embeddedRun(opts({ engine: 'duktape', board: BOARD, hidden: 100, mode: 'infer' })));
@@ -100,16 +99,31 @@ describe('synfire embedded', () => {
     const dir = join(defaultBundleDir(), BOARD);
     const files = { es2020: join(dir, 'firmware.js'), es5: join(dir, 'firmware.es5.js') };
     const config = JSON.stringify(JSON.stringify({ board: BOARD, mode: 'train', sizes: { input: 100, hidden: 100, output: 10 }, seed: 1 }));
-    // 1 MiB: the bundle loads (about 0.45 MB), the training network (1.4 MB peak) does not
-    const s = await startEngine('quickjs', files, 1024 * 1024);
+    // 512 KiB: the bundle loads (about 0.35 MB), the training network (about 1 MB peak) does not
+    const s = await startEngine('quickjs', files, 512 * 1024);
     const e = await s.call(`synfireFirmware.link.boot(${config})`).catch((x: unknown) => x as Error);
     await s.close();
     expect(e).toBeInstanceOf(EngineMemoryError);
-    expect((e as Error).message).toMatch(/^quickjs: the firmware needs more than the board's heap budget of 1048576 bytes \(heap reached \d+ bytes/);
-    expect(await s.peakHeapBytes()).toBeGreaterThan(1024 * 1024);
+    expect((e as Error).message).toMatch(/^quickjs: the firmware needs more than the board's heap budget of 524288 bytes \(heap reached \d+ bytes/);
+    expect(await s.peakHeapBytes()).toBeGreaterThan(512 * 1024);
   }, 60_000);
 
-  it('training keeps no memory per sample: QuickJS holds the same bytes in the same blocks after 0 and 60 trained samples', async () => {
+  it('Duktape: the budget is a fixed heap; a network that cannot fit in it runs out of memory, within it', async () => {
+    const dir = join(defaultBundleDir(), BOARD);
+    const files = { es2020: join(dir, 'firmware.js'), es5: join(dir, 'firmware.es5.js') };
+    const config = JSON.stringify(JSON.stringify({ board: BOARD, mode: 'train', sizes: { input: 100, hidden: 100, output: 10 }, seed: 1 }));
+    // 1 MiB: the ES5 bundle loads (about 0.73 MB in 64-bit duk), the training network (about 1.6 MB) does not
+    const s = await startEngine('duktape', files, 1024 * 1024);
+    const e = await s.call(`synfireFirmware.link.boot(${config})`).catch((x: unknown) => x as Error);
+    await s.close();
+    expect(e).toBeInstanceOf(EngineMemoryError);
+    expect((e as Error).message).toMatch(/^duktape: out of memory: /);
+    const peak = await s.peakHeapBytes();
+    expect(peak).toBeGreaterThan(700 * 1024);
+    expect(peak).toBeLessThanOrEqual(1024 * 1024);
+  }, 60_000);
+
+  it('training keeps no memory per sample: QuickJS holds the same bytes in the same blocks after 30 and 90 trained samples', async () => {
     const QuickJS = await getQuickJS();
     const rt = QuickJS.newRuntime();
     const ctx = rt.newContext();
@@ -127,11 +141,14 @@ describe('synfire embedded', () => {
     ev(`var fw = new synfireFirmware.Firmware({ board: '${BOARD}', mode: 'train', sizes: { input: 16, hidden: 12, output: 4 }, seed: 2 });
         var x = new Uint8Array(16); var s = 7;
         function batch() { for (var k = 0; k < 30; k++) { for (var i = 0; i < 16; i++) { s = (s * 1103515245 + 12345) % 2147483648; x[i] = s % 3 === 0 ? 1 : 0; } fw.train(x, k % 4); } }`);
+    // (after a first batch: the first steps settle what the chip derives once, e.g. its
+    // copy sets, which changes the heap by a few bytes one time)
+    ev('batch()');
     const before = used();
     ev('batch()');
     ev('batch()');
     const after = used();
-    ev('if (fw.samplesSeen !== 60) throw new Error("samplesSeen " + fw.samplesSeen)');
+    ev('if (fw.samplesSeen !== 90) throw new Error("samplesSeen " + fw.samplesSeen)');
     ctx.dispose();
     rt.dispose();
     expect(after).toBe(before);

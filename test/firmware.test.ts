@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Firmware, runLoop, type SampleResult } from '../firmware-model/firmware';
 import { decodeFlashImage } from '../firmware-model/flash-image';
+import { planMemory } from '../firmware-model/memory-plan';
 import { Prng } from '../src/chip/prng';
 import { UserError } from '../src/errors';
 import { crc32 } from '../src/io/crc32';
@@ -124,11 +125,18 @@ describe('Firmware', () => {
     expect(Array.from(img.w1)).toEqual(Array.from(decodeFlashImage(t.snapshot(), SIZES, true).w1));
   });
 
-  it('refuses a network that does not fit the board, with the numbers of its memory plan', () => {
-    const e = thrown(() => new Firmware({ board: 'esp32', mode: 'train', sizes: { input: 100, hidden: 100, output: 10 }, seed: 1 }));
+  it('refuses a network that cannot fit its heap: by the host\'s memory plan, or by its weights alone', () => {
+    const sizes = { input: 100, hidden: 100, output: 10 };
+    const plan = planMemory({ board: 'esp32', mode: 'train', sizes, engine: 'quickjs', bundleBytes: 1000 });
+    expect(plan.fits).toBe(false);
+    const e = thrown(() => new Firmware({ board: 'esp32', mode: 'train', sizes, seed: 1, heapBytes: plan.budgetBytes, plannedBytes: plan.totalBytes }));
     expect(e).toBeInstanceOf(UserError);
-    expect(e.message).toMatch(/^100-100-10 train does not fit esp32: needs [\d,]+ B, budget [\d,]+ B; largest: /);
-    expect(thrown(() => new Firmware({ board: 'nonesuch', mode: 'train', sizes: SIZES, seed: 1 })).message).toMatch(/unknown board 'nonesuch'/);
+    expect(e.message).toBe(`100-100-10 train does not fit esp32: needs ${plan.totalBytes.toLocaleString('en-US')} B (memory plan), budget 245,760 B`);
+    // without a plan: W1 400x400 in three Int16 copies is 960,000 B, more than the heap
+    const big = thrown(() => new Firmware({ board: 'esp32', mode: 'train', sizes: { input: 400, hidden: 400, output: 10 }, seed: 1, heapBytes: 245760 }));
+    expect(big.message).toBe(`400-400-10 train does not fit esp32: needs ${(2 * (3 * 400 * 400 + 5 * 10 * 400)).toLocaleString('en-US')} B (weights alone), budget 245,760 B`);
+    // a plan that fits builds
+    expect(new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 1, heapBytes: 7340032, plannedBytes: 1000000 }).need.bytes).toBe(1000000);
   });
 
   it('names bad configurations and samples', () => {

@@ -78,6 +78,44 @@ describe('fast kernel = naive kernel', () => {
     });
   }
 
+  it('device storage (lean) changes nothing: spikes, all eight matrices, every counter, both kernels, writes from outside included', () => {
+    const rng = new Prng(5);
+    const sizes = { input: 24, hidden: 16, output: 4 };
+    const samples: Array<{ active: number[]; label: number }> = [];
+    for (let k = 0; k < 200; k++) {
+      const active: number[] = [];
+      for (let i = 0; i < 24; i++) if (rng.nextFloat() < 0.4) active.push(i);
+      samples.push({ active, label: rng.nextInt(4) });
+    }
+    for (const kernel of ['fast', 'naive'] as const) {
+      const nets = [false, true].map((lean) => {
+        const net = new SbpTrainingChip({ sizes, kernel, lean });
+        loadWeights(net, initialWeights(sizes, 4));
+        return net;
+      });
+      const recs = nets.map((n) => new PhaseRecord(n.chip.numCompartments, 12));
+      samples.forEach((s, k) => {
+        if (k === 100)
+          for (const net of nets) {
+            // a write from outside releases and re-derives the copy sets
+            const m = net.matrix('w1c2');
+            m[3] = m[3] === 254 ? 252 : m[3] + 2;
+            net.setMatrix('w1c2', m);
+          }
+        for (let n = 0; n < 2; n++) {
+          recs[n].clear();
+          nets[n].trainSample(s.active, 0, s.active.length, s.label, recs[n]);
+        }
+        for (let p = 0; p < 12; p++) expect(Array.from(recs[1].flags[p])).toEqual(Array.from(recs[0].flags[p]));
+      });
+      for (const name of PLASTIC_NAMES) expect(Array.from(nets[1].matrix(name))).toEqual(Array.from(nets[0].matrix(name)));
+      expect(Array.from(nets[1].chip.counters.data)).toEqual(Array.from(nets[0].chip.counters.data));
+      expect(nets[1].chip.counters.totals().learnUpdates).toBeGreaterThan(0);
+      // a lean chip keeps no time model
+      expect(() => nets[1].chip.setTimeModel([1, 1, 1, 1, 1], 1)).toThrow(/keeps no time model/);
+    }
+  });
+
   it('the dense evaluation path with the WebAssembly row sums equals the JS path and the chip', () => {
     const sizes = { input: 400, hidden: 400, output: 10 };
     const test = loadDataset('mnist', 'test', { limit: 400 });

@@ -51,27 +51,32 @@ function walkTypedArrays(rootObj: unknown): { bytes: number; views: number } {
   return { bytes, views };
 }
 
-function buildNet(mode: PlanMode, sizes: SbpSizes, kernel: 'fast' | 'naive' = 'fast'): SbpTrainingChip | SbpInferenceChip {
-  if (mode === 'train') return new SbpTrainingChip({ sizes, kernel });
-  return new SbpInferenceChip(sizes, new Int16Array(sizes.input * sizes.hidden), new Int16Array(sizes.hidden * sizes.output));
+function buildNet(mode: PlanMode, sizes: SbpSizes, kernel: 'fast' | 'naive', lean: boolean): SbpTrainingChip | SbpInferenceChip {
+  if (mode === 'train') return new SbpTrainingChip({ sizes, kernel, lean });
+  return new SbpInferenceChip(sizes, new Int16Array(sizes.input * sizes.hidden), new Int16Array(sizes.hidden * sizes.output), { lean });
 }
 
 describe('memory plan: typed arrays', () => {
-  const cases: Array<[PlanMode, SbpSizes, 'js' | 'naive']> = [
-    ['train', { input: 16, hidden: 12, output: 4 }, 'js'],
-    ['train', { input: 25, hidden: 7, output: 3 }, 'js'],
-    ['train', { input: 16, hidden: 12, output: 4 }, 'naive'],
-    ['train', { input: 100, hidden: 30, output: 10 }, 'js'],
-    ['infer', { input: 16, hidden: 12, output: 4 }, 'js'],
-    ['infer', { input: 100, hidden: 40, output: 10 }, 'js'],
+  // lean: device storage (ChipSpec.lean), as the firmware builds it; otherwise as Node builds it
+  const cases: Array<[PlanMode, SbpSizes, 'js' | 'naive', boolean]> = [
+    ['train', { input: 16, hidden: 12, output: 4 }, 'js', false],
+    ['train', { input: 25, hidden: 7, output: 3 }, 'js', false],
+    ['train', { input: 16, hidden: 12, output: 4 }, 'naive', false],
+    ['train', { input: 100, hidden: 30, output: 10 }, 'js', false],
+    ['infer', { input: 16, hidden: 12, output: 4 }, 'js', false],
+    ['infer', { input: 100, hidden: 40, output: 10 }, 'js', false],
+    ['train', { input: 16, hidden: 12, output: 4 }, 'js', true],
+    ['train', { input: 16, hidden: 12, output: 4 }, 'naive', true],
+    ['train', { input: 100, hidden: 30, output: 10 }, 'js', true],
+    ['infer', { input: 100, hidden: 40, output: 10 }, 'js', true],
   ];
-  for (const [mode, sizes, kernel] of cases) {
-    it(`equal the byteLength of every typed array of the built ${mode} network ${sizes.input}-${sizes.hidden}-${sizes.output} (kernel ${kernel})`, () => {
+  for (const [mode, sizes, kernel, lean] of cases) {
+    it(`equal the byteLength of every typed array of the built ${mode} network ${sizes.input}-${sizes.hidden}-${sizes.output} (kernel ${kernel}${lean ? ', device storage' : ''})`, () => {
       // exact, not a bound: every array the chip keeps hangs off an object property (the
       // portable kernel binds no closures), so the walk finds all of them, and the plan
       // restates each allocation
-      const plan = planMemory({ board: 'esp32s3-psram', mode, sizes, kernel });
-      const net = buildNet(mode, sizes, kernel === 'js' ? 'fast' : 'naive');
+      const plan = planMemory({ board: 'esp32s3-psram', mode, sizes, kernel, lean });
+      const net = buildNet(mode, sizes, kernel === 'js' ? 'fast' : 'naive', lean);
       const walked = walkTypedArrays(net);
       expect(typedArrayBytes(plan)).toBe(walked.bytes);
       // and the number of typed-array objects (each costs the engine a header)
@@ -90,13 +95,17 @@ describe('memory plan: typed arrays', () => {
     expect('chip' in c).toBe(false);
   });
 
-  it('weights: Int16 per synapse, twice for dense groups in the fast kernel (spec copy and the kernel\'s own)', () => {
+  it('weights: Int16 per synapse, once with device storage, twice without (the spec\'s array and the group\'s own)', () => {
     const sizes = { input: 20, hidden: 10, output: 5 };
     const plan = planMemory({ board: 'esp32s3-psram', mode: 'train', sizes });
-    const w1 = plan.items.find((i) => i.name === 'w1 weights')!;
-    expect(w1.bytes).toBe(2 * 2 * 20 * 10);
-    const naive = planMemory({ board: 'esp32s3-psram', mode: 'train', sizes, kernel: 'naive' });
-    expect(naive.items.find((i) => i.name === 'w2tNeg weights')!.bytes).toBe(2 * 10 * 5);
+    expect(plan.items.find((i) => i.name === 'w1 weights')!.bytes).toBe(2 * 20 * 10);
+    const full = planMemory({ board: 'esp32s3-psram', mode: 'train', sizes, lean: false });
+    expect(full.items.find((i) => i.name === 'w1 weights')!.bytes).toBe(2 * 2 * 20 * 10);
+    const naive = planMemory({ board: 'esp32s3-psram', mode: 'train', sizes, kernel: 'naive', lean: false });
+    expect(naive.items.find((i) => i.name === 'w2tNeg weights')!.bytes).toBe(2 * 2 * 10 * 5);
+    // no time model on a device: no per-core load tables
+    expect(plan.items.some((i) => i.name === 'per-core load tables')).toBe(false);
+    expect(full.items.some((i) => i.name === 'per-core load tables')).toBe(true);
   });
 });
 
@@ -110,7 +119,7 @@ describe('memory plan: engine figures against QuickJS', () => {
       import { SbpInferenceChip } from './src/sbp/inference';
       globalThis.planBuild = (mode, i, h, o) => {
         const sizes = { input: i, hidden: h, output: o };
-        globalThis.kept = mode === 'train' ? new SbpTrainingChip({ sizes }) : new SbpInferenceChip(sizes, new Int16Array(i * h), new Int16Array(h * o));
+        globalThis.kept = mode === 'train' ? new SbpTrainingChip({ sizes, lean: true }) : new SbpInferenceChip(sizes, new Int16Array(i * h), new Int16Array(h * o), { lean: true });
       };`;
     const out = await build({ stdin: { contents: entry, resolveDir: root, loader: 'ts' }, bundle: true, write: false, format: 'iife', platform: 'neutral', target: 'es2020', minify: true, logLevel: 'silent' });
     const code = out.outputFiles[0].text;
@@ -214,7 +223,7 @@ describe('synfire plan (command line)', () => {
   it('prints the map and the total against the budget', () => {
     const r = run('--board', 'esp32s3-psram', '--dataset', 'mnist10', '--hidden', '50', '--mode', 'infer', '--bundle-bytes', '100000');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^ {2}w1 weights\s+weights\s+20,000\s+[\d.]+%$/m); // 50 x 100 Int16, twice
+    expect(r.stdout).toMatch(/^ {2}w1 weights\s+weights\s+10,000\s+[\d.]+%$/m); // 50 x 100 Int16, once (device storage)
     expect(r.stdout).toMatch(/total [\d,]+ B of 7,340,032 B budget \([\d.]+%\): fits/);
     expect(r.stderr).toBe('');
   });

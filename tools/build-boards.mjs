@@ -3,7 +3,8 @@
 //   dist/boards/<board>/firmware.js      minified esbuild IIFE, ES2020 (QuickJS, quickjs-ng)
 //   dist/boards/<board>/firmware.es5.js  the same lowered to ES5 (tools/engine-bundle.mjs) for Duktape
 // Each defines the global `synfireFirmware` (see board-entry.ts), with SYNFIRE_BOARD set to the
-// board's name and SYNFIRE_BUNDLE_BYTES to the size of the bundle itself (the memory plan
+// board's name, SYNFIRE_HEAP_BYTES to its heap budget (the firmware refuses a network that
+// cannot fit it) and SYNFIRE_BUNDLE_BYTES to the size of the bundle itself (the memory plan
 // counts the code the engine holds), written into the finished bundle at a fixed width.
 // Prints (or returns) each file's raw and gzip size.
 // Usage: node tools/build-boards.mjs [--json]   (or import { buildBoards } from this file)
@@ -24,11 +25,21 @@ export function boardDir(board) {
   return join(ROOT, 'dist', 'boards', board);
 }
 
+async function profiles() {
+  const r = await build({ entryPoints: [join(ROOT, 'boards', 'profiles.ts')], bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'warning' });
+  return import('data:text/javascript;base64,' + Buffer.from(r.outputFiles[0].text).toString('base64'));
+}
+
 /** Names of the microcontroller boards, read from boards/profiles.ts. */
 export async function mcuBoards() {
-  const r = await build({ entryPoints: [join(ROOT, 'boards', 'profiles.ts')], bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'warning' });
-  const mod = await import('data:text/javascript;base64,' + Buffer.from(r.outputFiles[0].text).toString('base64'));
-  return mod.mcuBoardNames();
+  return (await profiles()).mcuBoardNames();
+}
+
+/** The heap a board leaves the engine (its profile's budget), which the bundle's firmware checks networks against. */
+async function heapOf(board) {
+  const b = (await profiles()).BOARDS[board];
+  if (!b || !b.mcu) throw new Error(`${board}: not a microcontroller board`);
+  return b.mcu.heapBytes.value;
 }
 
 /** A number that stands for the bundle's size while it is built (nine digits: room for any size). */
@@ -40,7 +51,7 @@ const SIZE_MARK = '987654321';
  * so the number is exact.
  */
 async function selfSized(make, board) {
-  const code = await make({ SYNFIRE_BOARD: JSON.stringify(board), SYNFIRE_BUNDLE_BYTES: SIZE_MARK });
+  const code = await make({ SYNFIRE_BOARD: JSON.stringify(board), SYNFIRE_BUNDLE_BYTES: SIZE_MARK, SYNFIRE_HEAP_BYTES: String(await heapOf(board)) });
   const n = Buffer.byteLength(code);
   if (code.split(SIZE_MARK).length < 2) throw new Error(`${board}: the bundle does not use SYNFIRE_BUNDLE_BYTES`);
   return code.split(SIZE_MARK).join(String(n).padEnd(SIZE_MARK.length, ' '));
@@ -86,7 +97,7 @@ export async function bundleParts(board) {
     legalComments: 'none',
     supported: { bigint: false },
     minify: true,
-    define: { SYNFIRE_BOARD: JSON.stringify(board), SYNFIRE_BUNDLE_BYTES: SIZE_MARK },
+    define: { SYNFIRE_BOARD: JSON.stringify(board), SYNFIRE_BUNDLE_BYTES: SIZE_MARK, SYNFIRE_HEAP_BYTES: String(await heapOf(board)) },
     metafile: true,
     write: false,
     logLevel: 'warning',

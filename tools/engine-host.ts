@@ -15,7 +15,11 @@
  *    stdin. Duktape cannot limit or report its heap from there. With a C compiler at hand the
  *    driver runs duk under tools/malloc-peak.c (LD_PRELOAD), which adds up the usable size of
  *    every live malloc block of the process: the peak is the largest sum, Duktape's whole heap
- *    included. Without one, the peak is the process's peak resident set (VmHWM) minus that
+ *    included. The library also makes the budget a fixed heap, as a device's is: an
+ *    allocation past it fails, and Duktape then collects its garbage (emergency mark and
+ *    sweep) and retries; a program that still does not fit gets an out-of-memory error. So
+ *    the budget is enforced, and cyclic garbage (every closure and its prototype object) that
+ *    Duktape's voluntary collection leaves lying counts only up to the budget. Without one, the peak is the process's peak resident set (VmHWM) minus that
  *    of a duk that loaded nothing: not sound (a large calloc'd block counts only once its
  *    pages are touched, and freed memory stays resident), and the method says so.
  *  - node: the same bundle in a node:vm context (the reference run; no heap figure).
@@ -206,7 +210,9 @@ class DukRepl {
         else {
           const parsed = JSON.parse(line.slice(e + MARK_ERR.length)) as { name: string; message: string };
           if (parsed.name === 'UserError') w.reject(new UserError(parsed.message));
-          else if (/alloc|memory/i.test(parsed.message)) w.reject(new EngineMemoryError(`duktape: ${parsed.name}: ${parsed.message}`));
+          // (out of memory: an allocation failed even after Duktape's emergency collection;
+          // a DoubleError is Duktape failing to allocate the error object itself)
+          else if (/alloc|memory/i.test(parsed.message) || parsed.name === 'DoubleError') w.reject(new EngineMemoryError(`duktape: out of memory: ${parsed.name}: ${parsed.message}`));
           else w.reject(new Error(`duktape: ${parsed.name}: ${parsed.message}`));
         }
         return;
@@ -239,9 +245,9 @@ class DukRepl {
   }
 }
 
-async function startDuk(file: string | null, preload: string | null): Promise<DukRepl> {
+async function startDuk(file: string | null, preload: string | null, limitBytes = 0): Promise<DukRepl> {
   const duk = dukPath();
-  const env = preload ? { ...process.env, LD_PRELOAD: preload } : process.env;
+  const env = preload ? { ...process.env, LD_PRELOAD: preload, SYNFIRE_MALLOC_LIMIT: String(limitBytes) } : process.env;
   const proc = spawn(duk, file ? ['-i', file] : ['-i'], { stdio: ['pipe', 'pipe', 'pipe'], env });
   const repl = new DukRepl(proc);
   await repl.eval('"up"');
@@ -271,14 +277,15 @@ export function mallocPeakLibrary(): string | null {
 
 let dukBaseline: number | null = null;
 
-async function duktapeSession(file: string): Promise<EngineSession> {
+async function duktapeSession(file: string, budgetBytes: number): Promise<EngineSession> {
   const lib = mallocPeakLibrary();
   if (lib) {
-    const repl = await startDuk(file, lib);
+    const repl = await startDuk(file, lib, budgetBytes);
     let peak = NaN;
     return {
       engine: 'duktape',
-      peakMethod: 'the largest sum of the usable sizes of all live malloc blocks of the duk process (tools/malloc-peak.c preloaded), Duktape\'s heap and built-ins included',
+      peakMethod:
+        "the largest sum of the usable sizes of all live malloc blocks of the duk process (tools/malloc-peak.c preloaded), Duktape's heap and built-ins included; the budget is a fixed heap (an allocation past it fails and Duktape collects its garbage and retries)",
       call: (expr) => repl.eval(expr),
       async peakHeapBytes() {
         return peak;
@@ -340,7 +347,7 @@ function nodeSession(code: string): EngineSession {
  * `es5File` for Duktape. `budgetBytes` is enforced where the engine allows.
  */
 export async function startEngine(engine: EngineName, files: { es2020: string; es5: string }, budgetBytes: number): Promise<EngineSession> {
-  if (engine === 'duktape') return duktapeSession(files.es5);
+  if (engine === 'duktape') return duktapeSession(files.es5, budgetBytes);
   const code = readFileSync(files.es2020, 'utf8');
   if (engine === 'node') return nodeSession(code);
   return quickjsSession(engine, code, budgetBytes);

@@ -4,14 +4,23 @@
  * free, adds up malloc_usable_size of the live blocks, and writes the largest sum seen to
  * stderr at exit as "SYNFIRE_MALLOC_PEAK <bytes> <live bytes at exit>". The process must be
  * single-threaded (duk is). tools/engine-host.ts compiles it with the system C compiler.
+ *
+ * With SYNFIRE_MALLOC_LIMIT=<bytes> in the environment it also acts as a fixed heap of that
+ * size, as a device's allocator is: an allocation that would take the live sum above the
+ * limit fails (returns NULL) and is counted. Duktape answers a failed allocation with an
+ * emergency garbage collection and a retry, as it does on a device, so the peak is then what
+ * the program needs with the garbage collected when memory runs out (not when Duktape's
+ * voluntary collection would get to it). The report then adds the number of refusals.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
-static size_t live, peak;
+static size_t live, peak, limit, refused;
+static int limit_read;
 static void *(*real_malloc)(size_t);
 static void *(*real_calloc)(size_t, size_t);
 static void *(*real_realloc)(void *, size_t);
@@ -21,6 +30,20 @@ static void (*real_free)(void *);
 static char pool[65536];
 static size_t pool_used;
 static int in_pool(void *p) { return (char *)p >= pool && (char *)p < pool + sizeof pool; }
+
+/* would n more bytes pass the limit? (counted as a refusal) */
+static int over(size_t n) {
+  if (!limit_read) {
+    const char *e = getenv("SYNFIRE_MALLOC_LIMIT");
+    limit = e ? (size_t)strtoull(e, NULL, 10) : 0;
+    limit_read = 1;
+  }
+  if (limit && live + n > limit) {
+    refused++;
+    return 1;
+  }
+  return 0;
+}
 
 static void resolve(void) {
   real_malloc = dlsym(RTLD_NEXT, "malloc");
@@ -41,6 +64,7 @@ static void counted(void *p) {
 
 void *malloc(size_t n) {
   if (!real_malloc) resolve();
+  if (over(n)) return NULL;
   void *p = real_malloc(n);
   counted(p);
   return p;
@@ -52,6 +76,7 @@ void *calloc(size_t a, size_t b) {
     pool_used += (a * b + 15) & ~(size_t)15;
     return p;
   }
+  if (over(a * b)) return NULL;
   void *p = real_calloc(a, b);
   counted(p);
   return p;
@@ -68,6 +93,7 @@ void *realloc(void *p, size_t n) {
   if (!real_realloc) resolve();
   if (p && in_pool(p)) return NULL;
   size_t before = p ? malloc_usable_size(p) : 0;
+  if (n > before && over(n - before)) return NULL;
   void *q = real_realloc(p, n);
   if (q || n == 0) {
     uncounted(before);
@@ -77,5 +103,6 @@ void *realloc(void *p, size_t n) {
 }
 
 __attribute__((destructor)) static void report(void) {
-  fprintf(stderr, "SYNFIRE_MALLOC_PEAK %zu %zu\n", peak, live);
+  if (limit) fprintf(stderr, "SYNFIRE_MALLOC_PEAK %zu %zu %zu\n", peak, live, refused);
+  else fprintf(stderr, "SYNFIRE_MALLOC_PEAK %zu %zu\n", peak, live);
 }

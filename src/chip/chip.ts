@@ -44,6 +44,7 @@ import { jsRowSumKernel, type RowSumKernel } from './row-sum';
 import type { ChipSpec } from './spec';
 import { SynapseGroup } from './synapse-group';
 import { TimeModel } from './time-model';
+import { UserError } from '../errors';
 
 export { SynapseGroup };
 
@@ -113,7 +114,8 @@ export class Chip {
     this.rowSum = (fast && spec.rowSum ? spec.rowSum(kernelBytes) : null) ?? jsRowSumKernel;
     const k = this.rowSum;
 
-    this.groups = spec.synapseGroups.map((g) => new SynapseGroup(g));
+    const lean = spec.lean === true;
+    this.groups = spec.synapseGroups.map((g) => new SynapseGroup(g, lean));
     const integralInputs = this.groups.every((g) => Number.isInteger(g.scale));
     this.compartments = new Compartments(spec, k, fast, integralInputs);
     const cx = this.compartments;
@@ -125,8 +127,9 @@ export class Chip {
     this.dendrites = new Dendrites(n, this.groups, slots, k);
     this.generators = new SpikeGenerators(spec.numGeneratorPorts, slots, k);
     this.spikedGen = this.generators.spiked;
-    this.routes = new RoutingTable(spec, this.groups);
-    this.timeModel = new TimeModel(spec.numCores, cx, this.groups, spec.numBuckets);
+    // (a lean fast chip never reads the unpacked message costs: only a time model does)
+    this.routes = new RoutingTable(spec, this.groups, lean && fast);
+    this.timeModel = new TimeModel(spec.numCores, cx, this.groups, spec.numBuckets, !lean);
     this.coreOps = this.timeModel.coreOps;
     this.latencyNs = this.timeModel.latencyNs;
     this.learning = new LearningEngine(spec, this.groups, this.counters, this.prng, this.timeModel);
@@ -150,6 +153,7 @@ export class Chip {
    * time. Each step then costs max over cores of sum(ops * ns) plus the barrier.
    */
   setTimeModel(nsPerCoreOp: ArrayLike<number>, barrierNs: number): void {
+    if (this.spec.lean === true) throw new UserError('a chip built with device storage (lean) keeps no time model');
     this.timeModel.set(nsPerCoreOp, barrierNs);
   }
 

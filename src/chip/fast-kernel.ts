@@ -16,7 +16,7 @@ import { CoreOp, NUM_CORE_OPS, NUM_OPS, Op } from './counters';
 import { Copies } from './copies';
 import { addScaledRow, Kernel, type ChipParts } from './kernel';
 import { MSG_PACK } from './routing-table';
-import type { RowSumKernel } from './row-sum';
+import { jsRowSumKernel, type RowSumKernel } from './row-sum';
 import { SynapseGroup } from './synapse-group';
 
 export class FastKernel extends Kernel {
@@ -57,10 +57,13 @@ export class FastKernel extends Kernel {
       g.postMemoryless = uniform ? p0 : -1;
       if (!g.dense) continue;
       // the dense groups' weights, spike lists and sums live in the row-sum kernel's memory
-      const own = k.allocInt16(g.own.length);
-      own.set(g.own);
-      g.own = own;
-      g.store = own;
+      // (the portable kernel's memory is the JS heap: the group's own array serves as it is)
+      if (k !== jsRowSumKernel) {
+        const own = k.allocInt16(g.own.length);
+        own.set(g.own);
+        g.own = own;
+        g.store = own;
+      }
       g.memoSum = k.allocInt32(g.postSize);
       if (g.learning !== null) {
         // (the spike list and the memo serve plastic groups only: fixed ones sum their

@@ -4,7 +4,7 @@
  * route runs of spikes group by group, and each source's message costs per spike.
  */
 import type { ChipSpec } from './spec';
-import type { SynapseGroup } from './synapse-group';
+import { NO_FLOAT64, type SynapseGroup } from './synapse-group';
 
 /** srcMsgPacked's field width: 2^26. */
 export const MSG_PACK = 67108864;
@@ -74,7 +74,7 @@ export class RoutingTable {
   /** The core each source sends from. */
   readonly srcCore: Uint16Array;
   /** Per source s, its messages per spike: srcMsg[4s .. 4s + 3] = msgLocal, msgRemote, hopsEW, hopsNS. */
-  readonly srcMsg: Float64Array;
+  srcMsg: Float64Array;
   /**
    * The same, two numbers to a source: srcMsgPacked[2s] = msgLocal + msgRemote * 2^26 and
    * srcMsgPacked[2s + 1] = hopsEW + hopsNS * 2^26, or null. Exact only while every field
@@ -84,7 +84,8 @@ export class RoutingTable {
   srcMsgPacked: Float64Array | null = null;
   private readonly groups: SynapseGroup[];
 
-  constructor(spec: ChipSpec, groups: SynapseGroup[]) {
+  /** With `packedOnly`, srcMsg is dropped (left empty) once srcMsgPacked holds the same exactly. */
+  constructor(spec: ChipSpec, groups: SynapseGroup[], packedOnly = false) {
     this.groups = groups;
     const n = spec.numCompartments;
     const ns = n + spec.numGeneratorPorts;
@@ -113,6 +114,7 @@ export class RoutingTable {
     for (let p = 0; p < spec.numGeneratorPorts; p++) this.srcCore[n + p] = spec.genCore[p];
     this.srcMsg = new Float64Array(4 * ns);
     this.buildMessageCosts(spec);
+    if (packedOnly && this.srcMsgPacked !== null) this.srcMsg = NO_FLOAT64;
   }
 
   /**

@@ -113,6 +113,13 @@ export interface ChipSpec {
    * (default, or when it returns null: the portable JS one).
    */
   rowSum?: (capacityBytes: number) => RowSumKernel | null;
+  /**
+   * Device storage (the firmware's choice; results identical to the bit): each synapse group
+   * keeps the spec's weight array itself instead of a copy (training then writes the spec's
+   * arrays), no time model can be attached (so no per-core load tables are kept), and the
+   * fast kernel keeps only the packed message costs when they are exact.
+   */
+  lean?: boolean;
   /** Number of counter buckets (e.g. phases of a gating chain). */
   numBuckets: number;
   /** Seed of the learning engine's PRNG (stochastic rounding of dw and traces). */

@@ -16,6 +16,14 @@ import type { LearningSpec, SynapseGroupSpec } from './spec';
 import { storeWeight, weightLsb, weightRange, type SignMode } from './weights';
 import { UserError } from '../errors';
 
+/**
+ * The empty arrays every group that lacks some state holds in its place: one of each type
+ * for all groups of all chips (an empty typed array can be neither written nor grown, and
+ * on a device each would cost the engine a typed-array header).
+ */
+export const NO_INT32 = new Int32Array(0);
+export const NO_FLOAT64 = new Float64Array(0);
+
 /** The owner of shared weight storage: releases a group (and its set) from sharing. */
 export interface WeightSharing {
   release(g: SynapseGroup): void;
@@ -55,9 +63,9 @@ export class SynapseGroup {
   readonly wMax: number;
   readonly lsb: number;
   /** Per-core synapse counts of this group, as (core, count) pairs. */
-  coreSynapses: Int32Array = new Int32Array(0);
+  coreSynapses: Int32Array = NO_INT32;
   /** Dense groups: per-core post counts, as (core, count) pairs, for one pre spike. */
-  corePosts: Int32Array = new Int32Array(0);
+  corePosts: Int32Array = NO_INT32;
   /** Per pre: number of synapses (fan-out). */
   readonly fanout: Uint32Array;
   /**
@@ -75,13 +83,13 @@ export class SynapseGroup {
    * weight changes made since to synapses of those pres. When the same pres fire again the
    * sum is memoSum + memoDelta, exactly what adding the rows again would give.
    */
-  stepPre: Int32Array = new Int32Array(0);
+  stepPre: Int32Array = NO_INT32;
   stepPreCount = 0;
-  memoStamp: Int32Array = new Int32Array(0);
+  memoStamp: Int32Array = NO_INT32;
   memoId = 0;
   memoCount = -1;
-  memoSum: Int32Array = new Int32Array(0);
-  memoDelta: Float64Array = new Float64Array(0);
+  memoSum: Int32Array = NO_INT32;
+  memoDelta: Float64Array = NO_FLOAT64;
   memoDirty = false;
   /** Fast kernel: the prototype of all post compartments if they share a memoryless one, else -1. */
   postMemoryless = -1;
@@ -137,7 +145,11 @@ export class SynapseGroup {
    */
   readonly pairFast: boolean;
 
-  constructor(spec: SynapseGroupSpec) {
+  /**
+   * With `adopt` (a device chip, ChipSpec.lean) the group keeps the spec's weight array as its
+   * own instead of a copy: learning and writes then change the spec's array.
+   */
+  constructor(spec: SynapseGroupSpec, adopt = false) {
     this.name = spec.name;
     this.preStart = spec.preStart;
     this.preSize = spec.preSize;
@@ -155,7 +167,7 @@ export class SynapseGroup {
     this.fanout = new Uint32Array(spec.preSize);
     if (spec.connectivity.kind === 'dense') {
       this.dense = true;
-      this.own = spec.connectivity.weights.slice();
+      this.own = adopt ? spec.connectivity.weights : spec.connectivity.weights.slice();
       this.store = this.own;
       this.offsets = null;
       this.targets = null;
@@ -165,7 +177,7 @@ export class SynapseGroup {
       this.identity = false;
     } else {
       this.dense = false;
-      this.own = spec.connectivity.weights.slice();
+      this.own = adopt ? spec.connectivity.weights : spec.connectivity.weights.slice();
       this.store = this.own;
       this.offsets = spec.connectivity.offsets;
       this.targets = spec.connectivity.targets;
@@ -181,10 +193,10 @@ export class SynapseGroup {
       for (let i = 0; ident && i < spec.preSize; i++) if (this.fanout[i] > 1 || (this.fanout[i] === 1 && this.targets[this.offsets[i]] !== i)) ident = false;
       this.identity = ident;
     }
-    this.preList = new Int32Array(this.learning ? spec.preSize : 0);
-    this.preStamp = new Int32Array(this.learning ? spec.preSize : 0);
-    this.postList = new Int32Array(this.learning ? spec.postSize : 0);
-    this.postStamp = new Int32Array(this.learning ? spec.postSize : 0);
+    this.preList = this.learning ? new Int32Array(spec.preSize) : NO_INT32;
+    this.preStamp = this.learning ? new Int32Array(spec.preSize) : NO_INT32;
+    this.postList = this.learning ? new Int32Array(spec.postSize) : NO_INT32;
+    this.postStamp = this.learning ? new Int32Array(spec.postSize) : NO_INT32;
     const l = this.learning;
     if (l) {
       if (l.x1 || ruleUses(l.rule, 'x1')) this.x1 = new Float64Array(spec.preSize);

@@ -9,7 +9,7 @@
  */
 import { CoreOp, NUM_CORE_OPS } from './counters';
 import type { Compartments } from './compartments';
-import type { SynapseGroup } from './synapse-group';
+import { NO_FLOAT64, type SynapseGroup } from './synapse-group';
 
 export class TimeModel {
   /** ns per CoreOp kind, or null: no time model. */
@@ -30,7 +30,11 @@ export class TimeModel {
   /** Critical-path latency per counter bucket, ns. */
   readonly latencyNs: Float64Array;
 
-  constructor(numCores: number, cx: Compartments, groups: SynapseGroup[], numBuckets: number) {
+  /**
+   * Without `perCore` (a device chip, which never gets a time model) the per-group (core,
+   * count) tables and the per-core learning visits are not built: set() is never called.
+   */
+  constructor(numCores: number, cx: Compartments, groups: SynapseGroup[], numBuckets: number, perCore = true) {
     const cxCore = cx.cxCore;
     this.coreOps = new Float64Array(numCores * NUM_CORE_OPS);
     this.cx = cx;
@@ -39,6 +43,8 @@ export class TimeModel {
     this.groups = groups;
     this.rowsTouched = new Int32Array(groups.length);
     this.latencyNs = new Float64Array(numBuckets);
+    this.learnVisitsEveryStep = perCore ? new Float64Array(numCores) : NO_FLOAT64;
+    if (!perCore) return;
     // per group: its posts and its synapses per core, as (core, count) pairs
     const tmp = new Float64Array(numCores);
     const pairs = (): Int32Array => {
@@ -58,7 +64,6 @@ export class TimeModel {
       }
       g.coreSynapses = pairs();
     }
-    this.learnVisitsEveryStep = new Float64Array(numCores);
     for (const g of groups) {
       if (g.learning === null || g.learning.tEpoch !== 1) continue;
       const cs = g.coreSynapses;

@@ -47,6 +47,7 @@ export function buildSpec(d: Described, e: Encoded, p: Placed, t: Target, opts: 
     ordering: opts.ordering ?? 'route-then-learn',
     kernel: opts.kernel ?? 'fast',
     rowSum: opts.rowSum,
+    lean: opts.lean,
     numBuckets: opts.numBuckets ?? 1,
     seed: opts.seed ?? 1,
   };

@@ -115,4 +115,6 @@ export interface CompileOptions {
   kernel?: 'fast' | 'naive';
   /** Makes the fast kernel's row-sum implementation (e.g. WebAssembly SIMD on Node). */
   rowSum?: (capacityBytes: number) => RowSumKernel | null;
+  /** Device storage for the built chip (ChipSpec.lean). */
+  lean?: boolean;
 }

@@ -264,13 +264,14 @@ export class SbpInferenceChip {
     readonly sizes: SbpSizes,
     w1: ArrayLike<number>,
     w2: ArrayLike<number>,
-    opts: { placement?: 'paper' | 'pack'; chips?: number; rowSum?: CompileOptions['rowSum'] } = {},
+    opts: { placement?: 'paper' | 'pack'; chips?: number; rowSum?: CompileOptions['rowSum']; lean?: boolean } = {},
   ) {
     this.compiled = compileNetwork(inferenceNetwork(sizes, w1, w2), {
       placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : 'pack',
       chips: opts.chips,
       numBuckets: INFER_GATES + 1,
       rowSum: opts.rowSum,
+      lean: opts.lean,
     });
     this.chip = this.compiled.chip;
     this.inputPort = this.compiled.groups.input.start;

@@ -27,6 +27,8 @@ export interface SbpChipOptions {
   seed?: number;
   kernel?: 'fast' | 'naive';
   rowSum?: CompileOptions['rowSum'];
+  /** Device storage (ChipSpec.lean): what the firmware builds. */
+  lean?: boolean;
 }
 
 /** Counter bucket of the 12 startup steps before the first sample. */
@@ -91,6 +93,7 @@ export class SbpTrainingChip {
         seed: opts.seed ?? 1,
         kernel: opts.kernel,
         rowSum: opts.rowSum,
+        lean: opts.lean,
       });
     if ((opts.placement ?? 'paper') === 'paper') {
       // the authors' core ranges hold the 400-hidden network; larger ones are packed instead

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeFlashImage, encodeFlashImage, FLASH_MAGIC } from '../../firmware-model/flash-image';
 import { encodeSamples } from '../../firmware-model/host-link';
 import { planMemory, requireFits } from '../../firmware-model/memory-plan';
+import { BOARDS } from '../../boards/profiles';
 import { loadDataset } from '../../src/data/datasets';
 import type { SpikeDataset } from '../../src/data/preprocess';
 import { UserError } from '../../src/errors';
@@ -229,7 +230,10 @@ export async function embeddedRun(o: Record<string, unknown>, progress?: (s: str
   const files = { es2020: join(dir, board, 'firmware.js'), es5: join(dir, board, 'firmware.es5.js') };
   const bundle = engine === 'duktape' ? files.es5 : files.es2020;
   // the plan first: a board name the planner does not know, or a network too large, stops here
-  const hostPlan = planMemory({ board, mode, sizes, kernel: 'js', bundleBytes: existsSync(bundle) ? statSync(bundle).size : undefined });
+  // (planned for the engine that runs it when the board lists it, else for the board's first)
+  const boardEngines: string[] = BOARDS[board]?.mcu?.engines ?? [];
+  const planEngine = boardEngines.indexOf(engine) >= 0 ? engine : undefined;
+  const hostPlan = planMemory({ board, mode, sizes, kernel: 'js', engine: planEngine, bundleBytes: existsSync(bundle) ? statSync(bundle).size : undefined });
   requireFits(hostPlan);
   if (!existsSync(bundle)) throw new UserError(`${bundle} not found: build the board bundles with \`npm run build:boards\``);
   const bundleBytes = statSync(bundle).size;
@@ -250,7 +254,8 @@ export async function embeddedRun(o: Record<string, unknown>, progress?: (s: str
     }
     chunks.push(encodeSamples(inputs, labels));
   }
-  const config = { board, mode, sizes, seed };
+  // the firmware carries no planner: it checks the host's plan against its board's heap
+  const config = { board, mode, sizes, seed, plannedBytes: hostPlan.totalBytes };
   const image = loaded ? loaded.image : null;
 
   progress?.(`${engine}: ${order.length} ${mode} samples, ${sizes.input}-${sizes.hidden}-${sizes.output} on ${board} (budget ${hostPlan.budgetBytes} B, planned ${hostPlan.totalBytes} B)`);
