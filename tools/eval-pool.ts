@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import type { SpikeDataset } from '../src/data/preprocess';
 import { MetricsAccumulator, type MetricsSums, type TestMetrics } from '../src/sbp/inference';
 import type { SbpSizes } from '../src/sbp/topology';
+import type { Gating } from '../src/sbp/gating';
 
 /** What a worker needs to evaluate like the main thread (functions cannot cross threads). */
 export interface EvalWorkerSetup {
@@ -17,6 +18,7 @@ export interface EvalWorkerSetup {
   evalOn: 'chip' | 'dense';
   placement?: 'paper' | 'pack';
   chips?: number;
+  gating?: Gating;
   /** Use the WebAssembly kernel (as --kernel wasm does in the main thread). */
   wasm: boolean;
 }

@@ -15,8 +15,10 @@ import type { Checkpoint, MatrixName } from '../io/checkpoint';
 import type { SbpWeights } from '../io/weights-json';
 import type { CompileOptions, CoreLimits } from '../net/network';
 import { Evaluator, type EvalSetup, type TestMetrics } from './inference';
+import type { Gating } from './gating';
 import type { Order } from './oracle';
 import { PLASTIC_NAMES, type RewardSource, type SbpSizes } from './topology';
+import { Shadow } from './shadow';
 import { loadWeights, SbpTrainingChip, type Placement } from './training';
 
 export interface SessionOptions {
@@ -38,6 +40,10 @@ export interface SessionOptions {
   evalOn: 'chip' | 'dense';
   /** Row-sum implementation for the chip's fast kernel (the host may inject WebAssembly). */
   rowSum?: CompileOptions['rowSum'];
+  /** Gating variant (gating.ts; default 'paper'). */
+  gating?: Gating;
+  /** Run the integer oracle in lock step beside the chip (shadow.ts). */
+  shadow?: boolean;
 }
 
 export interface HistoryEntry {
@@ -62,6 +68,8 @@ export class TrainingSession {
   private order: Uint32Array | null = null;
   /** Output spikes of the last trained sample (o in phase 3), read out for the running accuracy. */
   readonly lastOut: Uint8Array;
+  /** The oracle beside the chip, with --shadow (created after the weights are loaded or restored). */
+  private shadowRun: Shadow | null = null;
 
   constructor(
     readonly opts: SessionOptions,
@@ -69,7 +77,7 @@ export class TrainingSession {
     readonly test: SpikeDataset,
     weights: SbpWeights,
   ) {
-    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, limits: opts.limits, rowSum: opts.rowSum });
+    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, limits: opts.limits, rowSum: opts.rowSum, gating: opts.gating });
     loadWeights(this.net, weights);
     this.rng = dataPrng(opts.seed);
     this.epochRngState = this.rng.saveState();
@@ -115,7 +123,9 @@ export class TrainingSession {
     while (trained < max && this.sampleInEpoch < spe) {
       const k = order[this.sampleInEpoch];
       const label = ds.labels[k];
-      this.net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label, undefined, out);
+      const sh = this.opts.shadow ? this.shadowRun ?? (this.shadowRun = new Shadow(this.net)) : null;
+      this.net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label, sh ? sh.record : undefined, out);
+      if (sh) sh.afterSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label);
       let exact = 1;
       for (let c = 0; c < out.length; c++) if (out[c] !== (c === label ? 1 : 0)) exact = 0;
       correct += exact;
@@ -133,13 +143,18 @@ export class TrainingSession {
     return { trained, boundary: 'none', correct };
   }
 
+  /** The shadow oracle's counts (null without --shadow or before the first sample). */
+  get shadow(): Shadow['report'] | null {
+    return this.shadowRun ? this.shadowRun.report : null;
+  }
+
   /** Built at the first evaluation, then reloaded with the current weights. */
   private evaluator: Evaluator | null = null;
 
   /** How this run evaluates (for evaluating elsewhere, e.g. in worker threads). */
   get evalSetup(): EvalSetup {
     const o = this.opts;
-    return { sizes: o.sizes, evalOn: o.evalOn, placement: o.placement, chips: o.chips, rowSum: o.rowSum };
+    return { sizes: o.sizes, evalOn: o.evalOn, placement: o.placement, chips: o.chips, rowSum: o.rowSum, gating: o.gating };
   }
 
   /** Number of test samples an evaluation covers. */

@@ -9,6 +9,9 @@ import type { Chip, SynapseGroup } from '../chip/chip';
 import type { StepOrdering } from '../chip/spec';
 import { compileNetwork, type CompiledNetwork, type GroupLayout } from '../net/compile';
 import type { CompileOptions, CoreLimits } from '../net/network';
+import type { Gating } from './gating';
+import { headroom, trainingSchedule } from './headroom';
+import { UserError } from '../errors';
 import type { Order } from './oracle';
 import { phaseStep, TRAIN_GATES } from './params';
 import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type PlasticName, type RewardSource, type SbpSizes } from './topology';
@@ -26,6 +29,8 @@ export interface SbpChipOptions {
   seed?: number;
   kernel?: 'fast' | 'naive';
   rowSum?: CompileOptions['rowSum'];
+  /** Gating variant (gating.ts; default 'paper'). */
+  gating?: Gating;
 }
 
 /** Counter bucket of the 12 startup steps before the first sample. */
@@ -65,6 +70,7 @@ export class SbpTrainingChip {
   readonly sizes: SbpSizes;
   readonly order: Order;
   readonly reward: RewardSource;
+  readonly gating: Gating;
   readonly compiled: CompiledNetwork;
   readonly chip: Chip;
   /** Samples streamed through the network so far. */
@@ -79,7 +85,13 @@ export class SbpTrainingChip {
     this.sizes = opts.sizes;
     this.order = opts.order ?? 'chip';
     this.reward = opts.reward ?? 'chip';
-    const net = trainingNetwork(opts.sizes, this.reward);
+    this.gating = opts.gating ?? 'paper';
+    const net = trainingNetwork(opts.sizes, this.reward, this.gating);
+    if (this.gating === 'robust') {
+      // robust gating promises headroom for every reachable weight matrix: refuse a network it cannot prove
+      const h = headroom(net, trainingSchedule());
+      if (!h.ok) throw new UserError(`robust gating: ${net.name}: ${h.problems[0]}`);
+    }
     const compile = (placement: 'hint' | 'pack') =>
       compileNetwork(net, {
         chips: opts.chips,

@@ -12,6 +12,7 @@ import { UserError } from '../../src/errors';
 import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
 import type { Placement } from '../../src/sbp/training';
+import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { Command, CliIO } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
@@ -32,6 +33,7 @@ export const command: Command = {
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights (synfire-weights/1 JSON) instead of initial ones' },
       { name: 'constants', type: 'choice', choices: Object.keys(CONSTANT_SETS), default: DEFAULT_CONSTANTS, metavar: 'NAME', help: 'energy and time constant set' },
       { name: 'include-static', type: 'flag', help: 'add static power x estimated latency to the headline energy (default: dynamic only, shown separately)' },
+      { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'placement', type: 'choice', choices: ['paper', 'pack'], default: 'paper', help: "core placement: the authors' core ranges, or packed" },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files of the data set' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'write the energy and latency by phase as an SVG chart' },
@@ -68,6 +70,7 @@ export const command: Command = {
       constants,
       includeStatic: opts.includeStatic === true,
       placement: opts.placement as Placement,
+      gating: opts.gating as Gating,
       mnist: dataset === 'mnist',
       onProgress(stage, done, total) {
         let p = progress[stage];

@@ -13,6 +13,7 @@ import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
 import { UserError } from '../../src/errors';
 import { weightsFromJson, weightsToJson, type SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
+import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { TrainingSession, type SessionOptions } from '../../src/sbp/session';
 import { lineChart } from '../../src/viz/svg';
@@ -44,6 +45,7 @@ export const command: Command = {
       { name: 'no-shuffle', type: 'flag', help: 'take the training samples in file order instead of a new permutation per epoch' },
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn) or 'reference' (learn, then route: the authors' numpy order)" },
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule (the authors' Loihi 1 workaround)" },
+      { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'placement', type: 'choice', choices: ['paper', 'pack'], default: 'paper', help: "core placement: the authors' core ranges, or packed" },
       { name: 'board', type: 'choice', choices: boardNames(), default: 'loihi1', help: 'board profile: chip limits, number of chips, energy constants' },
       { name: 'chips', type: 'int', min: 1, max: 16384, help: "chips in the system (default: the board's)" },
@@ -57,6 +59,7 @@ export const command: Command = {
       { name: 'checkpoint', type: 'string', metavar: 'F', help: 'write a checkpoint every half epoch (atomically)' },
       { name: 'resume', type: 'string', metavar: 'F', help: 'continue exactly where this checkpoint left off' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'draw the learning curves' },
+      { name: 'shadow', type: 'flag', help: 'run the integer oracle in lock step beside the chip: count the samples after which a weight left the oracle (departures) and the spikes outside their phases' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
       { name: 'seeds', type: 'string', metavar: 'S1,S2,...', help: 'train one run per seed (file options get a .s<seed> suffix) and report mean and spread' },
       { name: 'workers', type: 'int', default: 1, min: 1, max: 64, help: 'worker threads: the seeds of --seeds in parallel, or else the shards of each test-set evaluation (results are identical to one worker)' },
@@ -153,7 +156,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   // a resumed run continues with the options it was started with, unless overridden... except
   // the ones that define the trajectory, which must match
   if (resumed) {
-    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden'] as const) {
+    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden', 'gating'] as const) {
       if (prev[key] !== undefined && o[key] !== undefined && o[key] !== prev[key] && o[key] !== defaultOf(key))
         throw new UserError(`--resume: option ${key} = ${String(o[key])} differs from the checkpoint's ${String(prev[key])}`);
       if (prev[key] !== undefined) o[key] = prev[key];
@@ -191,6 +194,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     evalEvery: o.evalEvery as 'half' | 'epoch',
     evalOn: o.evalOn as 'chip' | 'dense',
     rowSum: o.kernel === 'wasm' ? createWasmRowSumKernel : undefined,
+    gating: o.gating as Gating,
+    shadow: o.shadow as boolean,
   };
   const session = new TrainingSession(sopts, train, test, weights);
   if (resumed) {
@@ -206,12 +211,12 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   resetMeasurement(chip);
   const stats = session.net.compiled.stats;
   info(
-    `synfire train: ${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output} on ${stats.cores} cores (${stats.compartments.toLocaleString('en-US')} compartments, ${stats.synapses.toLocaleString('en-US')} synapses, ${stats.plasticSynapses.toLocaleString('en-US')} plastic), ${sopts.epochs} epoch(s) of ${trainLimit.toLocaleString('en-US')} samples, seed ${seed}, order ${sopts.order}`,
+    `synfire train: ${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output} on ${stats.cores} cores (${stats.compartments.toLocaleString('en-US')} compartments, ${stats.synapses.toLocaleString('en-US')} synapses, ${stats.plasticSynapses.toLocaleString('en-US')} plastic), ${sopts.epochs} epoch(s) of ${trainLimit.toLocaleString('en-US')} samples, seed ${seed}, order ${sopts.order}, gating ${sopts.gating}`,
   );
 
   // --workers N > 1 (one seed): each evaluation is split over N worker threads
   const workers = o.workers as number;
-  const pool = workers > 1 && session.testCount > 0 ? EvalPool.start(workers, { sizes, evalOn: sopts.evalOn, placement: sopts.placement, chips: sopts.chips, wasm: o.kernel === 'wasm' }, test) : null;
+  const pool = workers > 1 && session.testCount > 0 ? EvalPool.start(workers, { sizes, evalOn: sopts.evalOn, placement: sopts.placement, chips: sopts.chips, gating: sopts.gating, wasm: o.kernel === 'wasm' }, test) : null;
   let evalMs = 0;
   const record = async () => {
     const t = Date.now();
@@ -227,7 +232,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
   async function trainAndReport(): Promise<number> {
     const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
-    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs };
+    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs };
     const saveCheckpoint = () => {
       if (!checkpointFile) return;
       atomicWriteFile(checkpointFile, encodeCheckpoint(session.checkpoint({ options })));
@@ -289,6 +294,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       seed,
       order: sopts.order,
       reward: sopts.reward,
+      gating: sopts.gating,
+      shadow: sopts.shadow ? session.shadow ?? { samples: 0, departures: 0, firstDeparture: null, spuriousSpikes: 0, samplesWithSpurious: 0, firstSpurious: null } : null,
       network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
       test: final.test,
       history: session.history,
@@ -310,6 +317,12 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     else {
       io.out(`trained ${session.samplesTrained.toLocaleString('en-US')} samples (${msPerSample.toFixed(3)} ms/sample simulated, ${result.wallSeconds.toFixed(1)} s wall, of which evaluation ${result.evaluation.seconds.toFixed(1)} s in ${result.evaluation.workers} thread(s))`);
       io.out(`test: ${metricsLine(final.test)}`);
+      if (result.shadow) {
+        const s = result.shadow;
+        io.out(
+          `shadow oracle over ${s.samples.toLocaleString('en-US')} samples: ${s.departures} departure(s)${s.firstDeparture !== null ? ` (first after sample ${s.firstDeparture})` : ''}, ${s.spuriousSpikes} spike(s) outside their phases in ${s.samplesWithSpurious} sample(s)${s.firstSpurious ? ` (first: ${s.firstSpurious.group} in phase ${s.firstSpurious.phase} of sample ${s.firstSpurious.sample})` : ''}`,
+        );
+      }
       if (result.chipEstimate)
         io.out(
           `on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample (paper, measured on Loihi: ${PAPER.train.energyMilliJoule} mJ, ${PAPER.train.latencyMs} ms); see 'synfire profile' for the breakdown`,

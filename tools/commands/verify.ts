@@ -10,6 +10,7 @@ import { UserError } from '../../src/errors';
 import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
+import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { Command, CliIO } from '../cli';
 import { readUserFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
@@ -30,6 +31,7 @@ export const command: Command = {
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn: backprop reads W2 before the update) or 'reference' (learn, then route: the authors' numpy order)" },
       { name: 'hidden', type: 'int', min: 1, max: 1000000, metavar: 'H', help: "hidden units; default 400, or the weight file's" },
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
+      { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: "chip simulation kernel: the fast kernel with its WebAssembly SIMD parts ('wasm', what train runs) or in portable JavaScript ('js'), or 'naive' (every synapse, every copy in its own memory)" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files' },
@@ -80,6 +82,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const order = o.order as 'chip' | 'reference';
   const reward = o.reward as 'chip' | 'host';
   const kernel = o.kernel as 'wasm' | 'js' | 'naive';
+  const gating = o.gating as Gating;
   const shuffle = !(o.noShuffle as boolean);
   const quiet = (o.quiet as boolean) || io.json;
 
@@ -103,7 +106,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const indices = sampleOrder(train.count, n, seed, shuffle);
 
   const label = `${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output}`;
-  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, kernel ${kernel}, seed ${seed}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
+  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, gating ${gating}, kernel ${kernel}, seed ${seed}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
   const progress = createProgress({ total: n, label: 'verify', io, quiet });
   const r = verifyRun({
     sizes,
@@ -114,6 +117,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     weights,
     samples: { dataset: train, indices },
     keepGoing: o.keepGoing as boolean,
+    gating,
     onSample(done, bad) {
       progress.update(done, { mismatches: String(bad) });
     },
@@ -135,6 +139,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
         sizes: [sizes.input, sizes.hidden, sizes.output],
         order,
         reward,
+        gating,
         kernel,
         seed,
         shuffle,
@@ -152,7 +157,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     );
   } else {
     const a = r.activity;
-    io.out(`verified ${formatCount(r.samples)} of ${formatCount(n)} samples (${label}, order ${order}, reward ${reward}, kernel ${kernel}, seed ${seed})`);
+    io.out(`verified ${formatCount(r.samples)} of ${formatCount(n)} samples (${label}, order ${order}, reward ${reward}, gating ${gating}, kernel ${kernel}, seed ${seed})`);
     io.out(`  oracle mismatches: ${r.mismatches} (spikes compared ${formatCount(r.spikeChecks)}, weights compared ${formatCount(r.weightChecks)})`);
     io.out(`  active-phase invariant violations: ${r.invariantViolations}; W1 and W2 copies equal: ${r.copiesEqual ? 'yes' : 'NO'}`);
     if (o.keepGoing)
