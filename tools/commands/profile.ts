@@ -4,17 +4,17 @@
  * figures of Renner et al. 2024 (Table 1), with a breakdown by kind and by phase and an
  * optional SVG chart.
  */
-import { TextDecoder } from 'node:util';
 import { loadDataset, type DatasetName } from '../../src/data/datasets';
 import { CONSTANT_SETS, DEFAULT_CONSTANTS, getConstants, type Table1Row } from '../../src/energy/constants';
 import { profileChartSvg, runProfile, type ProfileMode, type ProfileReport } from '../../src/energy/profile';
 import { UserError } from '../../src/errors';
-import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
+import type { SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
 import type { Placement } from '../../src/sbp/training';
+import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { Command, CliIO } from '../cli';
-import { atomicWriteFile, readUserFile } from '../fsutil';
+import { atomicWriteFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
 
 const DEFAULT_SAMPLES: Record<ProfileMode, number> = { train: 1000, infer: 2000 };
@@ -46,6 +46,8 @@ export const command: Command = {
     ],
   },
   run(opts, io) {
+    // a model file (src/io/model.ts) sets the options it records before the data is chosen
+    const model = opts.loadWeights !== undefined ? loadWeightsArg(opts.loadWeights as string, opts, command.spec) : null;
     const mode = opts.mode as ProfileMode;
     const dataset = opts.dataset as DatasetName;
     const samples = (opts.samples as number | undefined) ?? DEFAULT_SAMPLES[mode];
@@ -57,7 +59,7 @@ export const command: Command = {
 
     const data = loadDataset(dataset, mode === 'train' ? 'train' : 'test', { dataDir });
     const warmupData = mode === 'infer' && warmup > 0 ? loadDataset(dataset, 'train', { dataDir }) : undefined;
-    const weights = chooseWeights(opts, data.numInputs);
+    const weights = chooseWeights(opts, data.numInputs, model);
 
     const progress = { warmup: undefined as ReturnType<typeof createProgress> | undefined, measure: undefined as ReturnType<typeof createProgress> | undefined };
     const report = runProfile({
@@ -95,12 +97,11 @@ export const command: Command = {
 };
 
 /** Initial rand_He weights for the data's input size, or the --load-weights file. */
-function chooseWeights(opts: Record<string, unknown>, numInputs: number): SbpWeights {
-  const file = opts.loadWeights as string | undefined;
+function chooseWeights(opts: Record<string, unknown>, numInputs: number, model: { file: string; weights: SbpWeights } | null): SbpWeights {
   const hidden = opts.hidden as number | undefined;
-  if (file === undefined) return initialWeights({ input: numInputs, hidden: hidden ?? 400, output: 10 }, opts.seed as number);
-  const text = new TextDecoder('utf-8').decode(readUserFile(file, 'weights file'));
-  const w = weightsFromJson(text, file);
+  if (model === null) return initialWeights({ input: numInputs, hidden: hidden ?? 400, output: 10 }, opts.seed as number);
+  const file = model.file;
+  const w = model.weights;
   const [nin, nhid, nout] = w.sizes;
   if (nin !== numInputs) throw new UserError(`weights file '${file}': sizes [${w.sizes.join(', ')}] need ${nin} inputs, but the data set has ${numInputs}`);
   if (nout !== 10) throw new UserError(`weights file '${file}': sizes [${w.sizes.join(', ')}] have ${nout} outputs, the data set has 10 classes`);

@@ -11,8 +11,10 @@ import { camelCase } from '../args';
 import { getConstants, DEFAULT_CONSTANTS, PAPER } from '../../src/energy/constants';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
 import { UserError } from '../../src/errors';
-import { weightsFromJson, weightsToJson, type SbpWeights } from '../../src/io/weights-json';
+import { weightsToJson, type SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
+import { modelToJson, type ModelInfo } from '../../src/io/model';
+import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { TrainingSession, type SessionOptions } from '../../src/sbp/session';
@@ -56,6 +58,8 @@ export const command: Command = {
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files (Fashion-MNIST; default: Debian dataset-fashion-mnist)' },
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights instead of the seed initialization' },
       { name: 'save-weights', type: 'string', metavar: 'F.json', help: 'write the final weights (synfire-weights/1 JSON)' },
+      { name: 'model-note', type: 'string', metavar: 'TEXT', help: "with --save-model: the training command to record (default: this command's options)" },
+      { name: 'save-model', type: 'string', metavar: 'F.json', help: 'write the final weights as a model: a weight file that also records the dataset, gating, order, reward, test metrics and training command (models/README.md)' },
       { name: 'checkpoint', type: 'string', metavar: 'F', help: 'write a checkpoint every half epoch (atomically)' },
       { name: 'resume', type: 'string', metavar: 'F', help: 'continue exactly where this checkpoint left off' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'draw the learning curves' },
@@ -91,7 +95,7 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
       return n;
     });
   if (seeds.length === 0) throw new UserError('--seeds: give at least one seed, e.g. --seeds 1,2,3', 2);
-  const fileOpts = new Set(['checkpoint', 'resume', 'save-weights', 'plot', 'load-weights']);
+  const fileOpts = new Set(['checkpoint', 'resume', 'save-weights', 'save-model', 'plot', 'load-weights']);
   const jobs = seeds.map((seed) => {
     const argv = ['train'];
     for (const spec of command.spec.options) {
@@ -140,7 +144,6 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
 async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> {
   const t0 = Date.now();
-  const dataset = o.dataset as 'mnist' | 'fashion';
   const quiet = (o.quiet as boolean) || io.json;
   const info = (s: string) => {
     if (!quiet) io.err(s);
@@ -162,6 +165,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       if (prev[key] !== undefined) o[key] = prev[key];
     }
   }
+  // a model file (src/io/model.ts) sets the options it records before the data is chosen
+  const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
+  const dataset = o.dataset as 'mnist' | 'fashion';
 
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
   const test = loadDataset(dataset, 'test', { dataDir: o.dataDir as string | undefined });
@@ -172,11 +178,11 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   const seed = o.seed as number;
 
   let weights: SbpWeights;
-  if (o.loadWeights) {
-    weights = weightsFromJson(new TextDecoder().decode(readUserFile(o.loadWeights as string, 'weights')), o.loadWeights as string);
+  if (loaded) {
+    weights = (loaded as NonNullable<typeof loaded>).weights;
     const [a, b, c] = weights.sizes;
     if (a !== sizes.input || b !== sizes.hidden || c !== sizes.output)
-      throw new UserError(`${o.loadWeights as string}: sizes ${a}-${b}-${c} do not match the network ${sizes.input}-${sizes.hidden}-${sizes.output} (use --hidden ${b}${a !== sizes.input ? ` and a dataset with ${a} inputs` : ''})`);
+      throw new UserError(`${(loaded as NonNullable<typeof loaded>).file}: sizes ${a}-${b}-${c} do not match the network ${sizes.input}-${sizes.hidden}-${sizes.output} (use --hidden ${b}${a !== sizes.input ? ` and a dataset with ${a} inputs` : ''})`);
   } else weights = initialWeights(sizes, seed);
 
   const sopts: SessionOptions = {
@@ -284,6 +290,26 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     const latencyMs = report.latencyNs / 1e6;
 
     if (o.saveWeights) atomicWriteFile(o.saveWeights as string, weightsToJson(session.weights()));
+    if (o.saveModel) {
+      const file = o.saveModel as string;
+      const base = file.slice(file.lastIndexOf('/') + 1).replace(/\.json$/, '');
+      const info: ModelInfo = {
+        name: base,
+        dataset,
+        gating: sopts.gating,
+        order: sopts.order,
+        reward: sopts.reward,
+        encoding: dataset === 'mnist' ? 'MNIST cropped to the central 20x20, a pixel >= 129 spikes once per sample' : 'Fashion-MNIST 28x28, a pixel >= 129 spikes once per sample',
+        test: final.test,
+        trainedWith: (o.modelNote as string | undefined) ?? trainingCommand(o, loaded ? (loaded.model?.trainedWith ?? `weights ${loaded.file}`) : null),
+      };
+      // epochs and seed describe this run only when it started from the seed's initialization
+      if (!loaded) {
+        info.epochs = session.epoch;
+        info.seed = seed;
+      }
+      atomicWriteFile(file, modelToJson(session.weights(), info));
+    }
     if (o.plot) atomicWriteFile(o.plot as string, learningCurves(session.history, dataset, sizes));
 
     const result = {
@@ -328,11 +354,24 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
           `on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample (paper, measured on Loihi: ${PAPER.train.energyMilliJoule} mJ, ${PAPER.train.latencyMs} ms); see 'synfire profile' for the breakdown`,
         );
       if (o.saveWeights) io.out(`weights written to ${o.saveWeights as string}`);
+      if (o.saveModel) io.out(`model written to ${o.saveModel as string}`);
       if (checkpointFile && existsSync(checkpointFile)) io.out(`checkpoint: ${checkpointFile}`);
       if (o.plot) io.out(`learning curves written to ${o.plot as string}`);
     }
     return 0;
   }
+}
+
+/** The command line that reproduces this run's weights (options at their defaults left out). */
+function trainingCommand(o: Record<string, unknown>, from: string | null): string {
+  const skip = new Set(['quiet', 'json', 'saveWeights', 'saveModel', 'modelNote', 'checkpoint', 'resume', 'plot', 'loadWeights', 'workers', 'seeds', 'kernel']);
+  const args: string[] = ['synfire train'];
+  for (const spec of command.spec.options) {
+    const k = camelCase(spec.name);
+    if (skip.has(k) || o[k] === undefined || o[k] === false || o[k] === spec.default) continue;
+    args.push(spec.type === 'flag' ? `--${spec.name}` : `--${spec.name} ${String(o[k])}`);
+  }
+  return from ? `${args.join(' ')} (continuing from ${from})` : args.join(' ');
 }
 
 function defaultOf(key: string): unknown {

@@ -7,12 +7,12 @@ import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { loadDataset } from '../../src/data/datasets';
 import { Prng } from '../../src/chip/prng';
 import { UserError } from '../../src/errors';
-import { weightsFromJson, type SbpWeights } from '../../src/io/weights-json';
+import type { SbpWeights } from '../../src/io/weights-json';
 import { initialWeights } from '../../src/sbp/init';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
+import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { Command, CliIO } from '../cli';
-import { readUserFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
 
 /** Seed mix of the data-order stream, so it is independent of the weight stream of the same seed. */
@@ -76,6 +76,8 @@ export function describeMismatch(m: Mismatch): string {
 }
 
 async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number> {
+  // weights first: a bad file must fail before the dataset is loaded (a model file also sets options)
+  const model = o.loadWeights !== undefined ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const dataset = o.dataset as 'mnist' | 'fashion';
   const n = o.samples as number;
   const seed = o.seed as number;
@@ -86,10 +88,8 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const shuffle = !(o.noShuffle as boolean);
   const quiet = (o.quiet as boolean) || io.json;
 
-  // weights first: a bad file must fail before the dataset is loaded
-  let loaded: SbpWeights | null = null;
-  const file = o.loadWeights as string | undefined;
-  if (file !== undefined) loaded = weightsFromJson(new TextDecoder().decode(readUserFile(file, 'weights')), file);
+  const loaded: SbpWeights | null = model ? model.weights : null;
+  const file = model ? model.file : undefined;
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
 
   let hidden = o.hidden as number | undefined;
