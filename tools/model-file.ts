@@ -11,7 +11,7 @@ import { UserError } from '../src/errors';
 import { modelFromJson, type ModelInfo } from '../src/io/model';
 import type { SbpWeights } from '../src/io/weights-json';
 import { isGating } from '../src/sbp/gating';
-import { camelCase, type CommandSpec } from './args';
+import { camelCase, wasGiven, type CommandSpec } from './args';
 import { readUserFile } from './fsutil';
 
 /** Where models are looked up by name: ./models, then the package's models/ (next to dist/). */
@@ -42,8 +42,8 @@ export function resolveWeightsArg(arg: string): string {
 }
 
 /**
- * Load weights or a model. A model's recorded settings replace the options left at their
- * defaults; an option set to something else than the model records is an error.
+ * Load weights or a model. A model's recorded settings replace the options not given on the
+ * command line; an option given as something else than the model records is an error.
  */
 export function loadWeightsArg(arg: string, o: Record<string, unknown>, spec: CommandSpec): { file: string; weights: SbpWeights; model: ModelInfo | null } {
   const file = resolveWeightsArg(arg);
@@ -55,12 +55,12 @@ export function loadWeightsArg(arg: string, o: Record<string, unknown>, spec: Co
       const opt = spec.options.find((x) => x.name === key);
       if (want === undefined || !opt) continue;
       const k = camelCase(key);
-      if (o[k] === undefined || o[k] === opt.default) o[k] = want;
+      if (!wasGiven(o, k)) o[k] = want;
       else if (o[k] !== want) throw new UserError(`${file}: the model was trained with --${key} ${want}, not ${String(o[k])}`, 2);
     }
     if (spec.options.some((x) => x.name === 'hidden')) {
       const opt = spec.options.find((x) => x.name === 'hidden');
-      if (o.hidden === undefined || o.hidden === opt?.default) o.hidden = weights.sizes[1];
+      if (opt && !wasGiven(o, 'hidden')) o.hidden = weights.sizes[1];
     }
   }
   return { file, weights, model };

@@ -102,7 +102,8 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
       if (spec.name === 'seeds' || spec.name === 'workers' || spec.name === 'seed' || spec.name === 'quiet') continue;
       const key = camelCase(spec.name);
       const v = o[key];
-      if (v === undefined || v === false) continue;
+      // (defaults stay implicit, so a model file named by --load-weights can set them in each run)
+      if (v === undefined || v === false || v === spec.default) continue;
       if (spec.type === 'flag') argv.push(`--${spec.name}`);
       else argv.push(`--${spec.name}`, fileOpts.has(spec.name) && spec.name !== 'load-weights' ? withSeed(String(v), seed) : String(v));
     }
