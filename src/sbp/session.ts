@@ -18,7 +18,7 @@ import { Evaluator, type EvalSetup, type TestMetrics } from './inference';
 import type { Gating } from './gating';
 import type { Order } from './oracle';
 import { PLASTIC_NAMES, type RewardSource, type SbpSizes } from './topology';
-import { Shadow } from './shadow';
+import { Shadow, type ShadowReport } from './shadow';
 import { loadWeights, SbpTrainingChip, type Placement } from './training';
 
 export interface SessionOptions {
@@ -70,6 +70,7 @@ export class TrainingSession {
   readonly lastOut: Uint8Array;
   /** The oracle beside the chip, with --shadow (created after the weights are loaded or restored). */
   private shadowRun: Shadow | null = null;
+  private resumedShadow: ShadowReport | null = null;
 
   constructor(
     readonly opts: SessionOptions,
@@ -123,7 +124,7 @@ export class TrainingSession {
     while (trained < max && this.sampleInEpoch < spe) {
       const k = order[this.sampleInEpoch];
       const label = ds.labels[k];
-      const sh = this.opts.shadow ? this.shadowRun ?? (this.shadowRun = new Shadow(this.net)) : null;
+      const sh = this.opts.shadow ? this.shadowRun ?? (this.shadowRun = new Shadow(this.net, this.resumedShadow)) : null;
       this.net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label, sh ? sh.record : undefined, out);
       if (sh) sh.afterSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label);
       let exact = 1;
@@ -194,7 +195,7 @@ export class TrainingSession {
       samplesTrained: this.samplesTrained,
       seed: this.opts.seed,
       rngState: this.epochRngState.slice(),
-      meta: { ...meta, history: this.history, chipRng: this.net.chip.prng.saveState() },
+      meta: { ...meta, history: this.history, chipRng: this.net.chip.prng.saveState(), ...(this.shadowRun ? { shadow: this.shadowRun.report } : {}) },
     };
   }
 
@@ -211,9 +212,11 @@ export class TrainingSession {
     this.samplesTrained = cp.samplesTrained;
     this.rng.restoreState(cp.rngState);
     this.order = null;
-    const meta = cp.meta as { history?: HistoryEntry[]; chipRng?: number[] } | null;
+    const meta = cp.meta as { history?: HistoryEntry[]; chipRng?: number[]; shadow?: ShadowReport } | null;
     if (meta && Array.isArray(meta.history)) for (const h of meta.history) this.history.push(h);
     if (meta && Array.isArray(meta.chipRng)) this.net.chip.prng.restoreState(meta.chipRng);
+    // the shadow's counts continue (its oracle restarts from the checkpoint's weights, which the chip has too)
+    if (meta && meta.shadow && this.opts.shadow) this.resumedShadow = meta.shadow;
     this.ensureOrder();
   }
 }

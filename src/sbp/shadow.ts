@@ -4,12 +4,13 @@
  * weight still equals the oracle's. A sample after which some weight differs is a departure;
  * the oracle then restarts from the chip's weights, so the next departure is a new one.
  *
- * The weight check is exact but visits only the rows a sample can have changed: the sBP rule
- * (dw = 4*x0*y0*r1 - 2*x0*y0, tEpoch 1) changes a weight only in a step in which both its pre
- * and its post compartment spiked, so on the chip only the rows of posts that spiked in a step
- * in which some pre of the matrix spiked can change, and in the oracle only the rows its
- * sample updated (d1+/d1- for W1, d+/d- for W2, h for W2ᵀ). Every other row is equal after the
- * sample because it was equal before. (src/sbp/verify.ts compares everything, every sample.)
+ * The weight check is exact but visits only the weights a sample can have changed: the sBP
+ * rule (dw = 4*x0*y0*r1 - 2*x0*y0, tEpoch 1) changes a weight only in a step in which both its
+ * pre and its post compartment spiked, so on the chip only weights whose post spiked in a step
+ * in which some pre of the matrix spiked, and whose pre spiked at all, can change; in the
+ * oracle only the rows and columns its sample updated (rows d1+/d1-, columns x for W1; rows
+ * d+/d-, columns h for W2; rows h, columns d+/d- for W2ᵀ). Every other weight is equal after
+ * the sample because it was equal before. (src/sbp/verify.ts compares everything, every sample.)
  *
  * Portable: no Node APIs.
  */
@@ -42,11 +43,13 @@ interface MatrixCheck {
   oracle: () => Int16Array;
   /** The oracle's rows this sample updated. */
   oracleRows: Array<() => Uint8Array>;
+  /** The oracle's columns (pre neurons) this sample updated. */
+  oracleCols: Array<() => Uint8Array>;
 }
 
 export class Shadow {
   readonly record: PhaseRecord;
-  readonly report: ShadowReport = { samples: 0, departures: 0, firstDeparture: null, spuriousSpikes: 0, samplesWithSpurious: 0, firstSpurious: null };
+  readonly report: ShadowReport;
   private readonly state: OracleState;
   private readonly tr: OracleTrace;
   private readonly x: Uint8Array;
@@ -54,8 +57,11 @@ export class Shadow {
   private readonly silent: Array<Array<[string, GroupLayout]>>;
   private readonly matrices: MatrixCheck[];
   private readonly rowMark: Uint8Array;
+  private readonly cols: Int32Array;
 
-  constructor(private readonly net: SbpTrainingChip) {
+  /** `counts`: continue these counts (a resumed run) instead of starting from 0. */
+  constructor(private readonly net: SbpTrainingChip, counts: ShadowReport | null = null) {
+    this.report = counts ? { ...counts } : { samples: 0, departures: 0, firstDeparture: null, spuriousSpikes: 0, samplesWithSpurious: 0, firstSpurious: null };
     const { input: nin, hidden: nhid, output: nout } = net.sizes;
     this.record = new PhaseRecord(net.chip.numCompartments, TRAIN_GATES);
     this.state = { nin, nhid, nout, w1: net.matrix('w1'), w2: net.matrix('w2'), p: net.matrix('w2tPos'), m: net.matrix('w2tNeg') };
@@ -75,12 +81,13 @@ export class Shadow {
     const tr = this.tr;
     const st = this.state;
     this.matrices = [
-      { names: ['w1', 'w1c1', 'w1c2'], pre: g.x, posts: [g.h1, g.h1_copy, g.h1_copy2], oracle: () => st.w1, oracleRows: [() => tr.d1Pos, () => tr.d1Neg] },
-      { names: ['w2', 'w2c1', 'w2c2'], pre: g.h1, posts: [g.o, g.o_copy, g.o_copy2], oracle: () => st.w2, oracleRows: [() => tr.dPos, () => tr.dNeg] },
-      { names: ['w2tPos'], pre: g.o, posts: [g.h1T], oracle: () => st.p, oracleRows: [() => tr.h] },
-      { names: ['w2tNeg'], pre: g['oT-'], posts: [g.h1T], oracle: () => st.m, oracleRows: [() => tr.h] },
+      { names: ['w1', 'w1c1', 'w1c2'], pre: g.x, posts: [g.h1, g.h1_copy, g.h1_copy2], oracle: () => st.w1, oracleRows: [() => tr.d1Pos, () => tr.d1Neg], oracleCols: [() => this.x] },
+      { names: ['w2', 'w2c1', 'w2c2'], pre: g.h1, posts: [g.o, g.o_copy, g.o_copy2], oracle: () => st.w2, oracleRows: [() => tr.dPos, () => tr.dNeg], oracleCols: [() => tr.h] },
+      { names: ['w2tPos'], pre: g.o, posts: [g.h1T], oracle: () => st.p, oracleRows: [() => tr.h], oracleCols: [() => tr.dPos, () => tr.dNeg] },
+      { names: ['w2tNeg'], pre: g['oT-'], posts: [g.h1T], oracle: () => st.m, oracleRows: [() => tr.h], oracleCols: [() => tr.dPos, () => tr.dNeg] },
     ];
     this.rowMark = new Uint8Array(Math.max(nhid, nout));
+    this.cols = new Int32Array(Math.max(nin, nhid, nout));
   }
 
   /**
@@ -147,13 +154,26 @@ export class Shadow {
       const v = r();
       for (let j = 0; j < post; j++) if (v[j]) mark[j] = 1;
     }
+    // columns: pre neurons that spiked in any phase on the chip, or that the oracle updated
+    const cols = this.cols;
+    let nc = 0;
+    const oc = m.oracleCols.map((c) => c());
+    for (let i = 0; i < pre; i++) {
+      let hit = 0;
+      for (let p = 0; p < TRAIN_GATES && hit === 0; p++) hit = flags[p][m.pre.start + i];
+      for (let c = 0; c < oc.length && hit === 0; c++) hit = oc[c][i];
+      if (hit) cols[nc++] = i;
+    }
     const o = m.oracle();
     for (const name of m.names) {
       const a = this.net.group(name).weights;
       for (let j = 0; j < post; j++) {
         if (!mark[j]) continue;
         const row = j * pre;
-        for (let i = 0; i < pre; i++) if (a[i * post + j] !== o[row + i]) return true;
+        for (let c = 0; c < nc; c++) {
+          const i = cols[c];
+          if (a[i * post + j] !== o[row + i]) return true;
+        }
       }
     }
     return false;
