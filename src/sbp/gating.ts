@@ -103,7 +103,8 @@ const HIDDEN = ['h1', 'h1_copy', 'h1_copy2'];
 const OUTPUT = ['o', 'o_copy', 'o_copy2'];
 
 function find(desc: NetworkDesc, name: string): ConnectionDesc {
-  const c = desc.connections.find((x) => x.name === name);
+  let c: ConnectionDesc | undefined;
+  for (let k = 0; k < desc.connections.length; k++) if (desc.connections[k].name === name) c = desc.connections[k];
   if (!c) throw new Error(`gating: ${desc.name} has no connection ${name}`);
   return c;
 }

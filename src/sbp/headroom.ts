@@ -176,11 +176,11 @@ export function headroom(desc: NetworkDesc, schedule: PhaseSchedule): HeadroomRe
     }
     void k;
   });
-  const lo: Record<string, number[]> = {};
-  const hi: Record<string, number[]> = {};
+  const lo: Record<string, Float64Array> = {};
+  const hi: Record<string, Float64Array> = {};
   for (const g of desc.groups) {
-    lo[g.name] = new Array<number>(P).fill(0);
-    hi[g.name] = new Array<number>(P).fill(0);
+    lo[g.name] = new Float64Array(P);
+    hi[g.name] = new Float64Array(P);
   }
   // one-to-one inputs from twins: summed per (post, arrival phase, class, firing phase), then bounded
   const twinSums: Record<string, { post: string; a: number; sum: number }> = {};
