@@ -143,6 +143,17 @@ describe('adversarial weights on the chip (every weight at an extreme, every inp
   });
 });
 
+describe('synfire verify --gating robust', () => {
+  const cli = join(__dirname, '..', 'bin', 'synfire.js');
+  for (const order of ['chip', 'reference']) {
+    it(`2,000 MNIST samples, order ${order}: 0 mismatches, 0 invariant violations`, () => {
+      const r = spawnSync(process.execPath, [cli, 'verify', '--gating', 'robust', '--samples', '2000', '--order', order, '--json', '--quiet'], { encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ samples: 2000, mismatches: 0, invariantViolations: 0, gating: 'robust', order, copiesEqual: true });
+    }, 120_000);
+  }
+});
+
 describe('synfire train --shadow', () => {
   const cli = join(__dirname, '..', 'bin', 'synfire.js');
   const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
