@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Op } from '../src/chip/counters';
 import { weightsToJson, type SbpWeights } from '../src/io/weights-json';
 import { gatingPlan } from '../src/sbp/gating';
+import { denseForward, SbpInferenceChip } from '../src/sbp/inference';
 import { headroom, inferenceSchedule, trainingSchedule } from '../src/sbp/headroom';
 import { inferenceNetwork, trainingNetwork } from '../src/sbp/topology';
 import type { SbpTrainingChip } from '../src/sbp/training';
@@ -140,6 +141,31 @@ describe('adversarial weights on the chip (every weight at an extreme, every inp
     const r = verifyRun({ sizes, order: 'chip', gating: 'paper', weights: adversarial(sizes, () => 254), samples: { dataset: allOn(784, 1) }, keepGoing: true, beforeSample: (n) => (net = n) });
     expect(r.invariantViolations).toBeGreaterThan(0);
     expect((net as unknown as SbpTrainingChip).chip.counters.total(Op.qWrap)).toBeGreaterThan(0);
+  });
+});
+
+describe('the 4-phase inference network with robust gating', () => {
+  it('equals the dense integer pass (spikes and potentials) under adversarial weights; the paper gating wraps', () => {
+    const sizes = { input: 784, hidden: 100, output: 10 };
+    const ds = allOn(784, 1);
+    const h = new Uint8Array(100);
+    const od = new Uint8Array(10);
+    const outd = new Float64Array(10);
+    const oc = new Uint8Array(10);
+    const outc = new Float64Array(10);
+    for (const pattern of [() => 254, () => -256, (a: number, b: number) => ((a + b) % 3 === 0 ? 254 : -256)]) {
+      const w = adversarial(sizes, pattern);
+      const chip = new SbpInferenceChip(sizes, w.w1, w.w2, { gating: 'robust' });
+      chip.inferSample(ds.indices, 0, 784, oc, outc);
+      denseForward(sizes, w.w1, w.w2, ds.indices, 0, 784, h, outd, od);
+      expect(Array.from(oc)).toEqual(Array.from(od));
+      expect(Array.from(outc)).toEqual(Array.from(outd));
+      for (const rule of RULES) expect(chip.chip.counters.total(Op[rule]), rule).toBe(0);
+    }
+    const w = adversarial(sizes, () => 254);
+    const paper = new SbpInferenceChip(sizes, w.w1, w.w2, { gating: 'paper' });
+    paper.inferSample(ds.indices, 0, 784, oc, outc);
+    expect(paper.chip.counters.total(Op.qWrap)).toBeGreaterThan(0);
   });
 });
 

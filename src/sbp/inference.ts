@@ -13,6 +13,8 @@ import { jsRowSumKernel, type RowSumKernel } from '../chip/row-sum';
 import { HALF, INFER_GATES, phaseStep } from './params';
 import { inferenceNetwork, type SbpSizes } from './topology';
 import { gatingPlan, outputReadout, type Gating } from './gating';
+import { headroom, inferenceSchedule } from './headroom';
+import { UserError } from '../errors';
 
 export interface TestMetrics {
   samples: number;
@@ -270,7 +272,12 @@ export class SbpInferenceChip {
     opts: { placement?: 'paper' | 'pack'; chips?: number; rowSum?: CompileOptions['rowSum']; gating?: Gating } = {},
   ) {
     const plan = gatingPlan(sizes, opts.gating ?? 'paper');
-    this.compiled = compileNetwork(inferenceNetwork(sizes, w1, w2, plan.gating), {
+    const desc = inferenceNetwork(sizes, w1, w2, plan.gating);
+    if (plan.gating === 'robust') {
+      const h = headroom(desc, inferenceSchedule());
+      if (!h.ok) throw new UserError(`robust gating: ${desc.name}: ${h.problems[0]} (use --gating paper or a narrower layer)`);
+    }
+    this.compiled = compileNetwork(desc, {
       placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : 'pack',
       chips: opts.chips,
       numBuckets: INFER_GATES + 1,

@@ -87,11 +87,6 @@ export class SbpTrainingChip {
     this.reward = opts.reward ?? 'chip';
     this.gating = opts.gating ?? 'paper';
     const net = trainingNetwork(opts.sizes, this.reward, this.gating);
-    if (this.gating === 'robust') {
-      // robust gating promises headroom for every reachable weight matrix: refuse a network it cannot prove
-      const h = headroom(net, trainingSchedule());
-      if (!h.ok) throw new UserError(`robust gating: ${net.name}: ${h.problems[0]}`);
-    }
     const compile = (placement: 'hint' | 'pack') =>
       compileNetwork(net, {
         chips: opts.chips,
@@ -112,6 +107,12 @@ export class SbpTrainingChip {
         this.compiled = compile('pack');
       }
     } else this.compiled = compile('pack');
+    if (this.gating === 'robust') {
+      // robust gating promises headroom for every reachable weight matrix: refuse a network it
+      // cannot prove (after the compiler, so a network that does not fit says so first)
+      const h = headroom(net, trainingSchedule());
+      if (!h.ok) throw new UserError(`robust gating: ${net.name}: ${h.problems[0]} (use --gating paper or a narrower layer)`);
+    }
     this.chip = this.compiled.chip;
     const g = this.compiled.groups;
     this.inputPort = g.input.start;
