@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { loadDataset } from '../../src/data/datasets';
 import { costReport, perSample } from '../../src/energy/model';
 import { attachTimeModel, resetMeasurement } from '../../src/energy/profile';
-import { camelCase } from '../args';
+import { camelCase, wasGiven } from '../args';
 import { getConstants, DEFAULT_CONSTANTS, PAPER } from '../../src/energy/constants';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/io/checkpoint';
 import { UserError } from '../../src/errors';
@@ -165,6 +165,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
         throw new UserError(`--resume: option ${key} = ${String(o[key])} differs from the checkpoint's ${String(prev[key])}`);
       if (prev[key] !== undefined) o[key] = prev[key];
     }
+    // checkpoints from before --gating existed were trained with the authors' gating
+    if (prev.gating === undefined && !wasGiven(o, 'gating')) o.gating = 'paper';
   }
   // a model file (src/io/model.ts) sets the options it records before the data is chosen
   const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
