@@ -59,8 +59,8 @@ export { TRAIN_GATES, INFER_GATES, phaseStep } from '../src/sbp/params';
 export type { SpikeDataset } from '../src/data/preprocess';
 
 // ---- saving and loading sBP weights and checkpoints
-export { weightsToJson, weightsFromJson, WEIGHTS_FORMAT, type SbpWeights } from '../src/io/weights-json';
-export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from '../src/io/checkpoint';
+export { weightsToJson, weightsFromJson, WEIGHTS_FORMAT, type SbpWeights } from '../src/sbp/weights-file';
+export { encodeCheckpoint, decodeCheckpoint, type Checkpoint } from '../src/sbp/checkpoint';
 
 // ---- errors
 export { UserError } from '../src/errors';

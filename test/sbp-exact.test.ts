@@ -491,7 +491,7 @@ describe('synfire verify (command)', () => {
     expect(r.stderr).toBe('');
   }, 30_000);
 
-  it('exits 1 naming the first mismatch: weights without headroom make h1 fire in phase 8', async () => {
+  it('exits 1 naming the first mismatch: weights without headroom make h1 fire in phase 8 (paper gating; the robust gating holds)', async () => {
     // W1 = +200 everywhere. The replay of x in phase 7 drives h1 in phase 8 with 200 x (active
     // pixels), and the g08 inhibition (-8128) does not hold it below the 9216 a layer neuron
     // needs (bias -8192, threshold 1024): the headroom limit. b = 0 (W1x > 1024), so h1 is
@@ -508,11 +508,15 @@ describe('synfire verify (command)', () => {
     try {
       const file = join(dir, 'w.json');
       writeFileSync(file, weightsToJson(w));
-      const r = await run(['--samples', '5', '--load-weights', file, '--no-shuffle']);
+      const r = await run(['--samples', '5', '--load-weights', file, '--no-shuffle', '--gating', 'paper']);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('invariant violated at sample 0 (dataset index 0), phase 8, group h1, neuron 0: expected 0, got 1');
-      const j = await run(['--samples', '5', '--load-weights', file, '--no-shuffle', '--json']);
+      const j = await run(['--samples', '5', '--load-weights', file, '--no-shuffle', '--json', '--gating', 'paper']);
       expect(j.code).toBe(1);
+      // docs/gating.md: with headroom for every weight matrix the same weights stay exact
+      const robust = await run(['--samples', '5', '--load-weights', file, '--no-shuffle', '--json', '--gating', 'robust']);
+      expect(robust.code).toBe(0);
+      expect(JSON.parse(robust.stdout)).toMatchObject({ samples: 5, mismatches: 0, invariantViolations: 0 });
       const out = JSON.parse(j.stdout);
       expect(out.samples).toBe(1);
       expect(out.firstMismatch).toMatchObject({ sample: 0, datasetIndex: 0, phase: 8, group: 'h1', index: 0, expected: 0, actual: 1, kind: 'inactive' });

@@ -119,9 +119,10 @@ describe('synfire train', () => {
   });
 
   it('--json reports the fields the issue lists', () => {
-    const r = run(['train', '--train-limit', '100', '--test-limit', '20', '--json']);
+    const r = run(['train', '--train-limit', '100', '--test-limit', '20', '--gating', 'paper', '--json']);
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
+    expect(j.gating).toBe('paper');
     for (const k of ['dataset', 'sizes', 'epochs', 'samplesTrained', 'seed', 'order', 'network', 'test', 'history', 'msPerSample', 'wallSeconds']) expect(j).toHaveProperty(k);
     expect(j.network).toEqual({ compartments: 3282, synapses: 517203, plasticSynapses: 500000, cores: expect.any(Number) });
     for (const k of ['samples', 'accExact', 'accArgmaxSpikes', 'accArgmaxPotential', 'mse']) expect(j.test).toHaveProperty(k);

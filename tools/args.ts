@@ -169,6 +169,15 @@ function checkRange(opt: OptionSpec, value: number, text: string): number {
  * @throws UserError (exit code 2) for an unknown option, a missing or malformed value, a value
  *   out of range or not among the choices, and any positional argument.
  */
+/** The options given on the command line of each parsed result (the rest hold defaults). */
+const given = new WeakMap<object, Set<string>>();
+
+/** True when `key` (camelCase) was given on the command line, not left at its default. */
+export function wasGiven(result: Record<string, unknown>, key: string): boolean {
+  const s = given.get(result);
+  return s !== undefined && s.has(key);
+}
+
 export function parseArgs(spec: CommandSpec, argv: string[]): Record<string, unknown> {
   const options = allOptions(spec);
   const byName = new Map(options.map((o) => [o.name, o] as const));
@@ -178,6 +187,8 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Record<string, unk
   if (beforeEnd.includes('-h') || beforeEnd.includes('--help')) return { help: true };
 
   const result: Record<string, unknown> = {};
+  const explicit = new Set<string>();
+  given.set(result, explicit);
   for (const o of options) {
     if (o.name === 'help') continue;
     result[camelCase(o.name)] = o.default !== undefined ? o.default : o.type === 'flag' ? false : undefined;
@@ -203,6 +214,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Record<string, unk
     }
 
     const key = camelCase(opt.name);
+    explicit.add(key);
     if (opt.type === 'flag') {
       if (inline !== undefined) throw new UserError(`--${opt.name} is a flag and takes no value (got '${word}')`, 2);
       result[key] = true;

@@ -8,6 +8,7 @@ import type { SpikeDataset } from '../src/data/preprocess';
 import { MetricsAccumulator, type MetricsSums, type TestMetrics } from '../src/sbp/inference';
 import type { SbpSizes } from '../src/sbp/matrices';
 import { PoolWorker, workerScript } from './pool';
+import type { Gating } from '../src/sbp/gating';
 
 /** What a worker needs to evaluate like the main thread (functions cannot cross threads). */
 export interface EvalWorkerSetup {
@@ -15,6 +16,7 @@ export interface EvalWorkerSetup {
   evalOn: 'chip' | 'dense';
   placement?: 'paper' | 'pack';
   chips?: number;
+  gating?: Gating;
   /** Use the WebAssembly kernel (as --kernel wasm does in the main thread). */
   wasm: boolean;
 }

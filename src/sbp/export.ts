@@ -10,7 +10,7 @@
  */
 import type { StepOrdering } from '../chip/spec';
 import { UserError } from '../errors';
-import type { SbpWeights } from '../io/weights-json';
+import type { SbpWeights } from './weights-file';
 import { compileNetwork } from '../net/compile';
 import type { CompileOptions, ConnectionDesc } from '../net/network';
 import { networkFileFrom, type InputSpike, type NetworkFile } from '../net/network-file';

@@ -10,8 +10,11 @@ import { compileNetwork, type CompiledNetwork } from '../net/compile';
 import type { CompileOptions } from '../net/network';
 import type { SpikeDataset } from '../data/preprocess';
 import { jsRowSumKernel, type RowSumKernel } from '../chip/row-sum';
-import { CONN_TYPES, HALF, INFER_GATES, phaseStep } from './params';
+import { HALF, INFER_GATES, phaseStep } from './params';
 import { inferenceNetwork, type SbpSizes } from './topology';
+import { gatingPlan, outputReadout, type Gating } from './gating';
+import { headroom, inferenceSchedule } from './headroom';
+import { UserError } from '../errors';
 
 export interface TestMetrics {
   samples: number;
@@ -259,14 +262,22 @@ export class SbpInferenceChip {
   private readonly oStart: number;
   /** The g03 gate's contribution to o's input in phase 3, in hardware units. */
   private readonly gateUnits: number;
+  /** Hardware units per weight unit of W2 (64, or less with robust gating). */
+  private readonly outScale: number;
 
   constructor(
     readonly sizes: SbpSizes,
     w1: ArrayLike<number>,
     w2: ArrayLike<number>,
-    opts: { placement?: 'paper' | 'pack'; chips?: number; rowSum?: CompileOptions['rowSum']; lean?: boolean } = {},
+    opts: { placement?: 'paper' | 'pack'; chips?: number; rowSum?: CompileOptions['rowSum']; lean?: boolean; gating?: Gating } = {},
   ) {
-    this.compiled = compileNetwork(inferenceNetwork(sizes, w1, w2), {
+    const plan = gatingPlan(sizes, opts.gating ?? 'paper');
+    const desc = inferenceNetwork(sizes, w1, w2, plan.gating);
+    if (plan.gating === 'robust') {
+      const h = headroom(desc, inferenceSchedule());
+      if (!h.ok) throw new UserError(`robust gating: ${desc.name}: ${h.problems[0]} (use --gating paper or a narrower layer)`);
+    }
+    this.compiled = compileNetwork(desc, {
       placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : 'pack',
       chips: opts.chips,
       numBuckets: INFER_GATES + 1,
@@ -276,7 +287,9 @@ export class SbpInferenceChip {
     this.chip = this.compiled.chip;
     this.inputPort = this.compiled.groups.input.start;
     this.oStart = this.compiled.groups.o.start;
-    this.gateUnits = (CONN_TYPES.g.weight as number) * 64;
+    const readout = outputReadout(plan);
+    this.gateUnits = readout.gateUnits;
+    this.outScale = readout.scale;
     const chip = this.chip;
     chip.setBucket(INFER_GATES);
     while (chip.time < INFER_GATES) {
@@ -316,8 +329,8 @@ export class SbpInferenceChip {
           const cx = chip.spikedCx[k] - this.oStart;
           if (cx >= 0 && cx < nout) o[cx] = 1;
         }
-        // u holds (W2.h + gate) * 2^6 this step: the gate's 8704 wu is known, so W2.h is exact
-        for (let k = 0; k < nout; k++) out[k] = (chip.current(this.oStart + k) - this.gateUnits) / 64;
+        // u holds W2.h * scale + gate this step (scale 2^6 with the paper's gating): the gate is known, so W2.h is exact
+        for (let k = 0; k < nout; k++) out[k] = (chip.current(this.oStart + k) - this.gateUnits) / this.outScale;
       }
     }
     this.samples = n + 1;
@@ -344,6 +357,8 @@ export interface EvalSetup {
   placement?: 'paper' | 'pack';
   chips?: number;
   rowSum?: CompileOptions['rowSum'];
+  /** Gating variant of the inference network (default 'paper'; the dense path is the same for both). */
+  gating?: Gating;
 }
 
 /**
@@ -362,7 +377,7 @@ export class Evaluator {
   evaluate(w1: ArrayLike<number>, w2: ArrayLike<number>, ds: SpikeDataset, first: number, end: number): MetricsAccumulator {
     const { sizes } = this.setup;
     if (this.setup.evalOn === 'chip') {
-      if (this.chip === null) this.chip = new SbpInferenceChip(sizes, w1, w2, { placement: this.setup.placement, chips: this.setup.chips, rowSum: this.setup.rowSum });
+      if (this.chip === null) this.chip = new SbpInferenceChip(sizes, w1, w2, { placement: this.setup.placement, chips: this.setup.chips, rowSum: this.setup.rowSum, gating: this.setup.gating });
       else this.chip.setWeights(w1, w2);
       return this.chip.evaluateRange(ds, first, end);
     }

@@ -66,17 +66,28 @@ export function newTrace(nhid: number, nout: number): OracleTrace {
   };
 }
 
+/** Scratch list of active input indices, grown on demand (no allocation per sample). */
+let activeList = new Int32Array(0);
+function activeScratch(nin: number): Int32Array {
+  if (activeList.length < nin) activeList = new Int32Array(nin);
+  return activeList;
+}
+
 const clip = (w: number) => (w > PLASTIC.max ? PLASTIC.max : w < PLASTIC.min ? PLASTIC.min : w);
 
 /** One training sample: x is a 0/1 vector of length nin, label in 0..nout-1. Updates the state. */
 export function oracleTrain(s: OracleState, x: Uint8Array, label: number, order: Order, tr: OracleTrace): void {
   const { nin, nhid, nout, w1, w2, p, m } = s;
   const step = PLASTIC.step;
+  // the active inputs, in increasing order (the sums and updates below visit only them)
+  let na = 0;
+  const act = activeScratch(nin);
+  for (let i = 0; i < nin; i++) if (x[i]) act[na++] = i;
   // 1. hidden sums and activations
   for (let j = 0; j < nhid; j++) {
     let sum = 0;
     const row = j * nin;
-    for (let i = 0; i < nin; i++) if (x[i]) sum += w1[row + i];
+    for (let a = 0; a < na; a++) sum += w1[row + act[a]];
     tr.hid[j] = sum;
     tr.h[j] = sum > HALF ? 1 : 0;
     tr.hLow[j] = sum > 0 ? 1 : 0;
@@ -145,11 +156,11 @@ export function oracleTrain(s: OracleState, x: Uint8Array, label: number, order:
   for (let j = 0; j < nhid; j++) {
     if (!tr.d1Pos[j]) continue;
     const row = j * nin;
-    for (let i = 0; i < nin; i++) if (x[i]) w1[row + i] = clip(w1[row + i] + step);
+    for (let a = 0; a < na; a++) w1[row + act[a]] = clip(w1[row + act[a]] + step);
   }
   for (let j = 0; j < nhid; j++) {
     if (!tr.d1Neg[j]) continue;
     const row = j * nin;
-    for (let i = 0; i < nin; i++) if (x[i]) w1[row + i] = clip(w1[row + i] - step);
+    for (let a = 0; a < na; a++) w1[row + act[a]] = clip(w1[row + act[a]] - step);
   }
 }

@@ -15,8 +15,9 @@ import { PAPER, TABLE1_ROWS, type EnergyConstants, type Table1Row } from '../ene
 import { pJToMilliJoule } from '../energy/model';
 import { attachTimeModel, buildEnergyReport, busiestLearningCore, resetMeasurement, type KindLine, type PhaseLine } from '../energy/report';
 import { UserError } from '../errors';
-import type { SbpWeights } from '../io/weights-json';
+import type { SbpWeights } from './weights-file';
 import type { CompiledNetwork } from '../net/compile';
+import type { Gating } from './gating';
 import { SbpInferenceChip } from './inference';
 import { INFER_GATES, TRAIN_GATES } from './params';
 import type { SbpSizes } from './topology';
@@ -217,6 +218,8 @@ export function table1Context(mode: ProfileMode): Table1Row[] {
 
 export interface ProfileOptions {
   mode: ProfileMode;
+  /** Gating variant of the sBP networks (default 'paper'). */
+  gating?: Gating;
   /** Initial weights; their sizes are the network's. */
   weights: SbpWeights;
   /** The measured samples: the training split for 'train', the test split for 'infer'. */
@@ -266,7 +269,7 @@ export function runProfile(o: ProfileOptions): ProfileReport {
   let compiled: CompiledNetwork;
   let timing: { tiles: number; barrierNs: number };
   if (o.mode === 'train') {
-    const net = new SbpTrainingChip({ sizes, placement });
+    const net = new SbpTrainingChip({ sizes, placement, gating: o.gating });
     loadWeights(net, o.weights);
     const ds = o.data;
     let k = 0;
@@ -289,7 +292,7 @@ export function runProfile(o: ProfileOptions): ProfileReport {
     let w1: ArrayLike<number> = o.weights.w1;
     let w2: ArrayLike<number> = o.weights.w2;
     if (warmup > 0) {
-      const trainer = new SbpTrainingChip({ sizes, placement });
+      const trainer = new SbpTrainingChip({ sizes, placement, gating: o.gating });
       loadWeights(trainer, o.weights);
       for (let s = 0; s < warmup; s++) {
         const i = s % warmData.count;
@@ -299,7 +302,7 @@ export function runProfile(o: ProfileOptions): ProfileReport {
       w1 = trainer.matrix('w1');
       w2 = trainer.matrix('w2');
     }
-    const net = new SbpInferenceChip(sizes, w1, w2, { placement });
+    const net = new SbpInferenceChip(sizes, w1, w2, { placement, gating: o.gating });
     compiled = net.compiled;
     timing = attachTimeModel(compiled, o.constants);
     resetMeasurement(net.chip);

@@ -15,8 +15,10 @@ import type { Checkpoint, MatrixName } from './checkpoint';
 import type { SbpWeights } from './matrices';
 import type { CompileOptions, CoreLimits } from '../net/network';
 import { Evaluator, type EvalSetup, type TestMetrics } from './inference';
+import type { Gating } from './gating';
 import type { Order } from './oracle';
 import { PLASTIC_NAMES, type RewardSource, type SbpSizes } from './topology';
+import { Shadow, type ShadowReport } from './shadow';
 import { loadWeights, SbpTrainingChip, type Placement } from './training';
 
 export interface SessionOptions {
@@ -38,6 +40,10 @@ export interface SessionOptions {
   evalOn: 'chip' | 'dense';
   /** Row-sum implementation for the chip's fast kernel (the host may inject WebAssembly). */
   rowSum?: CompileOptions['rowSum'];
+  /** Gating variant (gating.ts; default 'paper'). */
+  gating?: Gating;
+  /** Run the integer oracle in lock step beside the chip (shadow.ts). */
+  shadow?: boolean;
 }
 
 export interface HistoryEntry {
@@ -62,6 +68,9 @@ export class TrainingSession {
   private order: Uint32Array | null = null;
   /** Output spikes of the last trained sample (o in phase 3), read out for the running accuracy. */
   readonly lastOut: Uint8Array;
+  /** The oracle beside the chip, with --shadow (created after the weights are loaded or restored). */
+  private shadowRun: Shadow | null = null;
+  private resumedShadow: ShadowReport | null = null;
 
   constructor(
     readonly opts: SessionOptions,
@@ -69,7 +78,7 @@ export class TrainingSession {
     readonly test: SpikeDataset,
     weights: SbpWeights,
   ) {
-    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, limits: opts.limits, rowSum: opts.rowSum });
+    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, limits: opts.limits, rowSum: opts.rowSum, gating: opts.gating });
     loadWeights(this.net, weights);
     this.rng = dataPrng(opts.seed);
     this.epochRngState = this.rng.saveState();
@@ -115,7 +124,9 @@ export class TrainingSession {
     while (trained < max && this.sampleInEpoch < spe) {
       const k = order[this.sampleInEpoch];
       const label = ds.labels[k];
-      this.net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label, undefined, out);
+      const sh = this.opts.shadow ? this.shadowRun ?? (this.shadowRun = new Shadow(this.net, this.resumedShadow)) : null;
+      this.net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label, sh ? sh.record : undefined, out);
+      if (sh) sh.afterSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label);
       let exact = 1;
       for (let c = 0; c < out.length; c++) if (out[c] !== (c === label ? 1 : 0)) exact = 0;
       correct += exact;
@@ -133,13 +144,18 @@ export class TrainingSession {
     return { trained, boundary: 'none', correct };
   }
 
+  /** The shadow oracle's counts (null without --shadow or before the first sample). */
+  get shadow(): Shadow['report'] | null {
+    return this.shadowRun ? this.shadowRun.report : null;
+  }
+
   /** Built at the first evaluation, then reloaded with the current weights. */
   private evaluator: Evaluator | null = null;
 
   /** How this run evaluates (for evaluating elsewhere, e.g. in worker threads). */
   get evalSetup(): EvalSetup {
     const o = this.opts;
-    return { sizes: o.sizes, evalOn: o.evalOn, placement: o.placement, chips: o.chips, rowSum: o.rowSum };
+    return { sizes: o.sizes, evalOn: o.evalOn, placement: o.placement, chips: o.chips, rowSum: o.rowSum, gating: o.gating };
   }
 
   /** Number of test samples an evaluation covers. */
@@ -179,7 +195,7 @@ export class TrainingSession {
       samplesTrained: this.samplesTrained,
       seed: this.opts.seed,
       rngState: this.epochRngState.slice(),
-      meta: { ...meta, history: this.history, chipRng: this.net.chip.prng.saveState() },
+      meta: { ...meta, history: this.history, chipRng: this.net.chip.prng.saveState(), ...(this.shadowRun ? { shadow: this.shadowRun.report } : {}) },
     };
   }
 
@@ -196,9 +212,11 @@ export class TrainingSession {
     this.samplesTrained = cp.samplesTrained;
     this.rng.restoreState(cp.rngState);
     this.order = null;
-    const meta = cp.meta as { history?: HistoryEntry[]; chipRng?: number[] } | null;
+    const meta = cp.meta as { history?: HistoryEntry[]; chipRng?: number[]; shadow?: ShadowReport } | null;
     if (meta && Array.isArray(meta.history)) for (const h of meta.history) this.history.push(h);
     if (meta && Array.isArray(meta.chipRng)) this.net.chip.prng.restoreState(meta.chipRng);
+    // the shadow's counts continue (its oracle restarts from the checkpoint's weights, which the chip has too)
+    if (meta && meta.shadow && this.opts.shadow) this.resumedShadow = meta.shadow;
     this.ensureOrder();
   }
 }

@@ -6,6 +6,7 @@
 import type { ConnectionDesc, GroupDesc, NetworkDesc, RewardChannelDesc } from '../net/network';
 import { PLASTIC, PLASTIC_NAMES, type PlasticName, type SbpSizes } from './matrices';
 import { CONN_TYPES, CORE_RANGES, INFER_GATES, NEURON_TYPES, SBP_RULE, SBP_TEPOCH, TRAIN_GATES, type ConnTypeName } from './params';
+import { gatingPlan, robustInference, robustTraining, type Gating } from './gating';
 
 // (re-exported for callers that build networks; the definitions live in matrices.ts)
 export { PLASTIC_NAMES, type PlasticName, type SbpSizes };
@@ -60,8 +61,8 @@ function ring(gates: number, connections: ConnectionDesc[]): void {
   for (let p = 0; p < gates; p++) connections.push(conn(gateName(p), gateName((p + 1) % gates), '1ge'));
 }
 
-/** The 12-phase training network. */
-export function trainingNetwork(sizes: SbpSizes, reward: RewardSource = 'chip'): NetworkDesc {
+/** The 12-phase training network, with the paper's gating or the robust one (gating.ts). */
+export function trainingNetwork(sizes: SbpSizes, reward: RewardSource = 'chip', gating: Gating = 'paper'): NetworkDesc {
   const { input: nin, hidden: nhid, output: nout } = sizes;
   const groups: GroupDesc[] = [
     group('input', nin, 'generator'),
@@ -144,11 +145,12 @@ export function trainingNetwork(sizes: SbpSizes, reward: RewardSource = 'chip'):
       sources: reward === 'host' ? [{ group: 'reward' }] : [{ group: 'g06' }, { group: 'g08' }],
     },
   ];
-  return { name: `sbp-train-${nin}-${nhid}-${nout}`, groups, connections: c, rewardChannels };
+  const desc: NetworkDesc = { name: `sbp-train-${nin}-${nhid}-${nout}`, groups, connections: c, rewardChannels };
+  return gating === 'paper' ? desc : robustTraining(desc, gatingPlan(sizes, gating));
 }
 
 /** The 4-phase inference network with fixed weights W1 (hidden x in) and W2 (out x hidden). */
-export function inferenceNetwork(sizes: SbpSizes, w1?: ArrayLike<number>, w2?: ArrayLike<number>): NetworkDesc {
+export function inferenceNetwork(sizes: SbpSizes, w1?: ArrayLike<number>, w2?: ArrayLike<number>, gating: Gating = 'paper'): NetworkDesc {
   const { input: nin, hidden: nhid, output: nout } = sizes;
   const groups: GroupDesc[] = [group('input', nin, 'generator'), group('in_g', 1, 'generator')];
   for (let p = 0; p < INFER_GATES; p++) groups.push(group(gateName(p), 1, 'n_gat'));
@@ -158,7 +160,8 @@ export function inferenceNetwork(sizes: SbpSizes, w1?: ArrayLike<number>, w2?: A
   c.push(conn('x', 'h1', 'f', w1), conn('h1', 'o', 'f', w2));
   c.push(conn('g01', 'x', 'g'), conn('g02', 'h1', 'g'), conn('g03', 'o', 'g'));
   c.push(conn('input', 'x', '1e'));
-  return { name: `sbp-infer-${nin}-${nhid}-${nout}`, groups, connections: c };
+  const desc: NetworkDesc = { name: `sbp-infer-${nin}-${nhid}-${nout}`, groups, connections: c };
+  return gating === 'paper' ? desc : robustInference(desc, gatingPlan(sizes, gating));
 }
 
 /** Groups that may fire in each phase of the training network (docs/sbp-network.md, "The 12 phases"); anything else is a violation. */

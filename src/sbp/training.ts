@@ -9,6 +9,9 @@ import type { Chip, SynapseGroup } from '../chip/chip';
 import type { StepOrdering } from '../chip/spec';
 import { compileNetwork, type CompiledNetwork, type GroupLayout } from '../net/compile';
 import type { CompileOptions, CoreLimits } from '../net/network';
+import type { Gating } from './gating';
+import { headroom, trainingSchedule } from './headroom';
+import { UserError } from '../errors';
 import type { Order } from './oracle';
 import { phaseStep, TRAIN_GATES } from './params';
 import { LOADED_FROM, PLASTIC_NAMES, type PlasticName, type SbpSizes, type WeightMatrixName } from './matrices';
@@ -29,6 +32,8 @@ export interface SbpChipOptions {
   rowSum?: CompileOptions['rowSum'];
   /** Device storage (ChipSpec.lean): what the firmware builds. */
   lean?: boolean;
+  /** Gating variant (gating.ts; default 'paper'). */
+  gating?: Gating;
 }
 
 /** Counter bucket of the 12 startup steps before the first sample. */
@@ -68,6 +73,7 @@ export class SbpTrainingChip {
   readonly sizes: SbpSizes;
   readonly order: Order;
   readonly reward: RewardSource;
+  readonly gating: Gating;
   readonly compiled: CompiledNetwork;
   readonly chip: Chip;
   /** Samples streamed through the network so far. */
@@ -82,7 +88,8 @@ export class SbpTrainingChip {
     this.sizes = opts.sizes;
     this.order = opts.order ?? 'chip';
     this.reward = opts.reward ?? 'chip';
-    const net = trainingNetwork(opts.sizes, this.reward);
+    this.gating = opts.gating ?? 'paper';
+    const net = trainingNetwork(opts.sizes, this.reward, this.gating);
     const compile = (placement: 'hint' | 'pack') =>
       compileNetwork(net, {
         chips: opts.chips,
@@ -104,6 +111,12 @@ export class SbpTrainingChip {
         this.compiled = compile('pack');
       }
     } else this.compiled = compile('pack');
+    if (this.gating === 'robust') {
+      // robust gating promises headroom for every reachable weight matrix: refuse a network it
+      // cannot prove (after the compiler, so a network that does not fit says so first)
+      const h = headroom(net, trainingSchedule());
+      if (!h.ok) throw new UserError(`robust gating: ${net.name}: ${h.problems[0]} (use --gating paper or a narrower layer)`);
+    }
     this.chip = this.compiled.chip;
     const g = this.compiled.groups;
     this.inputPort = g.input.start;

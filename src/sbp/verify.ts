@@ -21,6 +21,7 @@ import type { GroupLayout } from '../net/compile';
 import type { SpikeDataset } from '../data/preprocess';
 import { UserError } from '../errors';
 import { matrixShape, PLASTIC, WEIGHT_FILE_MATRICES, type SbpWeights } from './matrices';
+import type { Gating } from './gating';
 import { newTrace, oracleTrain, type Order, type OracleState, type OracleTrace } from './oracle';
 import { TRAIN_GATES } from './params';
 import { ACTIVE_PHASES, gateName, type PlasticName, type RewardSource, type SbpSizes } from './topology';
@@ -63,6 +64,8 @@ export interface VerifyOptions {
    * weight differs from the oracle (after that the comparison means nothing).
    */
   keepGoing?: boolean;
+  /** Gating variant of the chip under test (gating.ts; default 'paper'). */
+  gating?: Gating;
 }
 
 /** One discrepancy between the chip and the oracle (or a broken invariant). */
@@ -203,7 +206,7 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
 
   const tSetup = Date.now();
   const kernel = opts.kernel ?? 'fast';
-  const net = new SbpTrainingChip({ sizes, order, reward, placement: opts.placement, kernel, rowSum: opts.rowSum });
+  const net = new SbpTrainingChip({ sizes, order, reward, placement: opts.placement, kernel, rowSum: opts.rowSum, gating: opts.gating });
   loadWeights(net, w);
   const state: OracleState = {
     nin,

@@ -16,7 +16,7 @@ import { BOARDS } from '../../boards/profiles';
 import { loadDataset } from '../../src/data/datasets';
 import type { SpikeDataset } from '../../src/data/preprocess';
 import { UserError } from '../../src/errors';
-import { weightsFromJson } from '../../src/io/weights-json';
+import { weightsFromJson } from '../../src/sbp/weights-file';
 import type { SbpSizes } from '../../src/sbp/topology';
 import type { CliIO, Command } from '../cli';
 import { startEngine, requireEngine, type EngineName, type EngineSession } from '../engine-host';

@@ -4,7 +4,6 @@
  * figures of Renner et al. 2024 (Table 1), with a breakdown by kind and by phase and an
  * optional SVG chart.
  */
-import { TextDecoder } from 'node:util';
 import { loadDataset, type DatasetName } from '../../src/data/datasets';
 import { CONSTANT_SETS, DEFAULT_CONSTANTS, getConstants, type Table1Row } from '../../src/energy/constants';
 import { runProfile, type ProfileMode, type ProfileReport } from '../../src/sbp/profile';
@@ -14,8 +13,10 @@ import { initialWeights } from '../../src/sbp/init';
 import { checkWeightsFit, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';
 import { weightsFromJson } from '../../src/sbp/weights-file';
 import type { Placement } from '../../src/sbp/training';
+import { loadWeightsArg } from '../model-file';
+import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { Command, CliIO } from '../cli';
-import { atomicWriteFile, readUserFile } from '../fsutil';
+import { atomicWriteFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
 import { DEFAULT_HIDDEN, hiddenOption } from './options';
 import { boardNames } from '../../boards/profiles';
@@ -37,6 +38,7 @@ export const command: Command = {
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights (synfire-weights/1 JSON) instead of initial ones' },
       { name: 'constants', type: 'choice', choices: Object.keys(CONSTANT_SETS), metavar: 'NAME', help: `energy and time constant set (default ${DEFAULT_CONSTANTS}, or the board's with --network)` },
       { name: 'include-static', type: 'flag', help: 'add static power x estimated latency to the headline energy (default: dynamic only, shown separately)' },
+      { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'placement', type: 'choice', choices: ['paper', 'pack'], default: 'paper', help: "core placement: the authors' core ranges, or packed" },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files of the data set' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'write the energy and latency by phase as an SVG chart' },
@@ -56,6 +58,8 @@ export const command: Command = {
   },
   run(opts, io) {
     if (opts.network !== undefined) return profileNetwork(opts, io);
+    // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
+    const model = opts.loadWeights !== undefined ? loadWeightsArg(opts.loadWeights as string, opts, command.spec) : null;
     const mode = opts.mode as ProfileMode;
     const dataset = opts.dataset as DatasetName;
     const samples = (opts.samples as number | undefined) ?? DEFAULT_SAMPLES[mode];
@@ -67,7 +71,7 @@ export const command: Command = {
 
     const data = loadDataset(dataset, mode === 'train' ? 'train' : 'test', { dataDir });
     const warmupData = mode === 'infer' && warmup > 0 ? loadDataset(dataset, 'train', { dataDir }) : undefined;
-    const weights = chooseWeights(opts, { name: dataset, numInputs: data.numInputs });
+    const weights = chooseWeights(opts, { name: dataset, numInputs: data.numInputs }, model);
 
     const progress = { warmup: undefined as ReturnType<typeof createProgress> | undefined, measure: undefined as ReturnType<typeof createProgress> | undefined };
     const report = runProfile({
@@ -80,6 +84,7 @@ export const command: Command = {
       constants,
       includeStatic: opts.includeStatic === true,
       placement: opts.placement as Placement,
+      gating: opts.gating as Gating,
       mnist: dataset === 'mnist',
       onProgress(stage, done, total) {
         let p = progress[stage];
@@ -104,12 +109,11 @@ export const command: Command = {
 };
 
 /** Initial rand_He weights for the data's input size, or the --load-weights file. */
-function chooseWeights(opts: Record<string, unknown>, data: { name: string; numInputs: number }): SbpWeights {
-  const file = opts.loadWeights as string | undefined;
+function chooseWeights(opts: Record<string, unknown>, data: { name: string; numInputs: number }, model: { file: string; weights: SbpWeights } | null): SbpWeights {
   const hidden = opts.hidden as number | undefined;
-  if (file === undefined) return initialWeights({ input: data.numInputs, hidden: hidden ?? DEFAULT_HIDDEN, output: NUM_CLASSES }, opts.seed as number);
-  const w = weightsFromJson(new TextDecoder('utf-8').decode(readUserFile(file, 'weights file')), file);
-  checkWeightsFit(w, file, data, hidden);
+  if (model === null) return initialWeights({ input: data.numInputs, hidden: hidden ?? DEFAULT_HIDDEN, output: NUM_CLASSES }, opts.seed as number);
+  const w = model.weights;
+  checkWeightsFit(w, model.file, data, hidden);
   return w;
 }
 

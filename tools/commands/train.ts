@@ -7,15 +7,18 @@ import { existsSync } from 'node:fs';
 import { loadDataset } from '../../src/data/datasets';
 import { costReport, perSample } from '../../src/energy/model';
 import { attachTimeModel, resetMeasurement } from '../../src/energy/report';
-import { camelCase } from '../args';
+import { camelCase, wasGiven } from '../args';
 import { getConstants, DEFAULT_CONSTANTS, PAPER } from '../../src/energy/constants';
 import { UserError } from '../../src/errors';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/sbp/checkpoint';
 import { initialWeights } from '../../src/sbp/init';
 import { checkSizesMatch, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';
-import { weightsFromJson, weightsToJson } from '../../src/sbp/weights-file';
+import { weightsToJson } from '../../src/sbp/weights-file';
 import { trainingNetworkFile, type TrainingSample } from '../../src/sbp/export';
 import { networkFileToJson } from '../../src/net/network-file';
+import { modelToJson, type ModelInfo } from '../../src/sbp/model';
+import { loadWeightsArg } from '../model-file';
+import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { TrainingSession, type SessionOptions } from '../../src/sbp/session';
 import { lineChart } from '../../src/viz/svg';
@@ -48,6 +51,7 @@ export const command: Command = {
       { name: 'no-shuffle', type: 'flag', help: 'take the training samples in file order instead of a new permutation per epoch' },
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn) or 'reference' (learn, then route: the authors' numpy order)" },
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule (the authors' Loihi 1 workaround)" },
+      { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'placement', type: 'choice', choices: ['paper', 'pack'], default: 'paper', help: "core placement: the authors' core ranges, or packed" },
       { name: 'board', type: 'choice', choices: boardNames(), default: 'loihi1', help: 'board profile: chip limits, number of chips, energy constants' },
       { name: 'chips', type: 'int', min: 1, max: 16384, help: "chips in the system (default: the board's)" },
@@ -58,9 +62,12 @@ export const command: Command = {
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files (Fashion-MNIST; default: Debian dataset-fashion-mnist)' },
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights instead of the seed initialization' },
       { name: 'save-weights', type: 'string', metavar: 'F.json', help: 'write the final weights (synfire-weights/1 JSON)' },
+      { name: 'model-note', type: 'string', metavar: 'TEXT', help: "with --save-model: the training command to record (default: this command's options)" },
+      { name: 'save-model', type: 'string', metavar: 'F.json', help: 'write the final weights as a model: a weight file that also records the dataset, gating, order, reward, test metrics and training command (models/README.md)' },
       { name: 'checkpoint', type: 'string', metavar: 'F', help: 'write a checkpoint every half epoch (atomically)' },
       { name: 'resume', type: 'string', metavar: 'F', help: 'continue exactly where this checkpoint left off' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'draw the learning curves' },
+      { name: 'shadow', type: 'flag', help: 'run the integer oracle in lock step beside the chip: count the samples after which a weight left the oracle (departures) and the spikes outside their phases' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
       { name: 'seeds', type: 'string', metavar: 'S1,S2,...', help: 'train one run per seed (file options get a .s<seed> suffix) and report mean and spread' },
       { name: 'export-network', type: 'string', metavar: 'F.json', help: 'also write the training network, its initial weights and the input spikes of this run as a network file (one epoch of at most 10,000 samples); `synfire run` on it gives the same spikes and counters' },
@@ -94,14 +101,15 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
       return n;
     });
   if (seeds.length === 0) throw new UserError('--seeds: give at least one seed, e.g. --seeds 1,2,3', 2);
-  const fileOpts = new Set(['checkpoint', 'resume', 'save-weights', 'plot', 'load-weights']);
+  const fileOpts = new Set(['checkpoint', 'resume', 'save-weights', 'save-model', 'plot', 'load-weights']);
   const jobs = seeds.map((seed) => {
     const argv = ['train'];
     for (const spec of command.spec.options) {
       if (spec.name === 'seeds' || spec.name === 'workers' || spec.name === 'seed' || spec.name === 'quiet') continue;
       const key = camelCase(spec.name);
       const v = o[key];
-      if (v === undefined || v === false) continue;
+      // (defaults stay implicit, so a model file named by --load-weights can set them in each run)
+      if (v === undefined || v === false || v === spec.default) continue;
       if (spec.type === 'flag') argv.push(`--${spec.name}`);
       else argv.push(`--${spec.name}`, fileOpts.has(spec.name) && spec.name !== 'load-weights' ? withSeed(String(v), seed) : String(v));
     }
@@ -151,7 +159,6 @@ async function runSeeds(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
 async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> {
   const t0 = Date.now();
-  const dataset = o.dataset as 'mnist' | 'fashion';
   const quiet = (o.quiet as boolean) || io.json;
   const info = (s: string) => {
     if (!quiet) io.err(s);
@@ -167,12 +174,17 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   // a resumed run continues with the options it was started with, unless overridden... except
   // the ones that define the trajectory, which must match
   if (resumed) {
-    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden'] as const) {
+    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden', 'gating'] as const) {
       if (prev[key] !== undefined && o[key] !== undefined && o[key] !== prev[key] && o[key] !== defaultOf(key))
         throw new UserError(`--resume: option ${key} = ${String(o[key])} differs from the checkpoint's ${String(prev[key])}`);
       if (prev[key] !== undefined) o[key] = prev[key];
     }
+    // checkpoints from before --gating existed were trained with the authors' gating
+    if (prev.gating === undefined && !wasGiven(o, 'gating')) o.gating = 'paper';
   }
+  // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
+  const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
+  const dataset = o.dataset as 'mnist' | 'fashion';
 
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
   const test = loadDataset(dataset, 'test', { dataDir: o.dataDir as string | undefined });
@@ -183,9 +195,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   const seed = o.seed as number;
 
   let weights: SbpWeights;
-  if (o.loadWeights) {
-    weights = weightsFromJson(new TextDecoder().decode(readUserFile(o.loadWeights as string, 'weights')), o.loadWeights as string);
-    checkSizesMatch(weights, o.loadWeights as string, sizes);
+  if (loaded) {
+    weights = loaded.weights;
+    checkSizesMatch(weights, loaded.file, sizes);
   } else weights = initialWeights(sizes, seed);
 
   const sopts: SessionOptions = {
@@ -203,6 +215,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     evalEvery: o.evalEvery as 'half' | 'epoch',
     evalOn: o.evalOn as 'chip' | 'dense',
     rowSum: o.kernel === 'wasm' ? createWasmRowSumKernel : undefined,
+    gating: o.gating as Gating,
+    shadow: o.shadow as boolean,
   };
   const session = new TrainingSession(sopts, train, test, weights);
   if (resumed) {
@@ -230,14 +244,14 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   resetMeasurement(chip);
   const stats = session.net.compiled.stats;
   info(
-    `synfire train: ${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output} on ${stats.cores} cores (${stats.compartments.toLocaleString('en-US')} compartments, ${stats.synapses.toLocaleString('en-US')} synapses, ${stats.plasticSynapses.toLocaleString('en-US')} plastic), ${sopts.epochs} epoch(s) of ${trainLimit.toLocaleString('en-US')} samples, seed ${seed}, order ${sopts.order}`,
+    `synfire train: ${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output} on ${stats.cores} cores (${stats.compartments.toLocaleString('en-US')} compartments, ${stats.synapses.toLocaleString('en-US')} synapses, ${stats.plasticSynapses.toLocaleString('en-US')} plastic), ${sopts.epochs} epoch(s) of ${trainLimit.toLocaleString('en-US')} samples, seed ${seed}, order ${sopts.order}, gating ${sopts.gating}`,
   );
 
   // --workers N > 1 (one seed): each evaluation is split over N worker threads
   const workers = o.workers as number;
   // --test-limit 0: no evaluation at all (no history, no final metrics)
   const evaluating = session.testCount > 0;
-  const pool = workers > 1 && evaluating ? EvalPool.start(workers, { sizes, evalOn: sopts.evalOn, placement: sopts.placement, chips: sopts.chips, wasm: o.kernel === 'wasm' }, test) : null;
+  const pool = workers > 1 && evaluating ? EvalPool.start(workers, { sizes, evalOn: sopts.evalOn, placement: sopts.placement, chips: sopts.chips, gating: sopts.gating, wasm: o.kernel === 'wasm' }, test) : null;
   let evalMs = 0;
   const record = async () => {
     const t = Date.now();
@@ -253,7 +267,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
   async function trainAndReport(): Promise<number> {
     const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
-    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs };
+    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs };
     const saveCheckpoint = () => {
       if (!checkpointFile) return;
       atomicWriteFile(checkpointFile, encodeCheckpoint(session.checkpoint({ options })));
@@ -306,6 +320,26 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     const latencyMs = report.latencyNs / 1e6;
 
     if (o.saveWeights) atomicWriteFile(o.saveWeights as string, weightsToJson(session.weights()));
+    if (o.saveModel) {
+      const file = o.saveModel as string;
+      const base = file.slice(file.lastIndexOf('/') + 1).replace(/\.json$/, '');
+      const info: ModelInfo = {
+        name: base,
+        dataset,
+        gating: sopts.gating,
+        order: sopts.order,
+        reward: sopts.reward,
+        encoding: dataset === 'mnist' ? 'MNIST cropped to the central 20x20, a pixel >= 129 spikes once per sample' : 'Fashion-MNIST 28x28, a pixel >= 129 spikes once per sample',
+        test: final?.test,
+        trainedWith: (o.modelNote as string | undefined) ?? trainingCommand(o, loaded ? (loaded.model?.trainedWith ?? `weights ${loaded.file}`) : null),
+      };
+      // epochs and seed describe this run only when it started from the seed's initialization
+      if (!loaded) {
+        info.epochs = session.epoch;
+        info.seed = seed;
+      }
+      atomicWriteFile(file, modelToJson(session.weights(), info));
+    }
     if (o.plot) atomicWriteFile(o.plot as string, learningCurves(session.history, dataset, sizes));
 
     const result = {
@@ -316,6 +350,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       seed,
       order: sopts.order,
       reward: sopts.reward,
+      gating: sopts.gating,
+      shadow: sopts.shadow ? session.shadow ?? { samples: 0, departures: 0, firstDeparture: null, spuriousSpikes: 0, samplesWithSpurious: 0, firstSpurious: null } : null,
       network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
       // null with --test-limit 0 (nothing evaluated)
       test: finalTest,
@@ -341,16 +377,35 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       const evalNote = evaluating ? `, of which evaluation ${result.evaluation.seconds.toFixed(1)} s in ${result.evaluation.workers} thread(s)` : '';
       io.out(`trained ${session.samplesTrained.toLocaleString('en-US')} samples (${msPerSample.toFixed(3)} ms/sample simulated, ${result.wallSeconds.toFixed(1)} s wall${evalNote})`);
       io.out(finalTest ? `test: ${metricsLine(finalTest)}` : 'test: not evaluated (--test-limit 0)');
+      if (result.shadow) {
+        const s = result.shadow;
+        io.out(
+          `shadow oracle over ${s.samples.toLocaleString('en-US')} samples: ${s.departures} departure(s)${s.firstDeparture !== null ? ` (first after sample ${s.firstDeparture})` : ''}, ${s.spuriousSpikes} spike(s) outside their phases in ${s.samplesWithSpurious} sample(s)${s.firstSpurious ? ` (first: ${s.firstSpurious.group} in phase ${s.firstSpurious.phase} of sample ${s.firstSpurious.sample})` : ''}`,
+        );
+      }
       if (result.chipEstimate)
         io.out(
           `on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample (paper, measured on Loihi: ${PAPER.train.energyMilliJoule} mJ, ${PAPER.train.latencyMs} ms); see 'synfire profile' for the breakdown`,
         );
       if (o.saveWeights) io.out(`weights written to ${o.saveWeights as string}`);
+      if (o.saveModel) io.out(`model written to ${o.saveModel as string}`);
       if (checkpointFile && existsSync(checkpointFile)) io.out(`checkpoint: ${checkpointFile}`);
       if (o.plot) io.out(`learning curves written to ${o.plot as string}`);
     }
     return 0;
   }
+}
+
+/** The command line that reproduces this run's weights (options at their defaults left out). */
+function trainingCommand(o: Record<string, unknown>, from: string | null): string {
+  const skip = new Set(['quiet', 'json', 'saveWeights', 'saveModel', 'modelNote', 'checkpoint', 'resume', 'plot', 'loadWeights', 'workers', 'seeds', 'kernel']);
+  const args: string[] = ['synfire train'];
+  for (const spec of command.spec.options) {
+    const k = camelCase(spec.name);
+    if (skip.has(k) || o[k] === undefined || o[k] === false || o[k] === spec.default) continue;
+    args.push(spec.type === 'flag' ? `--${spec.name}` : `--${spec.name} ${String(o[k])}`);
+  }
+  return from ? `${args.join(' ')} (continuing from ${from})` : args.join(' ');
 }
 
 function defaultOf(key: string): unknown {

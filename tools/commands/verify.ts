@@ -11,8 +11,9 @@ import { initialWeights } from '../../src/sbp/init';
 import { checkWeightsFit, NUM_CLASSES, PLASTIC, type SbpWeights } from '../../src/sbp/matrices';
 import { weightsFromJson } from '../../src/sbp/weights-file';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
+import { loadWeightsArg } from '../model-file';
+import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { Command, CliIO } from '../cli';
-import { readUserFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
 import { DEFAULT_HIDDEN, hiddenOption } from './options';
 
@@ -32,6 +33,7 @@ export const command: Command = {
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn: backprop reads W2 before the update) or 'reference' (learn, then route: the authors' numpy order)" },
       hiddenOption(true),
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
+      { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: "chip simulation kernel: the fast kernel with its WebAssembly SIMD parts ('wasm', what train runs) or in portable JavaScript ('js'), or 'naive' (every synapse, every copy in its own memory)" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files' },
@@ -76,19 +78,20 @@ export function describeMismatch(m: Mismatch): string {
 }
 
 async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number> {
+  // weights first: a bad file must fail before the dataset is loaded (a model file also sets options)
+  const model = o.loadWeights !== undefined ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const dataset = o.dataset as 'mnist' | 'fashion';
   const n = o.samples as number;
   const seed = o.seed as number;
   const order = o.order as 'chip' | 'reference';
   const reward = o.reward as 'chip' | 'host';
   const kernel = o.kernel as 'wasm' | 'js' | 'naive';
+  const gating = o.gating as Gating;
   const shuffle = !(o.noShuffle as boolean);
   const quiet = (o.quiet as boolean) || io.json;
 
-  // weights first: a bad file must fail before the dataset is loaded
-  let loaded: SbpWeights | null = null;
-  const file = o.loadWeights as string | undefined;
-  if (file !== undefined) loaded = weightsFromJson(new TextDecoder().decode(readUserFile(file, 'weights')), file);
+  const loaded: SbpWeights | null = model ? model.weights : null;
+  const file = model ? model.file : undefined;
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
 
   let hidden = o.hidden as number | undefined;
@@ -99,7 +102,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const indices = sampleOrder(train.count, n, seed, shuffle);
 
   const label = `${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output}`;
-  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, kernel ${kernel}, seed ${seed}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
+  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, gating ${gating}, kernel ${kernel}, seed ${seed}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
   const progress = createProgress({ total: n, label: 'verify', io, quiet });
   const r = verifyRun({
     sizes,
@@ -110,6 +113,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     weights,
     samples: { dataset: train, indices },
     keepGoing: o.keepGoing as boolean,
+    gating,
     onSample(done, bad) {
       progress.update(done, { mismatches: String(bad) });
     },
@@ -131,6 +135,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
         sizes: [sizes.input, sizes.hidden, sizes.output],
         order,
         reward,
+        gating,
         kernel,
         seed,
         shuffle,
@@ -148,7 +153,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     );
   } else {
     const a = r.activity;
-    io.out(`verified ${formatCount(r.samples)} of ${formatCount(n)} samples (${label}, order ${order}, reward ${reward}, kernel ${kernel}, seed ${seed})`);
+    io.out(`verified ${formatCount(r.samples)} of ${formatCount(n)} samples (${label}, order ${order}, reward ${reward}, gating ${gating}, kernel ${kernel}, seed ${seed})`);
     io.out(`  oracle mismatches: ${r.mismatches} (spikes compared ${formatCount(r.spikeChecks)}, weights compared ${formatCount(r.weightChecks)})`);
     io.out(`  active-phase invariant violations: ${r.invariantViolations}; W1 and W2 copies equal: ${r.copiesEqual ? 'yes' : 'NO'}`);
     if (o.keepGoing)
