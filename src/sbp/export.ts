@@ -16,6 +16,7 @@ import type { CompileOptions, ConnectionDesc } from '../net/network';
 import { networkFileFrom, type InputSpike, type NetworkFile } from '../net/network-file';
 import type { Order } from './oracle';
 import { phaseStep, TRAIN_GATES } from './params';
+import type { Gating } from './gating';
 import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type RewardSource, type SbpSizes } from './topology';
 import { stepOrdering, STARTUP_BUCKET, type Placement } from './training';
 
@@ -36,6 +37,8 @@ export interface TrainingExport {
   chips?: number;
   /** Seed of the learning engine (SbpTrainingChip's default 1). */
   seed?: number;
+  /** Gating variant (SbpTrainingChip's default 'paper'). */
+  gating?: Gating;
 }
 
 /** The sBP training network, its weights and the samples' input spikes as a network file. */
@@ -43,7 +46,7 @@ export function trainingNetworkFile(x: TrainingExport): NetworkFile {
   const [nin, nhid, nout] = x.weights.sizes;
   const sizes: SbpSizes = { input: nin, hidden: nhid, output: nout };
   const reward = x.reward ?? 'chip';
-  const desc = trainingNetwork(sizes, reward);
+  const desc = trainingNetwork(sizes, reward, x.gating ?? 'paper');
   const matrices: Record<string, ArrayLike<number>> = {
     w1: x.weights.w1,
     w1c1: x.weights.w1,

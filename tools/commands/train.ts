@@ -234,7 +234,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       samples.push({ active: train.indices.subarray(train.offsets[i], train.offsets[i + 1]), label: train.labels[i] });
     }
     session.sampleInEpoch = 0;
-    const file = trainingNetworkFile({ weights, samples, order: sopts.order, reward: sopts.reward, placement: sopts.placement, limits: sopts.limits, chips: sopts.chips });
+    const file = trainingNetworkFile({ weights, samples, order: sopts.order, reward: sopts.reward, placement: sopts.placement, limits: sopts.limits, chips: sopts.chips, gating: sopts.gating });
     atomicWriteFile(o.exportNetwork as string, networkFileToJson(file));
     info(`network file written to ${o.exportNetwork as string} (${trainLimit} samples)`);
   }
