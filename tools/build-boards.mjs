@@ -2,7 +2,8 @@
 // with an `mcu` profile) from firmware-model/board-entry.ts:
 //   dist/boards/<board>/firmware.js      minified esbuild IIFE, ES2020 (QuickJS, quickjs-ng)
 //   dist/boards/<board>/firmware.es5.js  the same lowered to ES5 (tools/engine-bundle.mjs) for Duktape
-// Each defines the global `synfireFirmware` (see board-entry.ts), with SYNFIRE_BOARD set to the
+// Each defines the global `synfireFirmware` (see board-entry.ts), with SYNFIRE_DEVICE true (code a
+// device never runs is dropped, src/chip/device-build.ts), SYNFIRE_BOARD set to the
 // board's name, SYNFIRE_HEAP_BYTES to its heap budget (the firmware refuses a network that
 // cannot fit it) and SYNFIRE_BUNDLE_BYTES to the size of the bundle itself (the memory plan
 // counts the code the engine holds), written into the finished bundle at a fixed width.
@@ -162,7 +163,7 @@ const SIZE_MARK = '987654321';
  * so the number is exact.
  */
 async function selfSized(make, board) {
-  const code = await make({ SYNFIRE_BOARD: JSON.stringify(board), SYNFIRE_BUNDLE_BYTES: SIZE_MARK, SYNFIRE_HEAP_BYTES: String(await heapOf(board)) });
+  const code = await make({ SYNFIRE_DEVICE: 'true', SYNFIRE_BOARD: JSON.stringify(board), SYNFIRE_BUNDLE_BYTES: SIZE_MARK, SYNFIRE_HEAP_BYTES: String(await heapOf(board)) });
   const n = Buffer.byteLength(code);
   if (code.split(SIZE_MARK).length < 2) throw new Error(`${board}: the bundle does not use SYNFIRE_BUNDLE_BYTES`);
   return code.split(SIZE_MARK).join(String(n).padEnd(SIZE_MARK.length, ' '));
@@ -197,7 +198,7 @@ export async function buildBoards(only) {
  * engines.ts, boards/), 'typedBinary' (the typed-binary package), 'other'.
  */
 export async function bundleParts(board) {
-  const define = { SYNFIRE_BOARD: JSON.stringify(board), SYNFIRE_BUNDLE_BYTES: SIZE_MARK, SYNFIRE_HEAP_BYTES: String(await heapOf(board)) };
+  const define = { SYNFIRE_DEVICE: 'true', SYNFIRE_BOARD: JSON.stringify(board), SYNFIRE_BUNDLE_BYTES: SIZE_MARK, SYNFIRE_HEAP_BYTES: String(await heapOf(board)) };
   const r = await build({ ...bundleOptions(BOARD_ENTRY, BOARD_GLOBAL, 'es2020', { minify: true, define, mangleProps: SHORT_PATTERN }), metafile: true });
   const parts = { core: 0, firmware: 0, flashImage: 0, hostLink: 0, planner: 0, typedBinary: 0, other: 0 };
   const inputs = Object.values(r.metafile.outputs)[0].inputs;

@@ -144,7 +144,11 @@ export class Chip {
       counters: this.counters,
       rowSum: k,
     };
-    this.kernel = fast ? new FastKernel(parts) : new NaiveKernel(parts);
+    // (a board bundle holds the fast kernel only: see ./device-build)
+    if (fast || typeof SYNFIRE_DEVICE === 'boolean') {
+      if (!fast) throw new UserError("a board bundle runs the fast kernel only, not kernel 'naive'");
+      this.kernel = new FastKernel(parts);
+    } else this.kernel = new NaiveKernel(parts);
     cx.allocateLast(spec, k, fast);
   }
 
