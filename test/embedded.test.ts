@@ -146,7 +146,7 @@ describe('synfire embedded', () => {
     const dir = join(defaultBundleDir(), BOARD);
     const files = { es2020: join(dir, 'firmware.js'), es5: join(dir, 'firmware.es5.js') };
     const config = JSON.stringify(JSON.stringify({ board: BOARD, mode: 'train', sizes: { input: 100, hidden: 100, output: 10 }, seed: 1 }));
-    // 512 KiB: the bundle loads (about 0.35 MB), the training network (about 1 MB peak) does not
+    // 512 KiB: the bundle loads (about 0.32 MB), the training network (about 0.9 MB peak) does not
     const s = await startEngine('quickjs', files, 512 * 1024);
     const e = await s.call(`synfireFirmware.link.boot(${config})`).catch((x: unknown) => x as Error);
     await s.close();
@@ -159,7 +159,7 @@ describe('synfire embedded', () => {
     const dir = join(defaultBundleDir(), BOARD);
     const files = { es2020: join(dir, 'firmware.js'), es5: join(dir, 'firmware.es5.js') };
     const config = JSON.stringify(JSON.stringify({ board: BOARD, mode: 'train', sizes: { input: 100, hidden: 100, output: 10 }, seed: 1 }));
-    // 1 MiB: the ES5 bundle loads (about 0.73 MB in 64-bit duk), the training network (about 1.6 MB) does not
+    // 1 MiB: the ES5 bundle loads (about 0.68 MB in 64-bit duk), the training network (about 1.5 MB) does not
     const s = await startEngine('duktape', files, 1024 * 1024);
     const e = await s.call(`synfireFirmware.link.boot(${config})`).catch((x: unknown) => x as Error);
     await s.close();
