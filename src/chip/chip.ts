@@ -43,7 +43,7 @@ import { RoutingTable } from './routing-table';
 import { jsRowSumKernel, type RowSumKernel } from './row-sum';
 import type { ChipSpec } from './spec';
 import { SynapseGroup } from './synapse-group';
-import { TimeModel } from './time-model';
+import { CoreLoad, TimeModel } from './time-model';
 import { UserError } from '../errors';
 
 export { SynapseGroup };
@@ -129,7 +129,9 @@ export class Chip {
     this.spikedGen = this.generators.spiked;
     // (a lean fast chip never reads the unpacked message costs: only a time model does)
     this.routes = new RoutingTable(spec, this.groups, lean && fast);
-    this.timeModel = new TimeModel(spec.numCores, cx, this.groups, spec.numBuckets, !lean);
+    // (a board bundle, which never sets a time model, holds only its load arrays: see ./device-build)
+    this.timeModel =
+      typeof SYNFIRE_DEVICE === 'boolean' ? (new CoreLoad(spec.numCores, cx, this.groups, spec.numBuckets, !lean) as TimeModel) : new TimeModel(spec.numCores, cx, this.groups, spec.numBuckets, !lean);
     this.coreOps = this.timeModel.coreOps;
     this.latencyNs = this.timeModel.latencyNs;
     this.learning = new LearningEngine(spec, this.groups, this.counters, this.prng, this.timeModel);
@@ -158,6 +160,7 @@ export class Chip {
    */
   setTimeModel(nsPerCoreOp: ArrayLike<number>, barrierNs: number): void {
     if (this.spec.lean === true) throw new UserError('a chip built with device storage (lean) keeps no time model');
+    if (typeof SYNFIRE_DEVICE === 'boolean') throw new UserError('a board bundle keeps no time model');
     this.timeModel.set(nsPerCoreOp, barrierNs);
   }
 
