@@ -3,7 +3,7 @@
 //   dist/boards/<board>/firmware.js      minified esbuild IIFE, ES2020 (QuickJS, quickjs-ng)
 //   dist/boards/<board>/firmware.es5.js  the same lowered to ES5 (tools/engine-bundle.mjs) for Duktape
 // Each defines the global `synfireFirmware` (see board-entry.ts), with SYNFIRE_DEVICE true (code a
-// device never runs is dropped, src/chip/device-build.ts), SYNFIRE_BOARD set to the
+// device never runs is dropped, see src/chip/chip.ts), SYNFIRE_BOARD set to the
 // board's name, SYNFIRE_HEAP_BYTES to its heap budget (the firmware refuses a network that
 // cannot fit it) and SYNFIRE_BUNDLE_BYTES to the size of the bundle itself (the memory plan
 // counts the code the engine holds), written into the finished bundle at a fixed width.

@@ -48,6 +48,14 @@ import { UserError } from '../errors';
 
 export { SynapseGroup };
 
+/**
+ * True in a board bundle (tools/build-boards.mjs defines it), undeclared everywhere else
+ * (Node, the tests, the portable bundle). What a device never runs is built only where
+ * `typeof SYNFIRE_DEVICE !== 'boolean'` (the naive kernel, the time model's tallying): in a
+ * board bundle the test is the constant false and the bundler leaves that code out.
+ */
+declare const SYNFIRE_DEVICE: boolean | undefined;
+
 export class Chip {
   readonly spec: ChipSpec;
   readonly numCompartments: number;
@@ -129,7 +137,7 @@ export class Chip {
     this.spikedGen = this.generators.spiked;
     // (a lean fast chip never reads the unpacked message costs: only a time model does)
     this.routes = new RoutingTable(spec, this.groups, lean && fast);
-    // (a board bundle, which never sets a time model, holds only its load arrays: see ./device-build)
+    // (a board bundle, which never sets a time model, holds only its load arrays: see SYNFIRE_DEVICE)
     this.timeModel =
       typeof SYNFIRE_DEVICE === 'boolean' ? (new CoreLoad(spec.numCores, cx, this.groups, spec.numBuckets, !lean) as TimeModel) : new TimeModel(spec.numCores, cx, this.groups, spec.numBuckets, !lean);
     this.coreOps = this.timeModel.coreOps;
@@ -146,7 +154,7 @@ export class Chip {
       counters: this.counters,
       rowSum: k,
     };
-    // (a board bundle holds the fast kernel only: see ./device-build)
+    // (a board bundle holds the fast kernel only: see SYNFIRE_DEVICE)
     if (fast || typeof SYNFIRE_DEVICE === 'boolean') {
       if (!fast) throw new UserError("a board bundle runs the fast kernel only, not kernel 'naive'");
       this.kernel = new FastKernel(parts);

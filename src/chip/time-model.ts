@@ -13,7 +13,7 @@ import { NO_FLOAT64, type SynapseGroup } from './synapse-group';
 
 /**
  * What a chip keeps of the time model whether or not one is set: the per-core load arrays,
- * the latency per bucket, no weights. A board bundle builds only this (see ./device-build):
+ * the latency per bucket, no weights. A board bundle builds only this (see SYNFIRE_DEVICE in ./chip):
  * it never sets a time model, so it needs none of TimeModel's tallying.
  */
 export class CoreLoad {
