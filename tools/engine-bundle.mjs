@@ -137,10 +137,17 @@ export function es5Violations(code, fileName = 'portable.es5.js') {
 
 /**
  * esbuild IIFE of `entry` defining the global `globalName`, for `target` ('es2020',
- * 'es2015'). `minify` and `define` are passed to esbuild.
+ * 'es2015'). `minify`, `define` and `mangleProps` (a RegExp of property names to shorten)
+ * are passed to esbuild.
  */
-export async function bundleEntry(entry, globalName, target, { minify = false, define } = {}) {
-  const r = await build({
+export async function bundleEntry(entry, globalName, target, { minify = false, define, mangleProps } = {}) {
+  const r = await build(bundleOptions(entry, globalName, target, { minify, define, mangleProps }));
+  return r.outputFiles[0].text;
+}
+
+/** The esbuild options of bundleEntry (tools/build-boards.mjs adds a metafile to read a bundle's parts). */
+export function bundleOptions(entry, globalName, target, { minify = false, define, mangleProps } = {}) {
+  return {
     entryPoints: [entry],
     bundle: true,
     format: 'iife',
@@ -154,10 +161,10 @@ export async function bundleEntry(entry, globalName, target, { minify = false, d
     supported: { bigint: false },
     minify,
     define,
+    ...(mangleProps ? { mangleProps } : {}),
     write: false,
     logLevel: 'warning',
-  });
-  return r.outputFiles[0].text;
+  };
 }
 
 /**
@@ -165,8 +172,8 @@ export async function bundleEntry(entry, globalName, target, { minify = false, d
  * after its "use strict" directive (minified again with `minify`). Throws if the result
  * still holds ES2015+ syntax.
  */
-export async function bundleEs5(entry, globalName, outName, { minify = false, define } = {}) {
-  const es2015 = await bundleEntry(entry, globalName, 'es2015', { minify, define });
+export async function bundleEs5(entry, globalName, outName, { minify = false, define, mangleProps } = {}) {
+  const es2015 = await bundleEntry(entry, globalName, 'es2015', { minify, define, mangleProps });
   const lowered = ts.transpileModule(es2015, {
     fileName: outName.replace(/\.js$/, '.es2015.js'),
     reportDiagnostics: true,

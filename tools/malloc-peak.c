@@ -7,7 +7,8 @@
  *
  * With SYNFIRE_MALLOC_LIMIT=<bytes> in the environment it also acts as a fixed heap of that
  * size, as a device's allocator is: an allocation that would take the live sum above the
- * limit fails (returns NULL) and is counted. Duktape answers a failed allocation with an
+ * limit fails (returns NULL) and is counted (malloc and calloc by the usable size of the block,
+ * which the allocator may round above the request; realloc by the bytes it asks for). Duktape answers a failed allocation with an
  * emergency garbage collection and a retry, as it does on a device, so the peak is then what
  * the program needs with the garbage collected when memory runs out (not when Duktape's
  * voluntary collection would get to it). The report then adds the number of refusals.
@@ -62,12 +63,22 @@ static void counted(void *p) {
   if (live > peak) peak = live;
 }
 
+/* a new block, counted; refused (freed, NULL) when its usable size, which may exceed the
+   request by the allocator's rounding, would take the sum past the limit */
+static void *admitted(void *p) {
+  if (p && limit && live + malloc_usable_size(p) > limit) {
+    real_free(p);
+    refused++;
+    return NULL;
+  }
+  counted(p);
+  return p;
+}
+
 void *malloc(size_t n) {
   if (!real_malloc) resolve();
   if (over(n)) return NULL;
-  void *p = real_malloc(n);
-  counted(p);
-  return p;
+  return admitted(real_malloc(n));
 }
 
 void *calloc(size_t a, size_t b) {
@@ -77,9 +88,7 @@ void *calloc(size_t a, size_t b) {
     return p;
   }
   if (over(a * b)) return NULL;
-  void *p = real_calloc(a, b);
-  counted(p);
-  return p;
+  return admitted(real_calloc(a, b));
 }
 
 void free(void *p) {

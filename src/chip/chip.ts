@@ -43,10 +43,18 @@ import { RoutingTable } from './routing-table';
 import { jsRowSumKernel, type RowSumKernel } from './row-sum';
 import type { ChipSpec } from './spec';
 import { SynapseGroup } from './synapse-group';
-import { TimeModel } from './time-model';
+import { CoreLoad, TimeModel } from './time-model';
 import { UserError } from '../errors';
 
 export { SynapseGroup };
+
+/**
+ * True in a board bundle (tools/build-boards.mjs defines it), undeclared everywhere else
+ * (Node, the tests, the portable bundle). What a device never runs is built only where
+ * `typeof SYNFIRE_DEVICE !== 'boolean'` (the naive kernel, the time model's tallying): in a
+ * board bundle the test is the constant false and the bundler leaves that code out.
+ */
+declare const SYNFIRE_DEVICE: boolean | undefined;
 
 export class Chip {
   readonly spec: ChipSpec;
@@ -129,7 +137,9 @@ export class Chip {
     this.spikedGen = this.generators.spiked;
     // (a lean fast chip never reads the unpacked message costs: only a time model does)
     this.routes = new RoutingTable(spec, this.groups, lean && fast);
-    this.timeModel = new TimeModel(spec.numCores, cx, this.groups, spec.numBuckets, !lean);
+    // (a board bundle, which never sets a time model, holds only its load arrays: see SYNFIRE_DEVICE)
+    this.timeModel =
+      typeof SYNFIRE_DEVICE === 'boolean' ? (new CoreLoad(spec.numCores, cx, this.groups, spec.numBuckets, !lean) as TimeModel) : new TimeModel(spec.numCores, cx, this.groups, spec.numBuckets, !lean);
     this.coreOps = this.timeModel.coreOps;
     this.latencyNs = this.timeModel.latencyNs;
     this.learning = new LearningEngine(spec, this.groups, this.counters, this.prng, this.timeModel);
@@ -144,7 +154,11 @@ export class Chip {
       counters: this.counters,
       rowSum: k,
     };
-    this.kernel = fast ? new FastKernel(parts) : new NaiveKernel(parts);
+    // (a board bundle holds the fast kernel only: see SYNFIRE_DEVICE)
+    if (fast || typeof SYNFIRE_DEVICE === 'boolean') {
+      if (!fast) throw new UserError("a board bundle runs the fast kernel only, not kernel 'naive'");
+      this.kernel = new FastKernel(parts);
+    } else this.kernel = new NaiveKernel(parts);
     cx.allocateLast(spec, k, fast);
   }
 
@@ -154,6 +168,7 @@ export class Chip {
    */
   setTimeModel(nsPerCoreOp: ArrayLike<number>, barrierNs: number): void {
     if (this.spec.lean === true) throw new UserError('a chip built with device storage (lean) keeps no time model');
+    if (typeof SYNFIRE_DEVICE === 'boolean') throw new UserError('a board bundle keeps no time model');
     this.timeModel.set(nsPerCoreOp, barrierNs);
   }
 

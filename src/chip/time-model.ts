@@ -11,30 +11,31 @@ import { CoreOp, NUM_CORE_OPS } from './counters';
 import type { Compartments } from './compartments';
 import { NO_FLOAT64, type SynapseGroup } from './synapse-group';
 
-export class TimeModel {
+/**
+ * What a chip keeps of the time model whether or not one is set: the per-core load arrays,
+ * the latency per bucket, no weights. A board bundle builds only this (see SYNFIRE_DEVICE in ./chip):
+ * it never sets a time model, so it needs none of TimeModel's tallying.
+ */
+export class CoreLoad {
   /** ns per CoreOp kind, or null: no time model. */
   weights: Float64Array | null = null;
   barrierNs = 0;
   /** Per core, per CoreOp kind: this step's load ([core * NUM_CORE_OPS + kind]). */
   readonly coreOps: Float64Array;
   /** The compartments, whose coreActive holds this step's active updates per core. */
-  private readonly cx: Compartments;
+  protected readonly cx: Compartments;
   /** Configured compartments per core. */
-  private readonly coreCx: Float64Array;
+  protected readonly coreCx: Float64Array;
   /** Learning visits per core of the plastic groups with tEpoch 1 (the same every step). */
-  private readonly learnVisitsEveryStep: Float64Array;
+  protected readonly learnVisitsEveryStep: Float64Array;
   /** Groups that delivered whole rows this step (their stepSpikes), charged at the step's end. */
-  private readonly rowsTouched: Int32Array;
-  private rowsTouchedCount = 0;
-  private readonly groups: SynapseGroup[];
+  protected readonly rowsTouched: Int32Array;
+  protected rowsTouchedCount = 0;
+  protected readonly groups: SynapseGroup[];
   /** Critical-path latency per counter bucket, ns. */
   readonly latencyNs: Float64Array;
 
-  /**
-   * Without `perCore` (a device chip, which never gets a time model) the per-group (core,
-   * count) tables and the per-core learning visits are not built: set() is never called.
-   */
-  constructor(numCores: number, cx: Compartments, groups: SynapseGroup[], numBuckets: number, perCore = true) {
+  constructor(numCores: number, cx: Compartments, groups: SynapseGroup[], numBuckets: number, perCore: boolean) {
     const cxCore = cx.cxCore;
     this.coreOps = new Float64Array(numCores * NUM_CORE_OPS);
     this.cx = cx;
@@ -44,7 +45,18 @@ export class TimeModel {
     this.rowsTouched = new Int32Array(groups.length);
     this.latencyNs = new Float64Array(numBuckets);
     this.learnVisitsEveryStep = perCore ? new Float64Array(numCores) : NO_FLOAT64;
+  }
+}
+
+export class TimeModel extends CoreLoad {
+  /**
+   * Without `perCore` (a device chip, which never gets a time model) the per-group (core,
+   * count) tables and the per-core learning visits are not built: set() is never called.
+   */
+  constructor(numCores: number, cx: Compartments, groups: SynapseGroup[], numBuckets: number, perCore = true) {
+    super(numCores, cx, groups, numBuckets, perCore);
     if (!perCore) return;
+    const cxCore = cx.cxCore;
     // per group: its posts and its synapses per core, as (core, count) pairs
     const tmp = new Float64Array(numCores);
     const pairs = (): Int32Array => {
