@@ -62,7 +62,7 @@ fullRows fusedMark fusedScale fusedSrc gateUnits gather genCore generators group
 hasSpareNormal identity imageAt impulse indices inferSample inferer inputAxons inputPort
 integralInputs kernel kernelState kind labelPort labels lastSpike lastUpdate latencyNs layout
 leader lean learn learnVisitsEveryStep learning lengths limits listUpdate listUpdateAlt lsb
-mant mark matrix memoCount memoDelta memoDirty memoId memoStamp memoSum mesh n nRef nSpiked
+mant mark memoCount memoDelta memoDirty memoId memoStamp memoSum mesh n nRef nSpiked
 nVisit net neuron neverRounds nextFloat nextInt nextNormal nextU32 noteChange nout numBuckets
 numCompartments numCores numGeneratorPorts numPorts numSources numSynapses numWeightBits oStart
 offsets order ordering outAxons outGroup outPre outStart outputAxons own pBias pDecayU pDecayV
