@@ -49,7 +49,8 @@ const SCHEMAS = {
     input: bin.u16,
     hidden: bin.u16,
     output: bin.u16,
-    samplesSeen: bin.u32,
+    samplesTrained: bin.u32,
+    seed: bin.u32,
     window: bin.u8,
   }),
   sample: bin.object({
@@ -117,7 +118,8 @@ export const FRAME_DOCS: Record<
       input: 'input units of the network',
       hidden: 'hidden units',
       output: 'output units (classes)',
-      samplesSeen: 'samples the device has learned or inferred since its weights were made (host: 0)',
+      samplesTrained: 'samples trained into the weights the device holds (host: 0)',
+      seed: 'seed of the initial weights (host: the seed it asks for; device: the seed its weights grew from)',
       window: 'most sequenced frames in flight (host: what it will use; device: what it buffers)',
     },
     tail: 'board name, ASCII',
@@ -249,7 +251,7 @@ export function frameCode(name: FrameName): number {
 
 /** The decoded frame (header, payload, CRC) of `frame`. */
 export function encodeFrameBody<K extends FrameName>(type: K, seq: number, body: FrameBody<K>, tail?: Uint8Array): Uint8Array {
-  const schema = SCHEMAS[type] as unknown as bin.ISchema<FrameBody<K>>;
+  const schema = SCHEMAS[type] as unknown as { measure(v: unknown): bin.IMeasurer; write(w: bin.ISerialOutput, v: unknown): void };
   const fixed = schema.measure(body).size;
   const tailLength = tail === undefined ? 0 : tail.length;
   const n = HEADER_BYTES + fixed + tailLength + CRC_BYTES;
