@@ -113,7 +113,7 @@ describe('framing operator', () => {
         decodeFrames(),
         map((x) => (isFault(x) ? x.error : `${x.type}${(x as Extract<Frame, { type: 'ack' }>).body.ack}`)),
       );
-      expectObservable(frames$).toBe('---a-(bc)|', { a: 'ack1', b: 'ack3', c: 'stuffing' });
+      expectObservable(frames$).toBe('---a-(bc|)', { a: 'ack1', b: 'ack3', c: 'stuffing' });
     });
   });
 });
