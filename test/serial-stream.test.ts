@@ -109,11 +109,11 @@ describe('framing operator', () => {
         q: Uint8Array.from([...a.subarray(4), ...b.subarray(0, 2)]),
         r: Uint8Array.from([...b.subarray(2), 9, 9, 9, 0]),
       };
-      const frames$ = cold('-p-q-r|', chunks).pipe(
+      const frames$ = cold('-p-q-r---|', chunks).pipe(
         decodeFrames(),
         map((x) => (isFault(x) ? x.error : `${x.type}${(x as Extract<Frame, { type: 'ack' }>).body.ack}`)),
       );
-      expectObservable(frames$).toBe('---a-(bc|)', { a: 'ack1', b: 'ack3', c: 'stuffing' });
+      expectObservable(frames$).toBe('---a-(bc)|', { a: 'ack1', b: 'ack3', c: 'stuffing' });
     });
   });
 });
