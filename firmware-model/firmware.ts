@@ -32,6 +32,8 @@ export interface FirmwareConfig {
   image?: Uint8Array;
   /** Who drives the reward that switches learning: 'chip' (the gating chain, default) or 'host'. */
   gating?: string;
+  /** Size of the bundle the engine runs, for the memory plan (default: the planner's). */
+  bundleBytes?: number;
 }
 
 export interface SampleResult {
@@ -107,7 +109,7 @@ export class Firmware {
     this.sizes = sizes;
     this.seed = seed;
     // refuse before building anything
-    this.plan = planMemory({ board: config.board, mode: config.mode, sizes, kernel: 'js' });
+    this.plan = planMemory({ board: config.board, mode: config.mode, sizes, kernel: 'js', bundleBytes: config.bundleBytes });
     requireFits(this.plan);
 
     const img: FlashImage | null = config.image ? decodeFlashImage(config.image, sizes, config.mode === 'train') : null;
@@ -210,15 +212,16 @@ export class Firmware {
     const s = this.sizes;
     if (this.trainer) {
       const net = this.trainer;
+      // the copies must still equal W1 and W2 (the sBP network keeps them so); an image stores
+      // each once. (Compared in the chip's own storage, which all copies lay out alike.)
+      const pairs: Array<[PlasticName, PlasticName]> = [['w1c1', 'w1'], ['w1c2', 'w1'], ['w2c1', 'w2'], ['w2c2', 'w2']];
+      for (let p = 0; p < pairs.length; p++) {
+        const c = net.group(pairs[p][0]).weights;
+        const m = net.group(pairs[p][1]).weights;
+        for (let k = 0; k < m.length; k++) if (c[k] !== m[k]) throw new Error(`firmware: plastic copy ${pairs[p][0]} differs from ${pairs[p][1]} at ${k}`);
+      }
       const w1 = net.matrix('w1');
       const w2 = net.matrix('w2');
-      // the copies must still equal W1 and W2 (the sBP network keeps them so); an image stores each once
-      const pairs: Array<[PlasticName, Int16Array]> = [['w1c1', w1], ['w1c2', w1], ['w2c1', w2], ['w2c2', w2]];
-      for (let p = 0; p < pairs.length; p++) {
-        const c = net.matrix(pairs[p][0]);
-        const m = pairs[p][1];
-        for (let k = 0; k < m.length; k++) if (c[k] !== m[k]) throw new Error(`firmware: plastic copy ${pairs[p][0]} differs from its original at ${k}`);
-      }
       return encodeFlashImage({ sizes: s, samplesTrained: this.samplesTrained, seed: this.seed, w1, w2, w2tPos: net.matrix('w2tPos'), w2tNeg: net.matrix('w2tNeg') });
     }
     const c = this.inferer!.compiled;

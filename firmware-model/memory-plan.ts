@@ -1,35 +1,442 @@
 /**
- * PLACEHOLDER until the `plan` branch's memory planner merges (it replaces this file whole):
- * the planner's interface, with no board data. Every network "fits" a budget of 0 bytes
- * meaning "unknown"; the firmware's fit check is wired to it and becomes real at the merge.
+ * The memory plan of the sBP network on a microcontroller board: like a linker map, every
+ * array the chip model keeps, grouped into named items (weights, compartment state, spike
+ * queues, learning state, counters, buffers), plus the compiled bundle and the engine's
+ * own structures, against the heap the board leaves to the engine. docs/device.md
+ * ("Memory plan") explains the items.
+ *
+ * The typed-array figures come from the compiled network (its ChipSpec: group sizes, delays,
+ * connectivity, placement) through the per-array formulas of chipArrays below, which mirror
+ * what src/chip allocates; test/plan.test.ts checks their total against the byteLength of
+ * every typed array reachable from a built network. Portable: no Node APIs.
  */
+import { BOARDS, mcuBoardNames, type BoardProfile, type EngineName } from '../boards/profiles';
+import { effectiveBias, saturateV, thresholdUnits, wrap24 } from '../src/chip/arith';
+import { NUM_CORE_OPS, NUM_OPS } from '../src/chip/counters';
+import { ruleUses } from '../src/chip/learning-rule';
+import type { ChipSpec, SynapseGroupSpec } from '../src/chip/spec';
 import { UserError } from '../src/errors';
+import type { CompiledNetwork } from '../src/net/compile';
+import { SbpInferenceChip } from '../src/sbp/inference';
+import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, type SbpSizes } from '../src/sbp/topology';
+import { SbpTrainingChip } from '../src/sbp/training';
+import { ENGINES, type EngineProfile } from './engines';
 
-export interface MemoryPlanItem {
+export type PlanMode = 'train' | 'infer';
+export type PlanCategory = 'weights' | 'compartments' | 'queues' | 'learning' | 'counters' | 'buffers' | 'bundle' | 'engine';
+
+export interface PlanItem {
   name: string;
+  category: PlanCategory;
   bytes: number;
+  detail?: string;
 }
 
 export interface MemoryPlan {
   board: string;
-  mode: 'train' | 'infer';
+  mode: PlanMode;
+  sizes: { input: number; hidden: number; output: number };
+  items: PlanItem[];
   totalBytes: number;
   budgetBytes: number;
   fits: boolean;
-  largest: MemoryPlanItem | null;
-  items: MemoryPlanItem[];
+  largest: PlanItem;
 }
 
-export function planMemory(opts: {
+export interface PlanOptions {
   board: string;
-  mode: 'train' | 'infer';
+  mode: PlanMode;
   sizes: { input: number; hidden: number; output: number };
+  /** Size of the firmware bundle the engine loads (default DEFAULT_BUNDLE_BYTES). */
   bundleBytes?: number;
+  /** 'js' (default): the chip's fast kernel with the portable row-sum, as bundles run it; 'naive': the reference kernel. */
   kernel?: 'js' | 'naive';
-}): MemoryPlan {
-  return { board: opts.board, mode: opts.mode, totalBytes: 0, budgetBytes: 0, fits: true, largest: null, items: [] };
 }
 
+/**
+ * Bundle size used when the caller does not give one: the size of the portable-check bundle
+ * (tools/build-portable.mjs, ES2017, minified), which holds the same modules as the firmware,
+ * rounded up. `synfire plan` passes the size of the built dist/boards/<board>/firmware.js.
+ */
+export const DEFAULT_BUNDLE_BYTES = 160 * 1024;
+
+/** One kind of typed array a chip keeps: `count` arrays of `bytes` bytes in all. */
+export interface ArrayTally {
+  item: string;
+  category: PlanCategory;
+  bytes: number;
+  /** Number of typed-array objects (for the engine's per-array overhead). */
+  arrays: number;
+  detail: string;
+}
+
+/** Per-group names for the map: plastic matrices by their weight-file names, others by connection. */
+export type GroupNames = (groupIndex: number) => string | undefined;
+
+const MSG_PACK = 67108864; // 2^26: the chip packs message counts only while every total stays below it
+
+/** Distinct lists (the chip's routing "signatures"): their number and their total length. */
+function distinctLists(lists: number[][]): { count: number; entries: number } {
+  const seen: Record<string, true> = Object.create(null);
+  let count = 0;
+  let entries = 0;
+  for (let q = 0; q < lists.length; q++) {
+    const key = lists[q].join(',');
+    if (seen[key]) continue;
+    seen[key] = true;
+    count++;
+    entries += lists[q].length;
+  }
+  return { count, entries };
+}
+
+function distinctCores(cxCore: Uint16Array, cxIds: ArrayLike<number>, base: number): number {
+  const seen: Record<number, true> = {};
+  let n = 0;
+  for (let k = 0; k < cxIds.length; k++) {
+    const c = cxCore[base + cxIds[k]];
+    if (!seen[c]) {
+      seen[c] = true;
+      n++;
+    }
+  }
+  return n;
+}
+
+function range(n: number): number[] {
+  const r: number[] = [];
+  for (let i = 0; i < n; i++) r.push(i);
+  return r;
+}
+
+/**
+ * Every typed array a Chip built from `spec` keeps (the chip, its synapse groups and the spec
+ * it holds), by plan item. The one place that restates src/chip's allocations: when the chip
+ * changes what it allocates, this changes with it, and test/plan.test.ts says when they
+ * disagree.
+ */
+export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupNames): ArrayTally[] {
+  const out: ArrayTally[] = [];
+  const add = (item: string, category: PlanCategory, bytes: number, arrays: number, detail: string) => {
+    for (const t of out)
+      if (t.item === item) {
+        t.bytes += bytes;
+        t.arrays += arrays;
+        return;
+      }
+    out.push({ item, category, bytes, arrays, detail });
+  };
+  const fast = kernel === 'js';
+  const n = spec.numCompartments;
+  const nGen = spec.numGeneratorPorts;
+  const ns = n + nGen;
+  const groups = spec.synapseGroups;
+  const G = groups.length;
+  const np = spec.prototypes.length;
+  const nc = spec.numCores;
+  let maxDelay = 0;
+  let maxPost = 0;
+  for (const g of groups) {
+    if (g.delay > maxDelay) maxDelay = g.delay;
+    if (g.postSize > maxPost) maxPost = g.postSize;
+  }
+  let slots = 2;
+  while (slots < maxDelay + 2) slots *= 2;
+
+  // ---- weights: per group, its stored synapses (the spec's arrays, which the chip keeps
+  // through chip.spec, and the fast kernel's own copy of dense weights)
+  let fixedSparse = 0;
+  let fixedSparseArrays = 0;
+  let fixedSparseSynapses = 0;
+  let fixedSparseGroups = 0;
+  let fanout = 0;
+  for (let gi = 0; gi < G; gi++) {
+    const g = groups[gi];
+    const c = g.connectivity;
+    const name = names(gi);
+    fanout += 4 * g.preSize;
+    if (c.kind === 'dense') {
+      const syn = g.preSize * g.postSize;
+      const copies = fast ? 2 : 1;
+      add(
+        `${name ?? g.name} weights`,
+        'weights',
+        copies * 2 * syn,
+        copies,
+        `Int16 per synapse: ${g.postSize} x ${g.preSize} = ${syn} synapses` + (fast ? ", twice (the compiled spec's array and the fast kernel's own copy)" : ''),
+      );
+    } else {
+      const bytes = 4 * (g.preSize + 1) + 4 * c.targets.length + 2 * c.weights.length;
+      if (name !== undefined) add(`${name} weights`, 'weights', bytes, 3, `sparse: Uint32 row offsets, Uint32 targets and Int16 weights of ${c.targets.length} synapses`);
+      else {
+        fixedSparse += bytes;
+        fixedSparseArrays += 3;
+        fixedSparseSynapses += c.targets.length;
+        fixedSparseGroups++;
+      }
+    }
+  }
+  if (fixedSparseGroups > 0)
+    add('fixed connections', 'weights', fixedSparse, fixedSparseArrays, `${fixedSparseGroups} sparse groups (gates, memories, one-to-one and one-to-all links): Uint32 row offsets and targets, Int16 weights of ${fixedSparseSynapses} synapses`);
+  add('fan-out tables', 'weights', fanout, G, 'Uint32 synapse count per pre neuron, per group');
+
+  // per-core pairs of each group: (core, synapses) and (core, posts), Int32
+  let corePairs = 0;
+  for (const g of groups) {
+    const posts = range(g.postSize);
+    const cp = distinctCores(spec.cxCore, posts, g.postStart);
+    const cs = g.connectivity.kind === 'dense' ? (g.preSize > 0 ? cp : 0) : distinctCores(spec.cxCore, g.connectivity.targets, g.postStart);
+    corePairs += 8 * (cp + cs);
+  }
+  add('per-core load tables', 'counters', corePairs, 2 * G, 'Int32 (core, synapses) and (core, posts) pairs per group, for the per-core time model');
+
+  // ---- compartments
+  add('compartment state', 'compartments', 3 * 4 * n + n, 4, `u, v, last update (Int32) and refractory count (Uint8) of ${n} compartments`);
+  add('compartment tables', 'compartments', 4 * 2 * n + 2 * nGen, 5, "prototype and core index (Uint16) per compartment, in the chip and in the compiled spec it keeps; the generators' entry cores");
+  add('prototype tables', 'compartments', 7 * 8 * np + 3 * np, 10, `${np} prototypes: decays, bias, threshold, rest voltage and input bounds (Float64), refractory delay and flags (Uint8)`);
+  let always = 0;
+  const quiet: boolean[] = spec.prototypes.map((p) => {
+    const bias = effectiveBias(p.biasMant, p.biasExp);
+    const rest = saturateV(wrap24(bias));
+    return p.decayU >= 4096 && p.decayV >= 4096 && !(rest > thresholdUnits(p.vthMant));
+  });
+  for (let i = 0; i < n; i++) if (!quiet[spec.cxPrototype[i]]) always++;
+  add('spike and refractory lists', 'compartments', 3 * 4 * (n + 1) + 4 * always + 4 * nGen + 16 + 4 * maxPost, 7, 'Int32: spiked compartments, two refractory lists, compartments updated every step, spiked generators, kernel state, a zero row');
+
+  // ---- queues: dendritic accumulators and delivery lists per delay slot
+  add('dendritic accumulators', 'queues', slots * 8 * n, slots, `Float64 input per compartment, one array per delay slot (${slots} slots: a power of two above the largest delay ${maxDelay} + 1)`);
+  add(
+    'delivery queues',
+    'queues',
+    slots * (4 * n + 4 * n + 4 * G + 4 * nGen + 4 * nGen + 4 * G) + 4 * 4 * slots + 4 * G * slots * 2 + 8 * G * slots + 4 * G + 8 * G,
+    slots * 6 + 8,
+    'Int32 per slot: single-compartment deliveries and their marks, whole-range deliveries, generator schedule and marks, flush lists; per group and slot: range marks and offsets',
+  );
+  // routing tables
+  let T = 0;
+  for (const g of groups) T += g.preSize;
+  const outLists: number[][] = [];
+  for (let s = 0; s < ns; s++) outLists.push([]);
+  groups.forEach((g, gi) => {
+    for (let i = 0; i < g.preSize; i++) outLists[g.preStart + i].push(gi);
+  });
+  const sig = distinctLists(outLists);
+  add(
+    'routing tables',
+    'queues',
+    4 * (ns + 1) + 2 * T + 4 * T + 4 * ns + 4 * (sig.count + 1) + 2 * sig.entries + 2 * ns,
+    7,
+    `per source (${ns}): its (group, pre index) pairs (Uint32 start, Uint16 group, Uint32 pre), signature (Int32) and core (Uint16); ${sig.count} distinct group lists`,
+  );
+
+  // ---- per-group work arrays of the fast kernel (dense groups): row sums and delay buffers
+  if (fast) {
+    let sums = 0;
+    let sumArrays = 0;
+    let delayBufs = 0;
+    let delayArrays = 0;
+    for (const g of groups) {
+      if (g.connectivity.kind !== 'dense') continue;
+      sums += 4 * g.postSize;
+      sumArrays++;
+      if (g.delay > 0) {
+        delayBufs += slots * 4 * g.postSize;
+        delayArrays += slots;
+      }
+    }
+    if (sumArrays > 0) add('row sums', 'queues', sums, sumArrays, 'Int32 per post neuron of each dense group: the latest row sum (fast kernel)');
+    if (delayArrays > 0) add('delay buffers', 'queues', delayBufs, delayArrays, 'Int32 row sums per delay slot of each delayed dense group');
+  }
+
+  // ---- learning state of plastic groups
+  let learnBytes = 0;
+  let learnArrays = 0;
+  let traceBytes = 0;
+  let traceArrays = 0;
+  let plasticCount = 0;
+  const plastic: SynapseGroupSpec[] = [];
+  for (const g of groups) {
+    const l = g.learning;
+    if (!l) continue;
+    plastic.push(g);
+    plasticCount++;
+    learnBytes += 2 * 4 * g.preSize + 2 * 4 * g.postSize;
+    learnArrays += 4;
+    const pre = (v: 'x1' | 'x2') => (l[v] || ruleUses(l.rule, v) ? 1 : 0);
+    const post = (v: 'y1' | 'y2' | 'y3') => (l[v] || ruleUses(l.rule, v) ? 1 : 0);
+    const preTraces = pre('x1') + pre('x2');
+    const postTraces = post('y1') + post('y2') + post('y3');
+    traceBytes += 8 * (preTraces * g.preSize + postTraces * g.postSize);
+    traceArrays += preTraces + postTraces;
+    if (fast && g.connectivity.kind === 'dense') {
+      // the spike list, memo stamps and memo deltas of a plastic dense group
+      learnBytes += 4 * g.preSize + 4 * g.preSize + 8 * g.postSize;
+      learnArrays += 3;
+    }
+  }
+  if (plasticCount > 0) {
+    add('learning lists', 'learning', learnBytes, learnArrays, `${plasticCount} plastic groups: pre and post spike lists and stamps (Int32)` + (fast ? ', and the row-sum memo of dense ones (Int32 stamps and spike list, Float64 deltas)' : ''));
+    if (traceArrays > 0) add('learning traces', 'learning', traceBytes, traceArrays, 'Float64 per pre (x1, x2) or post (y1..y3) neuron of the traces the rules read');
+  }
+  // per source: the plastic groups it is pre or post of
+  const plLists: number[][] = [];
+  for (let s = 0; s < ns; s++) plLists.push([]);
+  plastic.forEach((g, p) => {
+    for (let i = 0; i < g.preSize; i++) plLists[g.preStart + i].push(2 * p);
+    for (let j = 0; j < g.postSize; j++) plLists[g.postStart + j].push(2 * p + 1);
+  });
+  const pl = distinctLists(plLists);
+  add('learning signatures', 'learning', 4 * ns + 4 * (pl.count + 1) + 4 * pl.entries, 3, `per source: which plastic groups it is pre or post of (Int32 signature, Uint32 tables; ${pl.count} distinct lists)`);
+  let rewardBytes = 0;
+  for (let r = 0; r < spec.rewardChannels.length; r++) rewardBytes += ns;
+  if (spec.rewardChannels.length > 0) add('reward channels', 'learning', rewardBytes, spec.rewardChannels.length, 'Uint8 flag per source of each reward channel');
+  add('rule scratch', 'learning', 80 + 48 + 16, 3, 'Float64 rule variables (10), per-step rule tallies (6); PRNG state (Uint32 x 4)');
+
+  // ---- counters and the time model
+  add('op counters', 'counters', 8 * spec.numBuckets * NUM_OPS + 8 * spec.numBuckets, 2, `Float64: ${NUM_OPS} kinds x ${spec.numBuckets} buckets, and latency per bucket`);
+  add('per-core counters', 'counters', 8 * nc * NUM_CORE_OPS + 3 * 8 * nc + 2 * 4 * G, 6, `Float64 per core (${nc} cores): ${NUM_CORE_OPS} op kinds, compartments, active ones, learning visits; Int32 per group: dense rows routed`);
+  // message costs per source; the packed copy exists while every total stays below 2^26
+  let maxMsgs = 0;
+  for (let s = 0; s < ns; s++) {
+    let reach = 0;
+    for (const gi of outLists[s]) {
+      const g = groups[gi];
+      const c = g.connectivity;
+      reach += c.kind === 'dense' ? g.postSize : c.offsets[s - g.preStart + 1] - c.offsets[s - g.preStart];
+    }
+    maxMsgs += Math.min(nc, reach);
+  }
+  const chips = Math.max(1, Math.round(nc / spec.coresPerChip));
+  const maxHops = maxMsgs * (spec.mesh.tilesX * chips + spec.mesh.tilesY);
+  const packed = maxHops < MSG_PACK;
+  add('message costs', 'counters', 32 * ns + 16 * ns, packed ? 2 : 2, 'Float64 per source: local and remote messages and mesh hops per spike, and the same packed two to a source' + (packed ? '' : ' (counted although the chip may skip the packed copy)'));
+  return out;
+}
+
+/** Count of the typed arrays a plan's tallies hold. */
+function arrayCount(t: ArrayTally[]): number {
+  let n = 0;
+  for (const x of t) n += x.arrays;
+  return n;
+}
+
+/** The network the firmware builds, compiled the way SbpTrainingChip / SbpInferenceChip compile it. */
+function buildNetwork(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive'): { compiled: CompiledNetwork; names: GroupNames } {
+  const names: Record<number, string> = {};
+  let compiled: CompiledNetwork;
+  if (mode === 'train') {
+    compiled = new SbpTrainingChip({ sizes, kernel: kernel === 'js' ? 'fast' : 'naive' }).compiled;
+    for (const p of PLASTIC_NAMES) names[compiled.connections[PLASTIC_CONNECTIONS[p]]] = p;
+  } else {
+    const w1 = new Int16Array(sizes.hidden * sizes.input);
+    const w2 = new Int16Array(sizes.output * sizes.hidden);
+    compiled = new SbpInferenceChip(sizes, w1, w2).compiled;
+    names[compiled.connections['x->h1']] = 'w1';
+    names[compiled.connections['h1->o']] = 'w2';
+  }
+  return { compiled, names: (gi) => names[gi] };
+}
+
+function mcuBoard(name: string): BoardProfile {
+  const board = BOARDS[name];
+  if (!board) throw new UserError(`unknown board '${name}' (microcontroller boards: ${mcuBoardNames().join(', ')})`, 2);
+  if (!board.mcu) throw new UserError(`board '${name}' is a neuromorphic chip, not a microcontroller: a memory plan needs one of ${mcuBoardNames().join(', ')}`, 2);
+  return board;
+}
+
+function checkSizes(sizes: SbpSizes): void {
+  for (const k of ['input', 'hidden', 'output'] as const) {
+    const v = sizes[k];
+    if (!(v >= 1) || Math.floor(v) !== v) throw new UserError(`plan: ${k} size must be a positive integer, got ${v}`, 2);
+  }
+}
+
+/** Number with thousands separators (portable: no Intl). */
+export function grouped(v: number): string {
+  const s = String(Math.round(Math.abs(v)));
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    if (i > 0 && (s.length - i) % 3 === 0) out += ',';
+    out += s.charAt(i);
+  }
+  return (v < 0 ? '-' : '') + out;
+}
+
+/**
+ * The memory plan of the sBP network (sizes, mode) on a microcontroller board: typed arrays
+ * by item, the engine's overhead and the bundle, against the board's heap.
+ */
+export function planMemory(opts: PlanOptions): MemoryPlan {
+  const board = mcuBoard(opts.board);
+  const mcu = board.mcu!;
+  checkSizes(opts.sizes);
+  const kernel = opts.kernel ?? 'js';
+  const engineName: EngineName = mcu.engines[0];
+  const engine: EngineProfile = ENGINES[engineName];
+  const sizes = { input: opts.sizes.input, hidden: opts.sizes.hidden, output: opts.sizes.output };
+  const { compiled, names } = buildNetwork(opts.mode, sizes, kernel);
+  const spec = compiled.chip.spec;
+  const tallies = chipArrays(spec, kernel, names);
+
+  const items: PlanItem[] = tallies.map((t) => ({ name: t.item, category: t.category, bytes: t.bytes, detail: t.detail }));
+
+  // the firmware's sample I/O: one sample's active inputs, the output spikes and potentials
+  const io = 2 * sizes.input + sizes.output + 8 * sizes.output;
+  items.push({ name: 'sample buffers', category: 'buffers', bytes: io, detail: 'Uint16 active-input indices of one sample, Uint8 output spikes, Float64 output potentials' });
+  const frame = 1024 + 6 * sizes.input;
+  items.push({ name: 'serial line buffer', category: 'buffers', bytes: frame, detail: 'estimate: one text frame of a sample (up to 6 characters per input index) plus 1 KiB for replies, held as a string' });
+
+  // engine: per typed array, per JS object; the run-time base
+  const arrays = arrayCount(tallies) + 4 + 6 * spec.synapseGroups.length; // + sample buffers; zero-length placeholders per group
+  items.push({
+    name: 'typed-array headers',
+    category: 'engine',
+    bytes: arrays * engine.typedArrayBytes.value,
+    detail: `${arrays} typed arrays x ${engine.typedArrayBytes.value} B (${engine.name}; ${engine.typedArrayBytes.source})`,
+  });
+  // objects: per synapse group its spec, its connectivity and its SynapseGroup (about 70
+  // properties in all); per population its layout entry (5); per prototype (7); the chip (about 110)
+  const groupsN = spec.synapseGroups.length;
+  const populations = Object.keys(compiled.groups).length;
+  const objects = 3 * groupsN + populations + 2 * spec.prototypes.length + 40;
+  const properties = 70 * groupsN + 6 * populations + 7 * spec.prototypes.length + 110 + 2 * groupsN + 400;
+  items.push({
+    name: 'JS objects',
+    category: 'engine',
+    bytes: objects * engine.objectBytes.value + properties * engine.propertyBytes.value,
+    detail: `estimate: about ${objects} objects and ${properties} properties (synapse groups and their specs, layouts, prototypes, the chip, names) at ${engine.objectBytes.value} B and ${engine.propertyBytes.value} B (${engine.name})`,
+  });
+  items.push({ name: 'engine runtime', category: 'engine', bytes: engine.runtimeBytes.value, detail: `${engine.name}: ${engine.runtimeBytes.source}` });
+  const bundle = opts.bundleBytes ?? DEFAULT_BUNDLE_BYTES;
+  items.push({
+    name: 'compiled bundle',
+    category: 'bundle',
+    bytes: Math.ceil(bundle * engine.codePerSourceByte.value),
+    detail: `${grouped(bundle)} B of source${opts.bundleBytes === undefined ? ' (default size; build the boards for the real one)' : ''} x ${engine.codePerSourceByte.value} (${engine.name}: ${engine.codePerSourceByte.source})`,
+  });
+
+  let total = 0;
+  let largest = items[0];
+  for (const it of items) {
+    total += it.bytes;
+    if (it.bytes > largest.bytes) largest = it;
+  }
+  const budget = mcu.heapBytes.value;
+  return { board: board.name, mode: opts.mode, sizes, items, totalBytes: total, budgetBytes: budget, fits: total <= budget, largest };
+}
+
+/** Total bytes of the plan's typed arrays (the chip model's data, without engine, bundle or I/O buffers). */
+export function typedArrayBytes(plan: MemoryPlan): number {
+  let s = 0;
+  for (const it of plan.items) if (it.category !== 'engine' && it.category !== 'bundle' && it.category !== 'buffers') s += it.bytes;
+  return s;
+}
+
+/** throws UserError naming the board, the largest item and the numbers when it does not fit */
 export function requireFits(plan: MemoryPlan): void {
-  if (!plan.fits) throw new UserError(`${plan.board}: the ${plan.mode} network needs ${plan.totalBytes} bytes, the board has ${plan.budgetBytes}`);
+  if (plan.fits) return;
+  const l = plan.largest;
+  throw new UserError(
+    `${plan.sizes.input}-${plan.sizes.hidden}-${plan.sizes.output} ${plan.mode} does not fit ${plan.board}: needs ${grouped(plan.totalBytes)} B, budget ${grouped(plan.budgetBytes)} B; largest: ${l.name} ${grouped(l.bytes)} B`,
+  );
 }

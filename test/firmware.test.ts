@@ -47,7 +47,7 @@ describe('Firmware', () => {
   const data = samples(99, 40);
 
   it('trains on the chip exactly as the integer oracle does (weights in the flash image)', () => {
-    const fw = new Firmware({ board: 'esp32', mode: 'train', sizes: SIZES, seed: 5 });
+    const fw = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 5 });
     const results = trainAll(fw, data);
     const w = initialWeights(SIZES, 5);
     const s: OracleState = { nin: 16, nhid: 12, nout: 4, w1: Int16Array.from(w.w1), w2: Int16Array.from(w.w2), p: Int16Array.from(w.w2tPos), m: Int16Array.from(w.w2tNeg) };
@@ -71,19 +71,19 @@ describe('Firmware', () => {
   });
 
   it('restores a snapshot into a fresh firmware and continues identically', () => {
-    const a = new Firmware({ board: 'esp32', mode: 'train', sizes: SIZES, seed: 5 });
+    const a = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 5 });
     trainAll(a, data.slice(0, 20));
-    const b = new Firmware({ board: 'esp32', mode: 'train', sizes: SIZES, seed: 1, image: a.snapshot() });
+    const b = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 1, image: a.snapshot() });
     trainAll(a, data.slice(20));
     trainAll(b, data.slice(20));
     expect(crc32(b.snapshot())).toBe(crc32(a.snapshot()));
   });
 
   it('refuses a truncated, corrupted or mismatched image and keeps its weights', () => {
-    const fw = new Firmware({ board: 'esp32', mode: 'train', sizes: SIZES, seed: 5 });
+    const fw = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 5 });
     trainAll(fw, data.slice(0, 10));
     const good = fw.snapshot();
-    const other = new Firmware({ board: 'esp32', mode: 'train', sizes: SIZES, seed: 8 });
+    const other = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 8 });
     const before = other.snapshot();
     const corrupt = good.slice();
     corrupt[100] ^= 0x04;
@@ -91,8 +91,8 @@ describe('Firmware', () => {
       [good.subarray(0, good.length - 9), /^flash image: truncated: expected \d+ bytes, got \d+$/],
       [good.subarray(0, 20), /^flash image: truncated: 20 bytes/],
       [corrupt, /^flash image: corrupted: CRC-32 mismatch/],
-      [new Firmware({ board: 'esp32', mode: 'train', sizes: { input: 16, hidden: 10, output: 4 }, seed: 1 }).snapshot(), /holds a 16-10-4 network, this firmware runs 16-12-4/],
-      [new Firmware({ board: 'esp32', mode: 'infer', sizes: SIZES, seed: 1 }).snapshot(), /is an inference image/],
+      [new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: { input: 16, hidden: 10, output: 4 }, seed: 1 }).snapshot(), /holds a 16-10-4 network, this firmware runs 16-12-4/],
+      [new Firmware({ board: 'esp32s3-psram', mode: 'infer', sizes: SIZES, seed: 1 }).snapshot(), /is an inference image/],
       [new Uint8Array([1, 2, 3, 4, 5]), /not a synfire flash image/],
     ];
     for (const [bytes, re] of cases) {
@@ -106,9 +106,9 @@ describe('Firmware', () => {
   });
 
   it('infers with the inference network as a training firmware does with its weights', () => {
-    const t = new Firmware({ board: 'esp32', mode: 'train', sizes: SIZES, seed: 5 });
+    const t = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 5 });
     trainAll(t, data.slice(0, 30));
-    const inf = new Firmware({ board: 'esp32', mode: 'infer', sizes: SIZES, seed: 1, image: t.snapshot() });
+    const inf = new Firmware({ board: 'esp32s3-psram', mode: 'infer', sizes: SIZES, seed: 1, image: t.snapshot() });
     let agree = 0;
     for (const d of data) {
       const a = { ...t.infer(d.input, d.label) };
@@ -124,10 +124,17 @@ describe('Firmware', () => {
     expect(Array.from(img.w1)).toEqual(Array.from(decodeFlashImage(t.snapshot(), SIZES, true).w1));
   });
 
+  it('refuses a network that does not fit the board, with the numbers of its memory plan', () => {
+    const e = thrown(() => new Firmware({ board: 'esp32', mode: 'train', sizes: { input: 100, hidden: 100, output: 10 }, seed: 1 }));
+    expect(e).toBeInstanceOf(UserError);
+    expect(e.message).toMatch(/^100-100-10 train does not fit esp32: needs [\d,]+ B, budget [\d,]+ B; largest: /);
+    expect(thrown(() => new Firmware({ board: 'nonesuch', mode: 'train', sizes: SIZES, seed: 1 })).message).toMatch(/unknown board 'nonesuch'/);
+  });
+
   it('names bad configurations and samples', () => {
-    expect(thrown(() => new Firmware({ board: 'esp32', mode: 'fly' as 'train', sizes: SIZES, seed: 1 })).message).toMatch(/mode must be 'train' or 'infer'/);
-    expect(thrown(() => new Firmware({ board: 'esp32', mode: 'train', sizes: { input: 0, hidden: 1, output: 1 }, seed: 1 })).message).toMatch(/sizes.input must be an integer/);
-    const fw = new Firmware({ board: 'esp32', mode: 'train', sizes: SIZES, seed: 1 });
+    expect(thrown(() => new Firmware({ board: 'esp32s3-psram', mode: 'fly' as 'train', sizes: SIZES, seed: 1 })).message).toMatch(/mode must be 'train' or 'infer'/);
+    expect(thrown(() => new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: { input: 0, hidden: 1, output: 1 }, seed: 1 })).message).toMatch(/sizes.input must be an integer/);
+    const fw = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 1 });
     expect(thrown(() => fw.train(new Uint8Array(3), 0)).message).toBe('firmware: a sample has 16 inputs, got 3');
     expect(thrown(() => fw.train(new Uint8Array(16), 4)).message).toBe('firmware: label must be an integer 0..3, got 4');
     expect(fw.samplesSeen).toBe(0);

@@ -12,5 +12,7 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  // the engines load their WebAssembly files relative to their own packages
+  external: ['quickjs-emscripten', 'quickjs-emscripten-core', '@jitl/*'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });

@@ -5,5 +5,6 @@ import { command as verify } from './verify';
 import { command as profile } from './profile';
 import { command as raster } from './raster';
 import { command as demo } from './demo';
+import { command as embedded } from './embedded';
 
-export const commands: Command[] = [train, verify, profile, raster, demo];
+export const commands: Command[] = [train, verify, profile, raster, demo, embedded];
