@@ -1,10 +1,13 @@
 /**
  * Entry of a board bundle (tools/build-boards.mjs builds one per board, with SYNFIRE_BOARD
  * defined as the board's name). The bundle defines the global `synfireFirmware`:
- * `link` (a HostLink for the board, what a host drives), and the Firmware API itself
+ * `link` (a HostLink for the board, what a host drives), `serialDevice(board)` (the serial
+ * protocol's device end, firmware-model/serial-device.ts), and the Firmware API itself
  * (`Firmware`, `runLoop`, `ChunkSource`, `HostLink`) for programs built on it.
  */
+import { Firmware } from './firmware';
 import { HostLink } from './host-link';
+import { SerialDeviceHex } from './serial-device';
 
 declare const SYNFIRE_BOARD: string;
 declare const SYNFIRE_BUNDLE_BYTES: number;
@@ -14,6 +17,10 @@ export const board: string = typeof SYNFIRE_BOARD === 'string' ? SYNFIRE_BOARD :
 /** This bundle's own size in bytes (0 when run from source: the memory plan then uses its default). */
 export const bundleBytes: number = typeof SYNFIRE_BUNDLE_BYTES === 'number' ? SYNFIRE_BUNDLE_BYTES : 0;
 export const link = new HostLink(board, bundleBytes);
+/** The serial protocol's device end (docs/protocol.md) over this firmware: bytes in and out as hex. */
+export function serialDevice(boardName: string): SerialDeviceHex {
+  return new SerialDeviceHex(boardName || board, bundleBytes, (c) => new Firmware(c));
+}
 export { Firmware, runLoop } from './firmware';
 export { ChunkSource, HostLink } from './host-link';
 export { planMemory } from './memory-plan';

@@ -28,6 +28,7 @@ import {
   isFault,
   MAX_WINDOW,
   NO_LABEL,
+  NO_PREVIOUS,
   SEQ_MODULUS,
   seqDiff,
   unpackBits,
@@ -57,6 +58,7 @@ export const ENCODING_ACCEL = 1;
 
 /** The link counters of the device, in the order the counters command lists them after the firmware's. */
 export const LINK_COUNTER_NAMES = [
+  'fw.samplesTrained',
   'link.framesIn',
   'link.framesOut',
   'link.samples',
@@ -104,6 +106,8 @@ export class SerialDevice {
   private readonly predictions = new Int16Array(PREDICTION_RING).fill(-1);
   private readonly predictionIndex = new Int32Array(PREDICTION_RING).fill(-1);
   private out: Uint8Array[] = [];
+  private lastSampleSeq = -1;
+  private lastPredicted = NO_PREVIOUS;
   private encoder: EventEncoder | null = null;
   private bits: Uint8Array = new Uint8Array(0);
   private image: { bytes: Uint8Array; crc: number; at: number } | null = null;
@@ -206,6 +210,7 @@ export class SerialDevice {
     this.bits = new Uint8Array(fw.sizes.input);
     this.session = b.session;
     this.expected = 0;
+    this.lastSampleSeq = -1;
     for (let i = 0; i < MAX_WINDOW; i++) this.pending[i] = null;
     for (let i = 0; i < REPLY_CACHE; i++) {
       this.replySeq[i] = -1;
@@ -296,9 +301,10 @@ export class SerialDevice {
     this.send(reply);
   }
 
-  private errorReply(error: ErrorName, detail: number): Uint8Array {
+  /** The error frame that answers sequenced frame `seq` (cached like any reply). */
+  private errorReply(seq: number, error: ErrorName, detail: number): Uint8Array {
     this.faults[error]++;
-    return encodeFrame('error', 0, { code: ERRORS[error].code, detail: detail >>> 0, ack: this.expected });
+    return encodeFrame('error', seq, { code: ERRORS[error].code, detail: detail >>> 0, ack: this.expected });
   }
 
   private onSample(f: FrameOf<'sample'>): Uint8Array {
@@ -306,19 +312,19 @@ export class SerialDevice {
     const tail = f.tail;
     const bits = this.bits;
     if (this.encoding === ENCODING_BITS) {
-      if (tail.length !== (fw.sizes.input + 7) >> 3) return this.errorReply('payload', tail.length);
+      if (tail.length !== (fw.sizes.input + 7) >> 3) return this.errorReply(f.seq, 'payload', tail.length);
       const u = unpackBits(tail, fw.sizes.input);
       bits.set(u);
     } else {
       const enc = this.encoder!;
       if (tail.length !== enc.config.axes * enc.config.window || enc.units !== fw.sizes.input) {
-        return this.errorReply('payload', tail.length);
+        return this.errorReply(f.seq, 'payload', tail.length);
       }
       const readings = new Int8Array(tail.buffer, tail.byteOffset, tail.length);
       enc.encode(readings, bits);
     }
     const label = f.body.label;
-    if (label !== NO_LABEL && label >= fw.sizes.output) return this.errorReply('payload', label);
+    if (label !== NO_LABEL && label >= fw.sizes.output) return this.errorReply(f.seq, 'payload', label);
     let r: SampleResult;
     if (this.mode === 'train' && label !== NO_LABEL) r = fw.train(bits, label);
     else r = fw.infer(bits, label === NO_LABEL ? -1 : label);
@@ -326,12 +332,11 @@ export class SerialDevice {
     const slot = r.index % PREDICTION_RING;
     this.predictionIndex[slot] = r.index;
     this.predictions[slot] = r.predicted;
-    return encodeFrame('result', f.seq, {
-      ack: this.expected,
-      index: r.index,
-      label,
-      predicted: r.predicted < 0 ? NO_LABEL : r.predicted,
-    });
+    const predicted = r.predicted < 0 ? NO_LABEL : r.predicted;
+    const previous = this.lastSampleSeq === (f.seq + SEQ_MODULUS - 1) % SEQ_MODULUS ? this.lastPredicted : NO_PREVIOUS;
+    this.lastSampleSeq = f.seq;
+    this.lastPredicted = predicted;
+    return encodeFrame('result', f.seq, { ack: this.expected, index: r.index, label, predicted, previous });
   }
 
   private onLabel(f: FrameOf<'label'>): Uint8Array {
@@ -358,7 +363,7 @@ export class SerialDevice {
     }
     if (code === COMMANDS.counters) {
       const { names, values } = this.counterList();
-      if (arg >= names.length) return this.errorReply('command', code);
+      if (arg >= names.length) return this.errorReply(f.seq, 'command', code);
       const v = values[arg];
       return encodeFrame(
         'counters',
@@ -368,12 +373,12 @@ export class SerialDevice {
       );
     }
     if (code === COMMANDS.mode) {
-      if (arg !== 0 && arg !== 1) return this.errorReply('mode', arg);
-      if (arg === 0 && fw.mode !== 'train') return this.errorReply('mode', arg);
+      if (arg !== 0 && arg !== 1) return this.errorReply(f.seq, 'mode', arg);
+      if (arg === 0 && fw.mode !== 'train') return this.errorReply(f.seq, 'mode', arg);
       this.mode = arg === 0 ? 'train' : 'infer';
       return encodeFrame('ack', f.seq, { ack: this.expected, got: f.seq });
     }
-    return this.errorReply('command', code);
+    return this.errorReply(f.seq, 'command', code);
   }
 
   /** The firmware's counters, then the link counters, then one per error kind. */
@@ -384,7 +389,7 @@ export class SerialDevice {
     const values = c.values.slice();
     const l = this.link;
     const enc = this.encoder;
-    const link = [l.framesIn, l.framesOut, l.samples, l.duplicates, l.outOfOrder, enc ? enc.counters.events : 0, enc ? enc.counters.merged : 0, l.labelled, l.labelledCorrect];
+    const link = [fw ? fw.samplesTrained : 0, l.framesIn, l.framesOut, l.samples, l.duplicates, l.outOfOrder, enc ? enc.counters.events : 0, enc ? enc.counters.merged : 0, l.labelled, l.labelledCorrect];
     for (let i = 0; i < LINK_COUNTER_NAMES.length; i++) {
       names.push(LINK_COUNTER_NAMES[i]);
       values.push(link[i]);
@@ -408,4 +413,67 @@ function concat(parts: Uint8Array[]): Uint8Array {
     o += parts[i].length;
   }
   return out;
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+
+function toHex(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += HEX_DIGITS.charAt(b[i] >> 4) + HEX_DIGITS.charAt(b[i] & 15);
+  return s;
+}
+
+function fromHex(s: string): Uint8Array {
+  const out = new Uint8Array(s.length >> 1);
+  for (let i = 0; i < out.length; i++) {
+    const v = parseInt(s.substr(2 * i, 2), 16);
+    if (v !== v) throw new UserError(`serial device: character ${2 * i} of a hex chunk is not hex`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * The serial device for an engine driven by a host program that carries bytes (the
+ * `synfire device --engine quickjs` command): bytes cross as hex strings, the only type every
+ * engine's evaluation returns. The firmware and the protocol run in the engine; the host
+ * program only moves the bytes between the serial port and `feedHex`.
+ */
+export class SerialDeviceHex {
+  readonly device: SerialDevice;
+  private image: number[] = [];
+
+  constructor(board: string, bundleBytes: number, makeFirmware: (c: FirmwareConfig) => DeviceFirmware) {
+    this.device = new SerialDevice({
+      board,
+      makeFirmware: (c) => {
+        if (this.image.length > 0) c.image = Uint8Array.from(this.image);
+        if (bundleBytes > 0 && c.bundleBytes === undefined) c.bundleBytes = bundleBytes;
+        return makeFirmware(c);
+      },
+    });
+  }
+
+  /** Appends hex bytes of a weight image to start from (before the first hello). */
+  imagePart(hex: string): void {
+    const b = fromHex(hex);
+    for (let i = 0; i < b.length; i++) this.image.push(b[i]);
+  }
+
+  announceHex(): string {
+    return toHex(this.device.announce());
+  }
+
+  feedHex(hex: string): string {
+    return toHex(this.device.feed(fromHex(hex)));
+  }
+
+  /** The weight image as hex ('' before the network is built), for a host that saves it. */
+  snapshotHex(): string {
+    return this.device.firmware ? toHex(this.device.firmware.snapshot()) : '';
+  }
+
+  samples(): number {
+    return this.device.link.samples;
+  }
 }

@@ -89,7 +89,7 @@ describe('frames', () => {
       encodeFrame('sample', 65535, { label: 3 }, hex('00 ff 00 01')),
       encodeFrame('label', 2, { index: 4000000000, label: 9 }),
       encodeFrame('command', 3, { code: COMMANDS.snapshot, arg: 96 }),
-      encodeFrame('result', 4, { ack: 5, index: 77, label: 1, predicted: 255 }),
+      encodeFrame('result', 4, { ack: 5, index: 77, label: 1, predicted: 255, previous: 3 }),
       encodeFrame('counters', 5, { index: 2, total: 30, hi: 1, lo: 4294967295 }, hex('61 62')),
       encodeFrame('weights', 6, { offset: 48, total: 1000, crc: 0xdeadbeef }, new Uint8Array(48).fill(0)),
       encodeFrame('error', 0, { code: 1, detail: 0x12345678, ack: 9 }),
@@ -207,7 +207,7 @@ describe('docs/protocol.md', () => {
 const SIZES = { input: 16, hidden: 12, output: 4 };
 
 function makeDevice(image?: Uint8Array) {
-  return new SerialDevice({ board: 'test', makeFirmware: (c) => new Firmware(c), image });
+  return new SerialDevice({ board: 'esp32s3-psram', makeFirmware: (c) => new Firmware(c), image });
 }
 
 function hello(session: number, encoding = ENCODING_BITS, sizes = SIZES) {
@@ -244,7 +244,7 @@ describe('SerialDevice', () => {
       }
     }
     feed(hello(3)); // a retransmitted hello of the same session changes nothing
-    const offline = new Firmware({ board: 'test', mode: 'train', sizes: SIZES, seed: 5 });
+    const offline = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 5 });
     const expected = data.map((d) => ({ ...offline.train(d.input, d.label) }));
     const results = replies.filter((x): x is Extract<Frame, { type: 'result' }> => !isFault(x) && x.type === 'result');
     // one result per sample the first time, the cached one again for each duplicate
@@ -289,7 +289,7 @@ describe('SerialDevice', () => {
       encodeFrame('sample', 3, { label: 1 }, new Uint8Array(5)), // wrong input length
       encodeFrame('sample', 40, { label: 1 }, new Uint8Array(2)), // far beyond the window
       encodeFrame('command', 5, { code: 99, arg: 0 }), // out of order: kept, not yet carried out
-      encodeFrame('result', 0, { ack: 0, index: 0, label: 0, predicted: 0 }), // a device frame sent to a device
+      encodeFrame('result', 0, { ack: 0, index: 0, label: 0, predicted: 0, previous: 0 }), // a device frame sent to a device
       encodeFrame('command', 4, { code: COMMANDS.mode, arg: 7 }), // unknown mode; then 5 runs: unknown command
     ];
     for (const g of garbage) feed(g);
@@ -335,7 +335,7 @@ describe('SerialDevice', () => {
   });
 
   it('starts from a saved image: the hello reports the samples it holds', () => {
-    const fw = new Firmware({ board: 'test', mode: 'train', sizes: SIZES, seed: 5 });
+    const fw = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 5 });
     for (const d of randomSamples(8, 7)) fw.train(d.input, d.label);
     const dev = makeDevice(fw.snapshot());
     const replies: Frame[] = [];
@@ -380,7 +380,7 @@ describe('sensor source', () => {
     const feed = (b: Uint8Array) => reader.push(dev.feed(b), (x) => !isFault(x) && replies.push(x));
     feed(hello(1, ENCODING_ACCEL, sizes));
     const s = new AccelStream(1);
-    const offline = new Firmware({ board: 'test', mode: 'train', sizes, seed: 5 });
+    const offline = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes, seed: 5 });
     const enc = new EventEncoder(ACCEL_ENCODER);
     for (let k = 0; k < 10; k++) {
       const w = s.next();

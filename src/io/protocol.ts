@@ -30,6 +30,8 @@ export const MAX_WINDOW = 16;
 export const SEQ_MODULUS = 65536;
 /** `label` value of a sample with no label (an inference-only sample). */
 export const NO_LABEL = 0xff;
+/** `previous` value of a result whose seq - 1 was not a sample. */
+export const NO_PREVIOUS = 0xfe;
 /** `got` value of an ack that acknowledges no particular frame. */
 export const NO_SEQ = 0xffff;
 
@@ -69,6 +71,7 @@ const SCHEMAS = {
     index: bin.u32,
     label: bin.u8,
     predicted: bin.u8,
+    previous: bin.u8,
   }),
   counters: bin.object({
     index: bin.u8,
@@ -153,7 +156,8 @@ export const FRAME_DOCS: Record<
       ack: 'next sequence number the device expects (all earlier ones are done)',
       index: 'device sample index (samples learned or inferred before this one)',
       label: 'the label it learned from (255 none)',
-      predicted: 'the class the network chose before learning',
+      predicted: 'the class the network chose (training: the lowest output that spiked while it learned; 255 none)',
+      previous: `\`predicted\` of the sample with seq - 1 (so one lost result costs nothing), ${NO_PREVIOUS} when that frame was no sample`,
     },
   },
   counters: {

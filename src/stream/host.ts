@@ -7,8 +7,8 @@
  *  - the sliding window is `mergeMap`'s concurrency: at most `window` sequenced frames are
  *    unanswered, and the next sample leaves the moment one is answered (backpressure: the
  *    sample source is pulled, never pushed);
- *  - a frame unanswered for `timeoutMs` is sent again (`timeout` + `retry`), at most
- *    `maxRetries` times;
+ *  - a frame is sent again (`timeout` + `retry`, at most `maxRetries` times) when the device
+ *    has been silent for `timeoutMs` while it waits, or after 8 * `timeoutMs` in any case;
  *  - a frame the device reports missing (an ack naming a later frame while it still expects
  *    this one) is sent again at once (fast retransmission, an error that `retry` catches);
  *  - a device that restarts (an unsolicited hello, or a `no-session` error) or a port that
@@ -19,6 +19,7 @@
  * tests run all of it in virtual time.
  */
 import {
+  asyncScheduler,
   catchError,
   concat,
   defer,
@@ -51,6 +52,7 @@ import {
   errorName,
   isFault,
   NO_LABEL,
+  NO_PREVIOUS,
   seqDiff,
   SEQ_MODULUS,
   WEIGHTS_CHUNK_BYTES,
@@ -84,6 +86,8 @@ export interface HostConfig {
   count: number;
   window: number;
   timeoutMs: number;
+  /** The least time in which an answer to a frame can come back (a garbled-frame error sooner than this is not about it). */
+  answerMs?: number;
   maxRetries: number;
   /** Reconnect attempts after a lost port or a device restart before giving up. */
   maxReconnects: number;
@@ -121,6 +125,8 @@ export interface HostStats {
   /** Error frames received from the device, by error name. */
   deviceErrors: Record<string, number>;
   restarts: number;
+  /** The device's samplesTrained when the run began (train mode; -1 before the first session). */
+  baseTrained: number;
   /** Bytes written and received by the host. */
   bytesOut: number;
   bytesIn: number;
@@ -185,6 +191,7 @@ export function emptyStats(): HostStats {
     faults: {},
     deviceErrors: {},
     restarts: 0,
+    baseTrained: -1,
     bytesOut: 0,
     bytesIn: 0,
   };
@@ -226,7 +233,15 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
       stats.bytesOut += bytes.length;
       port.write(bytes);
     };
-    const frames$ = incoming$.pipe(filter((x): x is Frame => !isFault(x)));
+    const frames$ = incoming$.pipe(
+      filter((x): x is Frame => !isFault(x)),
+      tap((f) => {
+        const a = ackOf(f);
+        // (only forward: a late duplicate of an old answer says nothing new)
+        if (a !== null && seqDiff(a, deviceExpected) > 0) deviceExpected = a;
+      }),
+      share(),
+    );
 
     // faults and device errors are reported as events; a restart ends the session
     const watch$ = incoming$.pipe(
@@ -241,13 +256,18 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
           if (name === 'no-session') return throwError(() => new LinkInterrupted('the device has no session (it restarted)'));
           return of({ kind: 'device-error', error: name, detail: x.body.detail });
         }
-        if (x.type === 'hello' && x.body.role === 1 && x.body.session !== thisSession) {
+        // a device announces itself with session 0 when it starts; once this session is open,
+        // that means it restarted. (Answers to earlier sessions' hellos are stale: ignored.)
+        if (x.type === 'hello' && x.body.role === 1 && x.body.session === 0 && established) {
           return throwError(() => new LinkInterrupted('the device restarted (it said hello)'));
         }
         return EMPTY;
       }),
     );
 
+    let established = false;
+    /** The next seq the device expects, as its latest frame said. */
+    let deviceExpected = 0;
     let seq = 0;
     let txCount = 0;
     const txOrder = new Map<number, number>();
@@ -256,34 +276,72 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
      * Sends sequenced frame `bytesOf(seq)` until its reply arrives: `null` when the device
      * says it is done but its reply is gone.
      */
-    const reliable = (bytesOf: (seq: number) => Uint8Array, isReply: (f: Frame, s: number) => boolean): Observable<Frame | null> =>
+    /**
+     * Sends sequenced frame `bytesOf(seq)` until its reply arrives: `null` when the device
+     * says it is done but its reply is gone. When it is sent again:
+     *  - at once, when the device reports it missing (an ack naming a frame sent after this
+     *    one's latest copy while the device still expects this one), or reports it done while
+     *    its reply never came (a later result, sent after this one's latest copy);
+     *  - at once, when the device expects this frame and answers a garbled frame that arrived
+     *    after this one's latest copy could have (most likely that copy);
+     *  - when the device has been silent for timeoutMs and expects this frame (frames ahead of
+     *    it wait: the device carries them out in order and reports their gaps itself).
+     */
+    const reliable = (bytesOf: (seq: number) => Uint8Array, isReply: (f: Frame, s: number) => boolean, recoverable = false): Observable<Frame | null> =>
       defer(() => {
         const s = seq;
         seq = (seq + 1) % SEQ_MODULUS;
         const bytes = bytesOf(s);
         let attempts = 0;
         let lastTx = 0;
+        let lastTxAt = 0;
         const sentAfterUs = (other: number) => (txOrder.get(other) ?? -1) > lastTx;
-        return defer(() => {
+        const send = () => {
           if (attempts > 0) stats.retransmitted++;
           attempts++;
           lastTx = txCount++;
+          lastTxAt = asyncScheduler.now();
           txOrder.set(s, lastTx);
           write(bytes);
-          return frames$.pipe(
-            map((f): Frame | null | 'ignore' => {
-              if (isReply(f, s)) return f;
-              const a = ackOf(f);
-              if (a === null) return 'ignore';
-              if (f.type === 'ack' && f.body.got === s && seqDiff(a, s) > 0) return null; // done, reply not cached
-              if (f.type === 'ack' && a === s && f.body.got !== s && sentAfterUs(f.body.got)) throw new Resend(true);
-              if (f.type === 'result' && seqDiff(a, s) > 0 && sentAfterUs(f.seq)) throw new Resend(true);
-              return 'ignore';
+        };
+        const classify = (f: Frame): Frame | null | 'progress' => {
+          if (isReply(f, s)) return f;
+          const a = ackOf(f);
+          if (a === null) return 'progress';
+          if (f.type === 'ack' && f.body.got === s && seqDiff(a, s) > 0) return null; // done, reply not cached
+          // the next sample's result repeats this one's prediction
+          if (recoverable && f.type === 'result' && f.seq === (s + 1) % SEQ_MODULUS && f.body.previous !== NO_PREVIOUS) {
+            const b = f.body;
+            return { type: 'result', seq: s, body: { ack: b.ack, index: b.index - 1, label: NO_LABEL, predicted: b.previous, previous: NO_PREVIOUS }, tail: f.tail } as Frame;
+          }
+          if (f.type === 'ack' && a === s && f.body.got !== s && sentAfterUs(f.body.got)) throw new Resend(true);
+          if (f.type === 'result' && seqDiff(a, s) > 0 && sentAfterUs(f.seq)) throw new Resend(true);
+          if (f.type === 'error' && a === s && asyncScheduler.now() - lastTxAt >= (cfg.answerMs ?? 0)) throw new Resend(true);
+          return 'progress';
+        };
+        // waits for the reply; on silence, sends again only if the device expects this frame
+        let silences = 0;
+        const oldestInFlight = () => {
+          for (const other of txOrder.keys()) if (seqDiff(other, s) < 0) return false;
+          return true;
+        };
+        const wait = (): Observable<Frame | null> =>
+          frames$.pipe(
+            map(classify),
+            timeout({
+              each: cfg.timeoutMs,
+              with: () => {
+                silences++;
+                const due = seqDiff(s, deviceExpected) <= 0 || oldestInFlight() || silences % 8 === 0;
+                return due ? throwError(() => new Resend(false)) : wait();
+              },
             }),
-            filter((v): v is Frame | null => v !== 'ignore'),
+            filter((v): v is Frame | null => v !== 'progress'),
             take(1),
-            timeout({ first: cfg.timeoutMs, with: () => throwError(() => new Resend(false)) }),
           );
+        return defer(() => {
+          send();
+          return wait();
         }).pipe(
           retry({
             count: cfg.maxRetries,
@@ -323,13 +381,15 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
         return frames$.pipe(
           filter((f) => f.type === 'hello' && f.body.role === 1 && f.body.session === thisSession),
           take(1),
-          timeout({ first: cfg.timeoutMs, with: () => throwError(() => new Resend(false)) }),
+          // the device may build its network before it answers the first hello
+          timeout({ first: 4 * cfg.timeoutMs, with: () => throwError(() => new Resend(false)) }),
         );
       }).pipe(
         retry({ count: cfg.maxRetries, delay: () => of(0) }),
         catchError(() => throwError(() => new LinkInterrupted(`no hello from the device after ${cfg.maxRetries + 1} attempts`))),
         map((f) => {
           const b = (f as Extract<Frame, { type: 'hello' }>).body;
+          established = true;
           const device: DeviceHello = {
             board: asciiText(f.tail),
             mode: b.mode,
@@ -362,7 +422,7 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
         // where to resume: the device holds samples [0, held) of this run
         let resume = contiguousDone();
         if (cfg.mode === 'train') {
-          if (base < 0) base = device.samplesTrained;
+          if (base < 0) base = stats.baseTrained = device.samplesTrained;
           const held = device.samplesTrained - base;
           if (held < 0 || held > cfg.count) {
             return throwError(() => new SessionRefused(`the device holds ${device.samplesTrained} trained samples, this run began at ${base}`));
@@ -396,6 +456,7 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
                 return encodeFrame('sample', sq, { label: ws.label }, ws.data);
               },
               (f, sq) => f.type === 'result' && f.seq === sq,
+              true,
             ).pipe(
               map((f): HostEvent | null => {
                 if (done[i] === 1) {

@@ -7,4 +7,8 @@ import { command as raster } from './raster';
 import { command as demo } from './demo';
 import { command as embedded } from './embedded';
 
-export const commands: Command[] = [train, verify, profile, raster, demo, embedded];
+import { command as device } from './device';
+import { command as host } from './host';
+import { command as serialDemo } from './serial-demo';
+
+export const commands: Command[] = [train, verify, profile, raster, demo, embedded, device, host, serialDemo];
