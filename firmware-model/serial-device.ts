@@ -17,13 +17,13 @@
  */
 import { UserError } from '../src/errors';
 import { ACCEL_ENCODER, EventEncoder } from '../src/data/event-encoder';
-import { crc32 } from '../src/io/crc32';
 import {
   asciiBytes,
   COMMANDS,
   encodeFrame,
   ERRORS,
   frameCode,
+  imageDigest,
   FrameReader,
   isFault,
   MAX_WINDOW,
@@ -355,7 +355,7 @@ export class SerialDevice {
       let img = this.image;
       if (img === null || img.at !== this.link.samples) {
         const bytes = fw.snapshot();
-        img = this.image = { bytes, crc: crc32(bytes), at: this.link.samples };
+        img = this.image = { bytes, crc: imageDigest(bytes), at: this.link.samples };
       }
       const from = Math.min(arg, img.bytes.length);
       const chunk = img.bytes.subarray(from, Math.min(from + WEIGHTS_CHUNK_BYTES, img.bytes.length));

@@ -25,6 +25,7 @@ import {
   FRAME_NAMES,
   FrameReader,
   frameByteRows,
+  imageDigest,
   isFault,
   MAX_FRAME_BYTES,
   packBits,
@@ -319,7 +320,7 @@ describe('SerialDevice', () => {
     for (let off = 0; off < image.length; off += 48) {
       feed(encodeFrame('command', seq++, { code: COMMANDS.snapshot, arg: off }));
       const w = replies[replies.length - 1] as Extract<Frame, { type: 'weights' }>;
-      expect(w.body).toEqual({ offset: off, total: image.length, crc: crc32(image) });
+      expect(w.body).toEqual({ offset: off, total: image.length, crc: imageDigest(image) });
       parts.push(...w.tail);
     }
     expect(parts).toEqual(Array.from(image));
@@ -332,6 +333,18 @@ describe('SerialDevice', () => {
     const ck = replies[replies.length - 1] as Extract<Frame, { type: 'counters' }>;
     expect(String.fromCharCode(...ck.tail)).toBe('link.samples');
     expect(ck.body.hi * 2 ** 32 + ck.body.lo).toBe(5);
+  });
+
+  it('digests images so that different weights differ (their plain CRC-32 is one constant)', () => {
+    const a = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 5 }).snapshot();
+    const b = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 6 }).snapshot();
+    expect(crc32(a)).toBe(0x2144df1c); // the CRC-32 residue: every block followed by its own CRC-32
+    expect(crc32(b)).toBe(0x2144df1c);
+    expect(imageDigest(a)).not.toBe(imageDigest(b));
+    // FNV-1a 32-bit check values of the published test vectors
+    expect(imageDigest(new Uint8Array(0))).toBe(0x811c9dc5);
+    expect(imageDigest(Uint8Array.from([0x61]))).toBe(0xe40c292c);
+    expect(imageDigest(Uint8Array.from('foobar', (c) => c.charCodeAt(0)))).toBe(0xbf9cf968);
   });
 
   it('starts from a saved image: the hello reports the samples it holds', () => {

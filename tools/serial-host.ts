@@ -11,8 +11,7 @@ import { loadDataset } from '../src/data/datasets';
 import { sampleBits } from '../src/data/preprocess';
 import { ACCEL_ENCODER, EventEncoder } from '../src/data/event-encoder';
 import { UserError } from '../src/errors';
-import { crc32 } from '../src/io/crc32';
-import { frameBytes, packBits, wireBytes } from '../src/io/protocol';
+import { frameBytes, imageDigest, packBits, wireBytes } from '../src/io/protocol';
 import { emptyStats, LinkInterrupted, runHost, SessionRefused, type HostConfig, type HostEvent, type HostPort, type HostStats } from '../src/stream/host';
 import { BITS_PER_BYTE_8N1 } from '../src/stream/line';
 import type { CliIO } from './cli';
@@ -203,7 +202,7 @@ export async function runHostSession(connect: () => HostPort, set: SampleSet, o:
     for (let i = 0; i < set.count; i++) fw.train(set.bits(i), set.label(i));
     const img = fw.snapshot();
     if (w.bytes !== null) identical = img.length === w.bytes.length && img.every((b, k) => b === w.bytes![k]);
-    else identical = img.length === w.total && crc32(img) === w.crc;
+    else identical = img.length === w.total && imageDigest(img) === w.crc;
   }
   // samples the device trained beyond one each (its count at the end against where the run began)
   const trainedEnd = counters['fw.samplesTrained'];
@@ -260,7 +259,7 @@ export function summaryLines(s: HostSummary): string[] {
     `  by block of ${s.blockSize}: ${s.accuracyByBlock.map(pct).join(' ')}`,
     `  sent ${s.sent}, retransmitted ${s.retransmitted} (${s.fastRetransmits} on reported loss, ${s.timeouts} on timeout), lost ${s.lost}, duplicates ${s.duplicates}, CRC errors ${s.crcErrors} (host ${s.hostCrcErrors}, device ${s.deviceCrcErrors}), restarts ${s.restarts}`,
     `  ${s.samplesPerSecond.toFixed(1)} samples/s in ${s.seconds.toFixed(2)} s; line limit at ${s.baud} baud ${s.lineLimitSamplesPerSecond.toFixed(1)} samples/s (${s.sampleWireBytes} + ${s.resultWireBytes} bytes a sample): ${pct(s.fractionOfLineLimit)}`,
-    `  weights ${s.weightsCompared === 'none' ? 'not fetched' : `${s.imageBytes} bytes, CRC-32 0x${(s.imageCrc >>> 0).toString(16).padStart(8, '0')}`}; identical to offline training: ${s.identicalToOffline === null ? 'not checked' : s.identicalToOffline ? 'yes' : 'NO'}`,
+    `  weights ${s.weightsCompared === 'none' ? 'not fetched' : `${s.imageBytes} bytes, digest 0x${(s.imageCrc >>> 0).toString(16).padStart(8, '0')}`}; identical to offline training: ${s.identicalToOffline === null ? 'not checked' : s.identicalToOffline ? 'yes' : 'NO'}`,
   ];
 }
 

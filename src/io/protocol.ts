@@ -180,7 +180,7 @@ export const FRAME_DOCS: Record<
     fields: {
       offset: 'byte offset of this chunk in the image',
       total: 'image length in bytes',
-      crc: 'CRC-32 of the whole image',
+      crc: 'digest of the whole image: FNV-1a, 32-bit (an image ends with its own CRC-32, so no CRC of it can tell images apart)',
     },
     tail: `up to ${WEIGHTS_CHUNK_BYTES} image bytes`,
   },
@@ -405,6 +405,21 @@ export function seqDiff(a: number, b: number): number {
 
 function hex32(v: number): string {
   return '0x' + ('00000000' + (v >>> 0).toString(16)).slice(-8);
+}
+
+/**
+ * The digest a weights frame carries: FNV-1a (32-bit) of the image. Not a CRC: an image ends
+ * with its own CRC-32, and any CRC-32 (whatever its start value) of a block followed by its
+ * CRC-32 is a constant, the same for every image. FNV-1a's multiply by 16777619 is done as
+ * h * 403 + (h mod 2^8) * 2^24 modulo 2^32, exact in doubles (no Math.imul).
+ */
+export function imageDigest(image: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < image.length; i++) {
+    h = (h ^ image[i]) >>> 0;
+    h = (h * 403 + (h & 0xff) * 16777216) % 4294967296;
+  }
+  return h;
 }
 
 /** Spike bits (one 0/1 per unit) packed 8 per byte, least significant bit first. */

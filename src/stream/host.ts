@@ -26,6 +26,7 @@ import {
   EMPTY,
   filter,
   finalize,
+  from,
   ignoreElements,
   map,
   merge,
@@ -50,6 +51,7 @@ import {
   COMMANDS,
   encodeFrame,
   errorName,
+  imageDigest,
   isFault,
   NO_LABEL,
   NO_PREVIOUS,
@@ -526,15 +528,29 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
                   if (cfg.fetchWeights === 'digest') return of<HostEvent>({ kind: 'weights', total, crc, bytes: null });
                   const image = new Uint8Array(total);
                   const chunks = Math.ceil(total / WEIGHTS_CHUNK_BYTES);
-                  return range(0, chunks).pipe(
-                    mergeMap((k) => command(COMMANDS.snapshot, k * WEIGHTS_CHUNK_BYTES), window),
-                    tap((f) => {
-                      if (f === null || f.type !== 'weights') return;
-                      image.set(f.tail, f.body.offset);
-                    }),
-                    ignoreElements(),
-                    (src) => concat(src, of<HostEvent>({ kind: 'weights', total, crc, bytes: image })),
-                  );
+                  const have = new Uint8Array(chunks);
+                  // asks for every chunk not yet received (a reply the device no longer holds
+                  // is asked for again, with a new command), until the image is whole
+                  const pass = (): Observable<HostEvent> =>
+                    defer(() => {
+                      const missing: number[] = [];
+                      for (let k = 0; k < chunks; k++) if (have[k] === 0) missing.push(k);
+                      if (missing.length === 0) {
+                        if (imageDigest(image) !== crc) return throwError(() => new LinkInterrupted('the weight image does not match its digest'));
+                        return of<HostEvent>({ kind: 'weights', total, crc, bytes: image });
+                      }
+                      return from(missing).pipe(
+                        mergeMap((k) => command(COMMANDS.snapshot, k * WEIGHTS_CHUNK_BYTES), window),
+                        tap((f) => {
+                          if (f === null || f.type !== 'weights' || f.body.total !== total) return;
+                          image.set(f.tail, f.body.offset);
+                          have[Math.floor(f.body.offset / WEIGHTS_CHUNK_BYTES)] = 1;
+                        }),
+                        ignoreElements(),
+                        (src) => concat(src, pass()),
+                      );
+                    });
+                  return pass();
                 }),
               );
 
