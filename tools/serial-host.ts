@@ -32,9 +32,9 @@ export interface SampleSet {
   label(i: number): number;
 }
 
-export const DEFAULT_HIDDEN: Record<SourceName, number> = { mnist: 100, fashion: 100, sensor: 40 };
+export const DEFAULT_HIDDEN: Record<SourceName, number> = { mnist: 100, fashion: 100, sensor: 100 };
 
-export function loadSamples(source: SourceName, count: number, opts: { hidden?: number; seed: number; dataDir?: string }): SampleSet {
+export function loadSamples(source: SourceName, count: number, opts: { hidden?: number; seed: number; dataDir?: string; split?: 'train' | 'test' }): SampleSet {
   const hidden = opts.hidden ?? DEFAULT_HIDDEN[source];
   if (source === 'sensor') {
     const stream = new AccelStream(opts.seed);
@@ -50,7 +50,7 @@ export function loadSamples(source: SourceName, count: number, opts: { hidden?: 
       label: (i) => windows[i].label,
     };
   }
-  const ds = loadDataset(source, 'train', { limit: count, dataDir: opts.dataDir });
+  const ds = loadDataset(source, opts.split ?? 'train', { limit: count, dataDir: opts.dataDir });
   const buf = new Uint8Array(ds.numInputs);
   return {
     source,

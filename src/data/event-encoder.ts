@@ -26,8 +26,8 @@ export interface EventEncoderConfig {
   threshold: number;
 }
 
-/** The encoder the serial demo's sensor source uses: 3 axes, 40 readings, 8 bins, 1/4 g. */
-export const ACCEL_ENCODER: EventEncoderConfig = { axes: 3, window: 40, bins: 8, threshold: 8 };
+/** The encoder the serial demo's sensor source uses: 3 axes, 40 readings, 8 bins, 3/8 g. */
+export const ACCEL_ENCODER: EventEncoderConfig = { axes: 3, window: 40, bins: 8, threshold: 12 };
 
 export function encodedUnits(c: EventEncoderConfig): number {
   return c.axes * 2 * c.bins;

@@ -35,9 +35,10 @@ export const command: Command = {
       { name: 'engine', type: 'choice', choices: ['node', 'quickjs'], default: 'node', help: 'where the device runs the firmware' },
       { name: 'source', type: 'choice', choices: ['mnist', 'fashion', 'sensor'], default: 'mnist', help: 'what the host streams' },
       { name: 'board', type: 'string', default: 'esp32s3-psram', metavar: 'B', help: 'board profile of the device' },
-      { name: 'hidden', type: 'int', min: 1, max: 65535, metavar: 'H', help: 'hidden units (default 100, sensor 40)' },
+      { name: 'hidden', type: 'int', min: 1, max: 65535, metavar: 'H', help: 'hidden units (default 100)' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights, the sensor stream and the noise' },
       { name: 'window', type: 'int', default: 16, min: 1, max: 16, metavar: 'W', help: 'sequenced frames in flight' },
+      { name: 'eval-samples', type: 'int', default: 500, min: 0, max: 10000, metavar: 'N', help: 'held-out samples (test split; sensor: another seed) on which the final weights are evaluated, on the host' },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files' },
     ],
     examples: ['synfire serial-demo --samples 300 --noise 0.01 --json', 'synfire serial-demo --source sensor --samples 1000', 'synfire serial-demo --engine quickjs --samples 100'],
@@ -135,12 +136,22 @@ async function runDemo(o: Record<string, unknown>, io: CliIO): Promise<number> {
     dev.kill('SIGINT');
     const code = await waitExit(dev, 30000);
     let savedIdentical: boolean | null = null;
+    const fw = new Firmware({ board, mode: 'train', sizes: set.sizes, seed });
+    for (let i = 0; i < set.count; i++) fw.train(set.bits(i), set.label(i));
     if (existsSync(weightsFile)) {
       const saved = new Uint8Array(readFileSync(weightsFile));
-      const fw = new Firmware({ board, mode: 'train', sizes: set.sizes, seed });
-      for (let i = 0; i < set.count; i++) fw.train(set.bits(i), set.label(i));
       const img = fw.snapshot();
       savedIdentical = saved.length === img.length && saved.every((b, k) => b === img[k]);
+    }
+    // inference accuracy of the final weights (equal to the device's when identicalToOffline)
+    // on held-out samples: the test split, or a sensor stream of another seed; computed here
+    const evalN = o.evalSamples as number;
+    let heldOutAccuracy: number | null = null;
+    if (evalN > 0) {
+      const held = loadSamples(source, evalN, { hidden: set.sizes.hidden, seed: seed + 1000003, dataDir: o.dataDir as string | undefined, split: 'test' });
+      let correct = 0;
+      for (let i = 0; i < held.count; i++) if (fw.infer(held.bits(i), held.label(i)).correct) correct++;
+      heldOutAccuracy = correct / held.count;
     }
     const identical = summary.identicalToOffline === true && savedIdentical === true;
     const result = {
@@ -153,12 +164,15 @@ async function runDemo(o: Record<string, unknown>, io: CliIO): Promise<number> {
       noiseUp: up,
       noiseDown: down,
       deviceExitCode: code,
+      heldOutSamples: evalN,
+      heldOutAccuracy,
     };
     if (io.json) io.out(JSON.stringify(result));
     else {
       for (const line of summaryLines(summary)) io.out(line);
       io.out(`  line noise: host->device ${up.flipped} flipped, ${up.dropped} dropped, ${up.inserted} inserted; device->host ${down.flipped}, ${down.dropped}, ${down.inserted}`);
       io.out(`  device saved its weights on SIGINT (exit ${code}); saved image identical to offline training: ${savedIdentical}`);
+      if (heldOutAccuracy !== null) io.out(`  final weights on ${evalN} held-out samples (inference, computed on the host): ${(100 * heldOutAccuracy).toFixed(1)}%`);
     }
     return summary.lost === 0 && identical ? 0 : 1;
   } finally {
