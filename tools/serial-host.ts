@@ -149,6 +149,8 @@ export async function runHostSession(connect: () => HostPort, set: SampleSet, o:
     // nothing is in flight any more (the timer restarts at every frame from the device)
     timeoutMs: Math.max(20, Math.ceil(3 * msPerSample)),
     answerMs: msPerSample,
+    lineBaud: o.baud,
+    aheadMs: (2 * sampleBytes * BITS_PER_BYTE_8N1 * 1000) / o.baud,
     maxRetries: 40,
     maxReconnects: o.maxReconnects,
     reconnectDelayMs: 250,

@@ -45,6 +45,7 @@ import {
   timer,
   toArray,
   Subject,
+  type Subscription,
 } from 'rxjs';
 import {
   asciiText,
@@ -88,6 +89,10 @@ export interface HostConfig {
   count: number;
   window: number;
   timeoutMs: number;
+  /** Baud rate of the line, for the transmit queue (absent: frames go to the port at once). */
+  lineBaud?: number;
+  /** With lineBaud: how many ms of bytes the host keeps ahead of the line. */
+  aheadMs?: number;
   /** The least time in which an answer to a frame can come back (a garbled-frame error sooner than this is not about it). */
   answerMs?: number;
   maxRetries: number;
@@ -231,9 +236,41 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
       port.data$.pipe(tap((b) => (stats.bytesIn += b.length))),
       throwError(() => new LinkInterrupted('the port closed')),
     ).pipe(decodeFrames(), takeUntil(stop), share());
-    const write = (bytes: Uint8Array) => {
-      stats.bytesOut += bytes.length;
-      port.write(bytes);
+    /**
+     * The transmit queue. Without `lineBaud` every frame goes to the port at once. With it,
+     * the host keeps no more than `aheadMs` of bytes ahead of the line and sends frames sent
+     * again before new ones, so a retransmission does not wait behind a window of new frames
+     * in the line's buffer. (One scheduler action, rescheduled while frames wait.)
+     */
+    const urgent: Uint8Array[] = [];
+    const normal: Uint8Array[] = [];
+    let lineFreeAt = 0;
+    let pumping: Subscription | null = null;
+    const msPerByte = cfg.lineBaud ? (1000 * 10) / cfg.lineBaud : 0;
+    const aheadMs = cfg.aheadMs ?? 0;
+    const pump = () => {
+      pumping = null;
+      for (;;) {
+        const now = asyncScheduler.now();
+        const next = urgent.length > 0 ? urgent.shift()! : normal.shift();
+        if (next === undefined) return;
+        stats.bytesOut += next.length;
+        port.write(next);
+        lineFreeAt = Math.max(now, lineFreeAt) + next.length * msPerByte;
+        if (urgent.length + normal.length > 0 && lineFreeAt - now > aheadMs) {
+          pumping = asyncScheduler.schedule(pump, lineFreeAt - aheadMs - now);
+          return;
+        }
+      }
+    };
+    const write = (bytes: Uint8Array, again = false) => {
+      if (msPerByte === 0) {
+        stats.bytesOut += bytes.length;
+        port.write(bytes);
+        return;
+      }
+      (again ? urgent : normal).push(bytes);
+      if (pumping === null) pump();
     };
     const frames$ = incoming$.pipe(
       filter((x): x is Frame => !isFault(x)),
@@ -304,7 +341,7 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
           lastTx = txCount++;
           lastTxAt = asyncScheduler.now();
           txOrder.set(s, lastTx);
-          write(bytes);
+          write(bytes, attempts > 1);
         };
         const classify = (f: Frame): Frame | null | 'progress' => {
           if (isReply(f, s)) return f;
@@ -563,6 +600,7 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
     return merge(body$.pipe(tap({ complete: () => workDone.next() })), watch$.pipe(takeUntil(workDone))).pipe(
       finalize(() => {
         stop.next();
+        if (pumping !== null) (pumping as Subscription).unsubscribe();
         port.close();
       }),
     );
