@@ -117,7 +117,7 @@ export interface HostSummary {
   fractionOfLineLimit: number;
   bytesOut: number;
   bytesIn: number;
-  weightsCompared: 'bytes' | 'crc32' | 'none';
+  weightsCompared: 'bytes' | 'digest' | 'none';
   imageBytes: number;
   imageCrc: number;
   identicalToOffline: boolean | null;
@@ -245,7 +245,7 @@ export async function runHostSession(connect: () => HostPort, set: SampleSet, o:
     fractionOfLineLimit: sps / line,
     bytesOut: stats.bytesOut,
     bytesIn: stats.bytesIn,
-    weightsCompared: w === null ? 'none' : w.bytes !== null ? 'bytes' : 'crc32',
+    weightsCompared: w === null ? 'none' : w.bytes !== null ? 'bytes' : 'digest',
     imageBytes: w === null ? 0 : w.total,
     imageCrc: w === null ? 0 : w.crc,
     identicalToOffline: identical,
