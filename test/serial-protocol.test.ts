@@ -335,6 +335,24 @@ describe('SerialDevice', () => {
     expect(ck.body.hi * 2 ** 32 + ck.body.lo).toBe(5);
   });
 
+  it('infers unlabelled samples and scores the labels sent after them', () => {
+    const dev = makeDevice();
+    const replies: Frame[] = [];
+    const reader = new FrameReader();
+    const feed = (b: Uint8Array) => reader.push(dev.feed(b), (x) => !isFault(x) && replies.push(x));
+    feed(hello(1));
+    const data = randomSamples(6, 2);
+    feed(encodeFrame('sample', 0, { label: 255 }, packBits(data[0].input)));
+    const r = replies[replies.length - 1] as Extract<Frame, { type: 'result' }>;
+    expect(r.body.label).toBe(255);
+    expect(dev.firmware!.samplesTrained).toBe(0); // inferred, not learned
+    feed(encodeFrame('label', 1, { index: r.body.index, label: r.body.predicted }));
+    feed(encodeFrame('label', 2, { index: r.body.index, label: (r.body.predicted + 1) % 4 }));
+    expect(replies[replies.length - 1]).toMatchObject({ type: 'ack', seq: 2, body: { ack: 3, got: 2 } });
+    expect(dev.link.labelled).toBe(2);
+    expect(dev.link.labelledCorrect).toBe(1);
+  });
+
   it('digests images so that different weights differ (their plain CRC-32 is one constant)', () => {
     const a = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 5 }).snapshot();
     const b = new Firmware({ board: 'esp32s3-psram', mode: 'train', sizes: SIZES, seed: 6 }).snapshot();
