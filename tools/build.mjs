@@ -12,7 +12,8 @@ await build({
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
-  // the engines load their WebAssembly files relative to their own packages
-  external: ['quickjs-emscripten', 'quickjs-emscripten-core', '@jitl/*'],
+  // the engines load their WebAssembly files relative to their own packages; serialport
+  // loads its native binding relative to its own package
+  external: ['quickjs-emscripten', 'quickjs-emscripten-core', '@jitl/*', 'serialport', '@serialport/*'],
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });

@@ -8,5 +8,8 @@ import { command as demo } from './demo';
 import { command as run } from './run';
 import { command as plan } from './plan';
 import { command as embedded } from './embedded';
+import { command as device } from './device';
+import { command as host } from './host';
+import { command as serialDemo } from './serial-demo';
 
-export const commands: Command[] = [train, verify, profile, raster, demo, run, plan, embedded];
+export const commands: Command[] = [train, verify, profile, raster, demo, run, plan, embedded, device, host, serialDemo];
