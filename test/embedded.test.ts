@@ -2,7 +2,8 @@
  * The firmware bundles in the embedded engines (synfire embedded, short runs): each run is
  * compared with the same bundle on Node weight for weight, stays within the board's heap
  * budget, and the whole bundle (core, sBP, firmware loop, flash image, host link) stays within
- * 64 KiB minified; the bundles, their property names shortened, answer as the source does.
+ * 64 KiB minified; the bundles, their property names shortened, answer as the source does,
+ * and so do the serial bundles (the serial device end, a bundle of its own).
  * Boards the memory plan says are too small are refused before an engine starts; a missing
  * engine is named with the command that installs it. In Duktape a damaged flash image is
  * refused (a UserError, as in Node) and the weights in use are kept.
