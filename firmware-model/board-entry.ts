@@ -1,14 +1,11 @@
 /**
  * Entry of a board bundle (tools/build-boards.mjs builds one per board, with SYNFIRE_BOARD
  * defined as the board's name). The bundle defines the global `synfireFirmware`:
- * `link` (a HostLink for the board, what a host drives), `serialDevice(board)` (the serial
- * protocol's device end, firmware-model/serial-device.ts), and the Firmware API itself
+ * `link` (a HostLink for the board, what a host drives), and the Firmware API itself
  * (`Firmware`, `runLoop`, `ChunkSource`, `HostLink`) for programs built on it. The memory
  * planner is not in the bundle: the host plans (synfire plan) and may pass its total to boot.
  */
-import { Firmware } from './firmware';
 import { HostLink } from './host-link';
-import { SerialDeviceHex } from './serial-device';
 
 declare const SYNFIRE_BOARD: string;
 declare const SYNFIRE_BUNDLE_BYTES: number;
@@ -21,9 +18,5 @@ export const bundleBytes: number = typeof SYNFIRE_BUNDLE_BYTES === 'number' ? SY
 /** The board's heap for the engine (its profile's budget; 0 when run from source). */
 export const heapBytes: number = typeof SYNFIRE_HEAP_BYTES === 'number' ? SYNFIRE_HEAP_BYTES : 0;
 export const link = new HostLink(board, heapBytes);
-/** The serial protocol's device end (docs/protocol.md) over this firmware: bytes in and out as hex. */
-export function serialDevice(boardName: string): SerialDeviceHex {
-  return new SerialDeviceHex(boardName || board, heapBytes, (c) => new Firmware(c));
-}
 export { Firmware, runLoop } from './firmware';
 export { ChunkSource, HostLink } from './host-link';

@@ -2,7 +2,8 @@
  * The firmware bundles in the embedded engines (synfire embedded, short runs): each run is
  * compared with the same bundle on Node weight for weight, stays within the board's heap
  * budget, and the whole bundle (core, sBP, firmware loop, flash image, host link) stays within
- * 64 KiB minified; the bundles, their property names shortened, answer as the source does.
+ * 64 KiB minified; the bundles, their property names shortened, answer as the source does,
+ * and so do the serial bundles (the serial device end, a bundle of its own).
  * Boards the memory plan says are too small are refused before an engine starts; a missing
  * engine is named with the command that installs it. In Duktape a damaged flash image is
  * refused (a UserError, as in Node) and the weights in use are kept.
@@ -15,9 +16,12 @@ import { join } from 'node:path';
 import vm from 'node:vm';
 import { getQuickJS } from 'quickjs-emscripten';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Firmware } from '../firmware-model/firmware';
 import { encodeSamples, HostLink } from '../firmware-model/host-link';
+import { SerialDeviceHex } from '../firmware-model/serial-device';
 import { Prng } from '../src/chip/prng';
 import { UserError } from '../src/errors';
+import { COMMANDS, encodeFrame, packBits } from '../src/io/protocol';
 import { defaultBundleDir, embeddedRun, type EmbeddedResult } from '../tools/commands/embedded';
 import { EngineMemoryError, startEngine } from '../tools/engine-host';
 // @ts-expect-error (a plain .mjs build script without types)
@@ -103,6 +107,33 @@ describe('synfire embedded', () => {
       const bundle = context.synfireFirmware as { HostLink: new (board: string, heap: number) => HostLink };
       expect(session(new bundle.HostLink(BOARD, 7340032)), file).toEqual(want);
     }
+  });
+
+  it('the serial bundles (firmware-serial.js, .es5.js) answer as the source does, byte for byte', () => {
+    // the serial device lives in a bundle of its own, so firmware.js keeps its size goal
+    const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+    const rng = new Prng(5);
+    const frames = [encodeFrame('hello', 0, { session: 2, role: 0, mode: 0, encoding: 0, input: 20, hidden: 16, output: 5, samplesTrained: 0, seed: 4, window: 8 })];
+    for (let k = 0; k < 12; k++) {
+      const x = new Uint8Array(20);
+      for (let i = 0; i < x.length; i++) x[i] = rng.nextFloat() < 0.4 ? 1 : 0;
+      frames.push(encodeFrame('sample', k, { label: rng.nextInt(5) }, packBits(x)));
+    }
+    frames.push(encodeFrame('sample', 4, { label: 1 }, packBits(new Uint8Array(20)))); // a duplicate
+    frames.push(encodeFrame('command', 12, { code: COMMANDS.snapshot, arg: 0 }), encodeFrame('command', 13, { code: COMMANDS.counters, arg: 0 }));
+    const session = (dev: SerialDeviceHex): string[] => [dev.announceHex(), ...frames.map((f) => dev.feedHex(hex(f))), String(dev.samples()), dev.snapshotHex()];
+    const want = session(new SerialDeviceHex(BOARD, 7340032, (c) => new Firmware(c)));
+    expect(want[want.length - 2]).toBe('12');
+    expect(want[want.length - 1].length).toBeGreaterThan(0);
+    for (const file of ['firmware-serial.js', 'firmware-serial.es5.js']) {
+      const context = vm.createContext({});
+      vm.runInContext(readFileSync(join(defaultBundleDir(), BOARD, file), 'utf8'), context, { filename: file });
+      const bundle = context.synfireSerial as { serialDevice(board: string): SerialDeviceHex; heapBytes: number };
+      expect(bundle.heapBytes, file).toBe(7340032);
+      expect(session(bundle.serialDevice(BOARD)), file).toEqual(want);
+    }
+    // and the firmware bundle holds no serial device
+    expect(readFileSync(join(defaultBundleDir(), BOARD, 'firmware.js'), 'utf8')).not.toContain('serialDevice');
   });
 
   it('goal 1: 400-400-10 MNIST inference in QuickJS on esp32s3-psram, identical to Node', async () => {

@@ -1,14 +1,20 @@
-// Builds the firmware bundle of every microcontroller board (boards/profiles.ts, the boards
-// with an `mcu` profile) from firmware-model/board-entry.ts:
+// Builds the bundles of every microcontroller board (boards/profiles.ts, the boards with an
+// `mcu` profile). The firmware bundle, from firmware-model/board-entry.ts:
 //   dist/boards/<board>/firmware.js      minified esbuild IIFE, ES2020 (QuickJS, quickjs-ng)
 //   dist/boards/<board>/firmware.es5.js  the same lowered to ES5 (tools/engine-bundle.mjs) for Duktape
+// and the serial bundle, from firmware-model/serial-entry.ts (the serial protocol's device end
+// over the firmware, for `synfire device --engine quickjs`; global `synfireSerial`):
+//   dist/boards/<board>/firmware-serial.js      minified ES2020, property names NOT shortened
+//   dist/boards/<board>/firmware-serial.es5.js  the same lowered to ES5
 // Each defines the global `synfireFirmware` (see board-entry.ts), with SYNFIRE_DEVICE true (code a
 // device never runs is dropped, see src/chip/chip.ts), SYNFIRE_BOARD set to the
 // board's name, SYNFIRE_HEAP_BYTES to its heap budget (the firmware refuses a network that
 // cannot fit it) and SYNFIRE_BUNDLE_BYTES to the size of the bundle itself (the memory plan
 // counts the code the engine holds), written into the finished bundle at a fixed width.
-// Internal property names are shortened (SHORT_PROPS, esbuild mangleProps), after a check
-// that none of them can be read by name (checkShortProps).
+// In the firmware bundle, internal property names are shortened (SHORT_PROPS, esbuild
+// mangleProps), after a check that none of them can be read by name (checkShortProps). The
+// serial bundle has no size goal and reads many names as strings (frame types and fields), so
+// its names are left alone.
 // Prints (or returns) each file's raw and gzip size.
 // Usage: node tools/build-boards.mjs [--json]   (or import { buildBoards } from this file)
 import { build } from 'esbuild';
@@ -22,6 +28,10 @@ import { bundleEntry, bundleEs5, bundleOptions } from './engine-bundle.mjs';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const BOARD_GLOBAL = 'synfireFirmware';
 export const BOARD_ENTRY = join(ROOT, 'firmware-model', 'board-entry.ts');
+export const SERIAL_GLOBAL = 'synfireSerial';
+export const SERIAL_ENTRY = join(ROOT, 'firmware-model', 'serial-entry.ts');
+/** File names of a board's bundles in boardDir(board). */
+export const BUNDLE_FILES = { es2020: 'firmware.js', es5: 'firmware.es5.js', serial: 'firmware-serial.js', serialEs5: 'firmware-serial.es5.js' };
 /** The size goal of firmware.js (core + sBP + firmware loop, minified). */
 export const BUNDLE_GOAL_BYTES = 64 * 1024;
 
@@ -173,20 +183,29 @@ function sizes(code) {
   return { bytes: Buffer.byteLength(code), gzipBytes: gzipSync(Buffer.from(code), { level: 9 }).length };
 }
 
-/** Build every board's two bundles (or those of the boards named in `only`). Returns [{ board, es2020: {path, bytes, gzipBytes}, es5: {...} }]. */
+/**
+ * Build every board's bundles (or those of the boards named in `only`). Returns
+ * [{ board, es2020, es5, serial, serialEs5 }], each {path, bytes, gzipBytes}.
+ */
 export async function buildBoards(only) {
   const out = [];
   for (const board of only ?? (await mcuBoards())) {
     const dir = boardDir(board);
     mkdirSync(dir, { recursive: true });
     await checkShortProps(await selfSized((define) => bundleEntry(BOARD_ENTRY, BOARD_GLOBAL, 'es2020', { minify: true, define }), board));
-    const es2020 = await selfSized((define) => bundleEntry(BOARD_ENTRY, BOARD_GLOBAL, 'es2020', { minify: true, define, mangleProps: SHORT_PATTERN }), board);
-    const es5 = await selfSized((define) => bundleEs5(BOARD_ENTRY, BOARD_GLOBAL, 'firmware.es5.js', { minify: true, define, mangleProps: SHORT_PATTERN }), board);
-    const p2020 = join(dir, 'firmware.js');
-    const p5 = join(dir, 'firmware.es5.js');
-    writeFileSync(p2020, es2020);
-    writeFileSync(p5, es5);
-    out.push({ board, es2020: { path: p2020, ...sizes(es2020) }, es5: { path: p5, ...sizes(es5) } });
+    const code = {
+      es2020: await selfSized((define) => bundleEntry(BOARD_ENTRY, BOARD_GLOBAL, 'es2020', { minify: true, define, mangleProps: SHORT_PATTERN }), board),
+      es5: await selfSized((define) => bundleEs5(BOARD_ENTRY, BOARD_GLOBAL, BUNDLE_FILES.es5, { minify: true, define, mangleProps: SHORT_PATTERN }), board),
+      serial: await selfSized((define) => bundleEntry(SERIAL_ENTRY, SERIAL_GLOBAL, 'es2020', { minify: true, define }), board),
+      serialEs5: await selfSized((define) => bundleEs5(SERIAL_ENTRY, SERIAL_GLOBAL, BUNDLE_FILES.serialEs5, { minify: true, define }), board),
+    };
+    const r = { board };
+    for (const [k, c] of Object.entries(code)) {
+      const path = join(dir, BUNDLE_FILES[k]);
+      writeFileSync(path, c);
+      r[k] = { path, ...sizes(c) };
+    }
+    out.push(r);
   }
   return out;
 }
@@ -229,6 +248,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   else
     for (const b of r) {
       console.log(`${b.board}: firmware.js ${b.es2020.bytes} B (gzip ${b.es2020.gzipBytes} B); firmware.es5.js ${b.es5.bytes} B (gzip ${b.es5.gzipBytes} B)`);
+      console.log(`  serial: firmware-serial.js ${b.serial.bytes} B (gzip ${b.serial.gzipBytes} B); firmware-serial.es5.js ${b.serialEs5.bytes} B (gzip ${b.serialEs5.gzipBytes} B)`);
       console.log(`  firmware.js by part: ${Object.entries(b.parts).map(([k, v]) => `${k} ${v} B`).join(', ')} (esbuild metafile; the rest is the IIFE wrapper)`);
     }
 }

@@ -1,8 +1,9 @@
 /**
  * `synfire device`: the firmware program on a serial port. Bytes that arrive go to the
  * protocol's device end (firmware-model/serial-device.ts), its answers go back. With
- * `--engine quickjs` the firmware and the protocol run inside QuickJS from the board bundle
- * (dist/boards/<board>/firmware.js) and Node only carries the bytes, as hex, in and out.
+ * `--engine quickjs` the firmware and the protocol run inside QuickJS from the board's serial
+ * bundle (dist/boards/<board>/firmware-serial.js, global `synfireSerial`) and Node only
+ * carries the bytes, as hex, in and out.
  *
  * The device keeps its weights when the port goes away (it reopens the port and waits), and
  * with --save-on-exit writes them atomically on SIGINT or SIGTERM before it exits.
@@ -27,11 +28,11 @@ export const command: Command = {
     options: [
       { name: 'port', type: 'string', metavar: 'PATH', help: 'serial port (a tty, or a pty from socat)' },
       { name: 'board', type: 'choice', choices: mcuBoardNames(), default: 'esp32s3-psram', help: 'microcontroller board profile: memory plan, bundle, serial settings' },
-      { name: 'engine', type: 'choice', choices: ['node', 'quickjs'], default: 'node', help: 'run the firmware on Node, or inside QuickJS from the board bundle (Node then only carries bytes)' },
+      { name: 'engine', type: 'choice', choices: ['node', 'quickjs'], default: 'node', help: "run the firmware on Node, or inside QuickJS from the board's serial bundle (Node then only carries bytes)" },
       { name: 'baud', type: 'int', min: 300, max: 16000000, help: "baud rate (default: the board's)" },
       { name: 'load', type: 'string', metavar: 'F', help: 'start from a weight image (SFFW, as --save-on-exit writes)' },
       { name: 'save-on-exit', type: 'string', metavar: 'F', help: 'on SIGINT or SIGTERM, write the weight image to F (atomically) before exiting' },
-      { name: 'bundle-dir', type: 'string', metavar: 'DIR', help: 'directory holding <board>/firmware.js (default dist/boards)' },
+      { name: 'bundle-dir', type: 'string', metavar: 'DIR', help: 'directory holding <board>/firmware-serial.js (default dist/boards)' },
     ],
     examples: [
       'synfire device --port /dev/ttyUSB0 --board esp32s3-psram --save-on-exit weights.sffw',
@@ -67,11 +68,11 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 
 async function quickjsEnd(board: string, image: Uint8Array | undefined, bundleDir: string): Promise<DeviceEnd> {
-  const es2020 = join(bundleDir, board, 'firmware.js');
+  const es2020 = join(bundleDir, board, 'firmware-serial.js');
   if (!existsSync(es2020)) throw new UserError(`${es2020} not found: build the board bundles with \`npm run build:boards\``);
   const budget = BOARDS[board].mcu!.heapBytes.value;
-  const engine: EngineSession = await startEngine('quickjs', { es2020, es5: join(bundleDir, board, 'firmware.es5.js') }, budget);
-  await engine.call(`(globalThis.serialDevice = synfireFirmware.serialDevice(${JSON.stringify(board)}), 'ok')`);
+  const engine: EngineSession = await startEngine('quickjs', { es2020, es5: join(bundleDir, board, 'firmware-serial.es5.js') }, budget);
+  await engine.call(`(globalThis.serialDevice = synfireSerial.serialDevice(${JSON.stringify(board)}), 'ok')`);
   if (image) {
     for (let a = 0; a < image.length; a += 4096) await engine.call(`(serialDevice.imagePart('${hex(image.subarray(a, a + 4096))}'), 'ok')`);
   }
