@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The Debian packages the tests need. `--install` installs the missing ones (as root);
+# The Debian packages the tests need (gcc builds tools/malloc-peak.c, the Duktape heap meter). `--install` installs the missing ones (as root);
 # `--check` installs them too when running as root, and otherwise names what is missing.
 set -u
-pkgs=(dataset-fashion-mnist duktape socat)
+pkgs=(dataset-fashion-mnist duktape socat gcc)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
