@@ -358,7 +358,7 @@ describe('help pages of the real commands', () => {
 
   it('give --hidden one cap everywhere (MAX_HIDDEN): one more is a usage error in every command', () => {
     const withHidden = commands.filter((c) => c.spec.options.some((o) => o.name === 'hidden'));
-    expect(withHidden.map((c) => c.spec.name).sort()).toEqual(['embedded', 'plan', 'profile', 'raster', 'train', 'verify']);
+    expect(withHidden.map((c) => c.spec.name).sort()).toEqual(['embedded', 'host', 'plan', 'profile', 'raster', 'serial-demo', 'train', 'verify']);
     for (const cmd of withHidden) {
       expect(cmd.spec.options.find((o) => o.name === 'hidden')!.max, cmd.spec.name).toBe(MAX_HIDDEN);
       expect(parseArgs(cmd.spec, ['--hidden', String(MAX_HIDDEN)]).hidden).toBe(MAX_HIDDEN);

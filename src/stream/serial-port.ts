@@ -4,8 +4,9 @@
  * the host's retry reconnects. Tests pass `SerialPortMock` (from 'serialport' itself: its
  * `SerialPortMock.binding` is the one registry the mock ports live in).
  */
+import { createRequire } from 'node:module';
 import { Observable, share } from 'rxjs';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import { LinkInterrupted, type HostPort } from './host';
 
 /** What we use of a SerialPort (SerialPort and SerialPortMock both have it). */
@@ -19,7 +20,14 @@ export interface SerialStream {
 
 export type SerialStreamFactory = (opts: { path: string; baudRate: number }) => SerialStream;
 
-export const realSerialPort: SerialStreamFactory = (opts) => new SerialPort({ ...opts, autoOpen: true }) as unknown as SerialStream;
+/**
+ * A real port. `serialport` (and its native binding) is loaded on first use, so commands that
+ * never open a port, and the CLI bundle itself, start without it.
+ */
+export const realSerialPort: SerialStreamFactory = (opts) => {
+  const { SerialPort: Port } = createRequire(import.meta.url)('serialport') as { SerialPort: typeof SerialPort };
+  return new Port({ ...opts, autoOpen: true }) as unknown as SerialStream;
+};
 
 /** Opens `path` and wraps it as a HostPort (also the device's byte boundary). */
 export function openSerialLink(path: string, baudRate: number, make: SerialStreamFactory = realSerialPort): HostPort {

@@ -27,7 +27,7 @@ export const command: Command = {
     usage: '--port PATH [--board B] [--engine node|quickjs] [--save-on-exit F] [options]',
     options: [
       { name: 'port', type: 'string', metavar: 'PATH', help: 'serial port (a tty, or a pty from socat)' },
-      { name: 'board', type: 'choice', choices: mcuBoardNames(), default: 'esp32s3-psram', help: 'microcontroller board profile: memory plan, bundle, serial settings' },
+      { name: 'board', type: 'choice', choices: mcuBoardNames(), default: 'esp32s3-psram', metavar: 'B', help: 'microcontroller board profile: memory plan, bundle, serial settings' },
       { name: 'engine', type: 'choice', choices: ['node', 'quickjs'], default: 'node', help: "run the firmware on Node, or inside QuickJS from the board's serial bundle (Node then only carries bytes)" },
       { name: 'baud', type: 'int', min: 300, max: 16000000, help: "baud rate (default: the board's)" },
       { name: 'load', type: 'string', metavar: 'F', help: 'start from a weight image (SFFW, as --save-on-exit writes)' },

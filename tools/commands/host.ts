@@ -8,6 +8,7 @@ import { openSerialLink } from '../../src/stream/serial-port';
 import type { CliIO, Command } from '../cli';
 import { atomicWriteFile } from '../fsutil';
 import { checkSource, jsonSummary, loadSamples, runHostSession, summaryLines } from '../serial-host';
+import { MAX_HIDDEN } from './options';
 
 export const command: Command = {
   spec: {
@@ -21,7 +22,7 @@ export const command: Command = {
       { name: 'samples', type: 'int', default: 300, min: 1, max: 60000, metavar: 'N', help: 'samples to stream' },
       { name: 'board', type: 'choice', choices: mcuBoardNames(), default: 'esp32s3-psram', help: 'board the device runs (its serial settings give the default baud rate)' },
       { name: 'baud', type: 'int', min: 300, max: 16000000, help: "baud rate (default: the board's)" },
-      { name: 'hidden', type: 'int', min: 1, max: 65535, metavar: 'H', help: 'hidden units (default 100)' },
+      { name: 'hidden', type: 'int', min: 1, max: MAX_HIDDEN, metavar: 'H', help: 'hidden units (default 100)' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights (and of the sensor stream)' },
       { name: 'window', type: 'int', default: 16, min: 1, max: 16, metavar: 'W', help: 'sequenced frames in flight' },
       { name: 'check-offline', type: 'flag', help: 'train the same samples offline and compare the weights with the device' },

@@ -22,6 +22,7 @@ import { lineNoise, paceBytes, type NoiseCounts } from '../../src/stream/line';
 import { openSerialLink } from '../../src/stream/serial-port';
 import type { CliIO, Command } from '../cli';
 import { checkSource, jsonSummary, loadSamples, runHostSession, summaryLines } from '../serial-host';
+import { MAX_HIDDEN } from './options';
 
 export const command: Command = {
   spec: {
@@ -35,7 +36,7 @@ export const command: Command = {
       { name: 'engine', type: 'choice', choices: ['node', 'quickjs'], default: 'node', help: 'where the device runs the firmware' },
       { name: 'source', type: 'choice', choices: ['mnist', 'fashion', 'sensor'], default: 'mnist', help: 'what the host streams' },
       { name: 'board', type: 'string', default: 'esp32s3-psram', metavar: 'B', help: 'board profile of the device' },
-      { name: 'hidden', type: 'int', min: 1, max: 65535, metavar: 'H', help: 'hidden units (default 100)' },
+      { name: 'hidden', type: 'int', min: 1, max: MAX_HIDDEN, metavar: 'H', help: 'hidden units (default 100)' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights, the sensor stream and the noise' },
       { name: 'window', type: 'int', default: 16, min: 1, max: 16, metavar: 'W', help: 'sequenced frames in flight' },
       { name: 'eval-samples', type: 'int', default: 500, min: 0, max: 10000, metavar: 'N', help: 'held-out samples (test split; sensor: another seed) on which the final weights are evaluated, on the host' },
