@@ -7,7 +7,8 @@
  * Rules (the host relies on them):
  *  - Sequenced frames (sample, label, command) are carried out strictly in sequence order,
  *    each exactly once. A frame ahead of the next expected one (within the window) is kept
- *    and answered with an ack naming it; one behind (a duplicate) is answered again from the
+ *    and answered with an ack naming it (and, in its held bits, every frame kept ahead of the
+ *    expected one: a selective acknowledgement); one behind (a duplicate) is answered again from the
  *    reply cache, or with an ack when it is too old to be cached, and never carried out twice.
  *  - Every frame that cannot be decoded (CRC, stuffing, length, version, type) is counted and
  *    answered with an error frame naming the problem; nothing else changes.
@@ -251,7 +252,7 @@ export class SerialDevice {
       const k = f.seq % REPLY_CACHE;
       const cached = this.replies[k];
       if (this.replySeq[k] === f.seq && cached !== null) this.send(cached);
-      else this.send(encodeFrame('ack', 0, { ack: this.expected, got: f.seq }));
+      else this.send(this.ackFrame(0, f.seq));
       return;
     }
     if (d >= MAX_WINDOW) {
@@ -263,7 +264,7 @@ export class SerialDevice {
       if (this.pending[k] !== null) this.link.duplicates++;
       else this.link.outOfOrder++;
       this.pending[k] = f;
-      this.send(encodeFrame('ack', 0, { ack: this.expected, got: f.seq }));
+      this.send(this.ackFrame(0, f.seq));
       return;
     }
     this.carryOut(f);
@@ -275,6 +276,24 @@ export class SerialDevice {
       this.pending[k] = null;
       this.carryOut(next as FrameOf<'sample'>);
     }
+  }
+
+  /**
+   * An ack frame: `ack` the next expected seq, and the selective-acknowledgement bits of the
+   * frames kept ahead of it (bit k: frame expected + 1 + k is held).
+   */
+  private ackFrame(seq: number, got: number): Uint8Array {
+    let lo = 0;
+    let hi = 0;
+    for (let d = 1; d < MAX_WINDOW; d++) {
+      const s = (this.expected + d) % SEQ_MODULUS;
+      const kept = this.pending[s % MAX_WINDOW];
+      if (kept === null || kept.seq !== s) continue;
+      const k = d - 1;
+      if (k < 32) lo += Math.pow(2, k);
+      else hi += Math.pow(2, k - 32);
+    }
+    return encodeFrame('ack', seq, { ack: this.expected, got, heldLo: lo, heldHi: hi });
   }
 
   /** Carries out the next expected frame, caches and sends its reply. */
@@ -345,7 +364,7 @@ export class SerialDevice {
       this.link.labelled++;
       if (this.predictions[slot] === f.body.label) this.link.labelledCorrect++;
     }
-    return encodeFrame('ack', f.seq, { ack: this.expected, got: f.seq });
+    return this.ackFrame(f.seq, f.seq);
   }
 
   private onCommand(f: FrameOf<'command'>): Uint8Array {
@@ -376,7 +395,7 @@ export class SerialDevice {
       if (arg !== 0 && arg !== 1) return this.errorReply(f.seq, 'mode', arg);
       if (arg === 0 && fw.mode !== 'train') return this.errorReply(f.seq, 'mode', arg);
       this.mode = arg === 0 ? 'train' : 'infer';
-      return encodeFrame('ack', f.seq, { ack: this.expected, got: f.seq });
+      return this.ackFrame(f.seq, f.seq);
     }
     return this.errorReply(f.seq, 'command', code);
   }

@@ -28,6 +28,8 @@ import {
   imageDigest,
   isFault,
   MAX_FRAME_BYTES,
+  MAX_WINDOW,
+  ackMissing,
   packBits,
   payloadFields,
   protocolByteTables,
@@ -94,7 +96,7 @@ describe('frames', () => {
       encodeFrame('counters', 5, { index: 2, total: 30, hi: 1, lo: 4294967295 }, hex('61 62')),
       encodeFrame('weights', 6, { offset: 48, total: 1000, crc: 0xdeadbeef }, new Uint8Array(48).fill(0)),
       encodeFrame('error', 0, { code: 1, detail: 0x12345678, ack: 9 }),
-      encodeFrame('ack', 0, { ack: 10, got: 12 }),
+      encodeFrame('ack', 0, { ack: 10, got: 12, heldLo: 0, heldHi: 0 }),
     ];
     const frames = decodeWire(Uint8Array.from(wire.flatMap((w) => Array.from(w))));
     expect(frames.map((f) => (isFault(f) ? f.error : f.type))).toEqual(FRAME_NAMES);
@@ -121,7 +123,7 @@ describe('frames', () => {
   });
 
   it('names every fault: CRC, truncated, unknown type, oversize, version, stuffing, stray bytes', () => {
-    const good = encodeFrameBody('ack', 0, { ack: 1, got: 2 });
+    const good = encodeFrameBody('ack', 0, { ack: 1, got: 2, heldLo: 0, heldHi: 0 });
     const flipped = good.slice();
     flipped[5] ^= 4;
     const crcFault = decodeFrameBody(flipped) as FrameFault;
@@ -158,7 +160,7 @@ describe('frames', () => {
 
     // an oversize block on the wire is dropped at the next delimiter; the frame after it decodes
     const junk = new Uint8Array(3 * MAX_FRAME_BYTES).fill(0x55);
-    const wire = Uint8Array.from([...junk, 0, ...encodeFrame('ack', 0, { ack: 3, got: 4 })]);
+    const wire = Uint8Array.from([...junk, 0, ...encodeFrame('ack', 0, { ack: 3, got: 4, heldLo: 0, heldHi: 0 })]);
     const got = decodeWire(wire);
     expect(got.map((x) => (isFault(x) ? x.error : x.type))).toEqual(['oversize', 'ack']);
   });
@@ -267,6 +269,42 @@ describe('SerialDevice', () => {
     expect(dev.link.duplicates).toBeGreaterThanOrEqual(4);
   });
 
+  it('acks a frame ahead of a gap with the held bits of every frame it keeps (selective acknowledgement)', () => {
+    const data = randomSamples(12, MAX_WINDOW);
+    const dev = makeDevice();
+    const replies: Frame[] = [];
+    const reader = new FrameReader();
+    const feed = (b: Uint8Array) => reader.push(dev.feed(b), (x) => !isFault(x) && replies.push(x));
+    feed(hello(4));
+    const frame = (k: number) => encodeFrame('sample', k, { label: data[k % data.length].label }, packBits(data[k % data.length].input));
+    feed(frame(0));
+    // frames 1, 4, 5 and 40 lost; 2, 3, 6..39 and 41..(MAX_WINDOW) arrive
+    const lostSet = new Set([1, 4, 5, 40]);
+    const sent: number[] = [];
+    for (let k = 2; k <= MAX_WINDOW; k++) if (!lostSet.has(k)) sent.push(k);
+    for (const k of sent) feed(frame(k));
+    const last = replies[replies.length - 1] as Extract<Frame, { type: 'ack' }>;
+    expect(last.type).toBe('ack');
+    expect(last.body.ack).toBe(1);
+    expect(last.body.got).toBe(MAX_WINDOW);
+    // bit k of heldLo/heldHi: frame 2 + k; listed here from the frames fed
+    let lo = 0;
+    let hi = 0;
+    for (const k of sent) {
+      const bit = k - 2;
+      if (bit < 32) lo += 2 ** bit;
+      else hi += 2 ** (bit - 32);
+    }
+    expect(last.body.heldLo).toBe(lo);
+    expect(last.body.heldHi).toBe(hi);
+    const missing = Array.from({ length: MAX_WINDOW + 4 }, (_, k) => k).filter((k) => ackMissing(last.body, k));
+    expect(missing).toEqual([1, 4, 5, 40]); // 0 is done, MAX_WINDOW is held, beyond the window: not reported
+    expect(dev.link.samples).toBe(1);
+    // the gaps filled: everything is carried out once, in order
+    for (const k of [4, 1, 40, 5]) feed(frame(k));
+    expect(dev.link.samples).toBe(MAX_WINDOW + 1);
+  });
+
   it('answers bad frames with an error frame naming the problem, and keeps its weights', () => {
     const dev = makeDevice();
     const replies: Array<Frame | FrameFault> = [];
@@ -278,9 +316,9 @@ describe('SerialDevice', () => {
     const data = randomSamples(2, 3);
     for (let k = 0; k < 3; k++) feed(encodeFrame('sample', k, { label: data[k].label }, packBits(data[k].input)));
     const before = dev.firmware!.snapshot();
-    const body = encodeFrameBody('ack', 0, { ack: 0, got: 0 });
+    const body = encodeFrameBody('ack', 0, { ack: 0, got: 0, heldLo: 0, heldHi: 0 });
     const wrongVersion = body.slice();
-    wrongVersion[0] = 2;
+    wrongVersion[0] = PROTOCOL_VERSION + 1;
     const garbage = [
       hex('05 11 22 00'), // stuffing that runs past the block
       Uint8Array.from([...cobsEncode(body.subarray(0, 6)), 0]), // truncated
@@ -288,7 +326,7 @@ describe('SerialDevice', () => {
       new Uint8Array(2 * MAX_FRAME_BYTES + 10).fill(7), // oversize, no delimiter yet
       Uint8Array.from([0]),
       encodeFrame('sample', 3, { label: 1 }, new Uint8Array(5)), // wrong input length
-      encodeFrame('sample', 40, { label: 1 }, new Uint8Array(2)), // far beyond the window
+      encodeFrame('sample', 4 + MAX_WINDOW, { label: 1 }, new Uint8Array(2)), // beyond the window (the device expects 4)
       encodeFrame('command', 5, { code: 99, arg: 0 }), // out of order: kept, not yet carried out
       encodeFrame('result', 0, { ack: 0, index: 0, label: 0, predicted: 0, previous: 0 }), // a device frame sent to a device
       encodeFrame('command', 4, { code: COMMANDS.mode, arg: 7 }), // unknown mode; then 5 runs: unknown command

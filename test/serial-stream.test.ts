@@ -102,8 +102,8 @@ const letters: OperatorFunction<HostEvent, string> = map((e) =>
 describe('framing operator', () => {
   it('cuts frames out of arbitrary chunks and reports garbage as a value', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const a = encodeFrame('ack', 0, { ack: 1, got: 2 });
-      const b = encodeFrame('ack', 0, { ack: 3, got: 4 });
+      const a = encodeFrame('ack', 0, { ack: 1, got: 2, heldLo: 0, heldHi: 0 });
+      const b = encodeFrame('ack', 0, { ack: 3, got: 4, heldLo: 0, heldHi: 0 });
       const chunks = {
         p: a.subarray(0, 4),
         q: Uint8Array.from([...a.subarray(4), ...b.subarray(0, 2)]),

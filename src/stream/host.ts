@@ -48,6 +48,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import {
+  ackMissing,
   asciiText,
   COMMANDS,
   encodeFrame,
@@ -353,9 +354,13 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
             const b = f.body;
             return { type: 'result', seq: s, body: { ack: b.ack, index: b.index - 1, label: NO_LABEL, predicted: b.previous, previous: NO_PREVIOUS }, tail: f.tail } as Frame;
           }
-          if (f.type === 'ack' && a === s && f.body.got !== s && sentAfterUs(f.body.got)) throw new Resend(true);
+          // selective repeat: an ack for a frame held ahead of `ack`, sent after this one's
+          // latest copy, whose held bits lack this frame (the line keeps order: the copy was lost)
+          if (f.type === 'ack' && f.body.got !== s && seqDiff(f.body.got, a) > 0 && sentAfterUs(f.body.got) && ackMissing(f.body, s)) throw new Resend(true);
           if (f.type === 'result' && seqDiff(a, s) > 0 && sentAfterUs(f.seq)) throw new Resend(true);
-          if (f.type === 'error' && a === s && asyncScheduler.now() - lastTxAt >= (cfg.answerMs ?? 0)) throw new Resend(true);
+          // a garbled frame while the device expects this one and nothing was sent after it
+          // (no later frame's ack will name the gap)
+          if (f.type === 'error' && a === s && lastTx === txCount - 1 && asyncScheduler.now() - lastTxAt >= (cfg.answerMs ?? 0)) throw new Resend(true);
           return 'progress';
         };
         // waits for the reply; on silence, sends again only if the device expects this frame
