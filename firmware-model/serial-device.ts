@@ -39,6 +39,7 @@ import {
   type FrameFault,
   type FrameOf,
 } from '../src/io/protocol';
+import { decodeSpikeRuns } from '../src/io/spike-runs';
 import type { FirmwareConfig, SampleResult } from './firmware';
 
 /** What the device needs of the firmware program (firmware.ts's Firmware). */
@@ -56,6 +57,8 @@ export interface DeviceFirmware {
 /** Sample encodings (hello.encoding). */
 export const ENCODING_BITS = 0;
 export const ENCODING_ACCEL = 1;
+/** Spike bits as run lengths (src/io/spike-runs.ts), or packed bits when that is no longer. */
+export const ENCODING_RUNS = 2;
 
 /** The link counters of the device, in the order the counters command lists them after the firmware's. */
 export const LINK_COUNTER_NAMES = [
@@ -178,7 +181,7 @@ export class SerialDevice {
       this.sendFault('mode', b.mode);
       return;
     }
-    if (b.encoding !== ENCODING_BITS && b.encoding !== ENCODING_ACCEL) {
+    if (b.encoding !== ENCODING_BITS && b.encoding !== ENCODING_ACCEL && b.encoding !== ENCODING_RUNS) {
       this.sendFault('payload', b.encoding);
       return;
     }
@@ -334,6 +337,8 @@ export class SerialDevice {
       if (tail.length !== (fw.sizes.input + 7) >> 3) return this.errorReply(f.seq, 'payload', tail.length);
       const u = unpackBits(tail, fw.sizes.input);
       bits.set(u);
+    } else if (this.encoding === ENCODING_RUNS) {
+      if (!decodeSpikeRuns(tail, bits)) return this.errorReply(f.seq, 'payload', tail.length);
     } else {
       const enc = this.encoder!;
       if (tail.length !== enc.config.axes * enc.config.window || enc.units !== fw.sizes.input) {

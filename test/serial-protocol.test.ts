@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Firmware } from '../firmware-model/firmware';
-import { ENCODING_ACCEL, ENCODING_BITS, SerialDevice } from '../firmware-model/serial-device';
+import { ENCODING_ACCEL, ENCODING_BITS, ENCODING_RUNS, SerialDevice } from '../firmware-model/serial-device';
 import { Prng } from '../src/chip/prng';
 import { ACCEL_AXES, ACCEL_CLASSES, ACCEL_WINDOW, AccelStream } from '../src/data/accel';
 import { ACCEL_ENCODER, EventEncoder } from '../src/data/event-encoder';
@@ -38,6 +38,7 @@ import {
   type Frame,
   type FrameFault,
 } from '../src/io/protocol';
+import { decodeSpikeRuns, encodeSpikeRuns } from '../src/io/spike-runs';
 
 const hex = (s: string) => Uint8Array.from(s.split(' ').filter(Boolean).map((h) => parseInt(h, 16)));
 
@@ -184,6 +185,43 @@ describe('frames', () => {
   });
 });
 
+describe('spike runs (encoding 2)', () => {
+  const bitsOf = (s: string) => Uint8Array.from(s.split('').map(Number));
+  it('codes run lengths as Elias gamma of length + 1, most significant bit first', () => {
+    // 32 units: runs 3 zeros, 2 ones, 27 zeros -> gamma(4) 00100, gamma(3) 011, gamma(28) 000011100, then 7 pad bits
+    const bits = bitsOf('00011' + '0'.repeat(27));
+    expect(Array.from(encodeSpikeRuns(bits))).toEqual([0x23, 0x0e, 0x00]);
+    // a first unit that spikes: an empty run of zeros (gamma(1) = 1), 1 one (gamma(2) = 010), 31 zeros (gamma(32) = 00000100000)
+    expect(Array.from(encodeSpikeRuns(bitsOf('1' + '0'.repeat(31))))).toEqual([0b10100000, 0b01000000]);
+  });
+  it('sends the packed bits when runs would be no shorter, and round-trips either form', () => {
+    const rng = new Prng(21);
+    for (let t = 0; t < 200; t++) {
+      const n = 1 + rng.nextInt(400);
+      const p = [0.02, 0.2, 0.5][t % 3];
+      const bits = new Uint8Array(n);
+      // runs of random length, so that both forms occur
+      for (let i = 0, v = 0; i < n; v = 1 - v) for (let len = 1 + rng.nextInt(t % 2 === 0 ? 2 : 40); len > 0 && i < n; len--) bits[i++] = rng.nextFloat() < p ? 1 - v : v;
+      const tail = encodeSpikeRuns(bits);
+      expect(tail.length).toBeLessThanOrEqual((n + 7) >> 3);
+      if (tail.length === (n + 7) >> 3) expect(Array.from(tail)).toEqual(Array.from(packBits(bits)));
+      const out = new Uint8Array(n);
+      expect(decodeSpikeRuns(tail, out)).toBe(true);
+      expect(Array.from(out)).toEqual(Array.from(bits));
+    }
+  });
+  it('rejects malformed runs: overshoot, too few units, non-zero padding, spare bytes, too long', () => {
+    const out = new Uint8Array(32);
+    expect(decodeSpikeRuns(Uint8Array.from([0x23, 0x0e, 0x00]), out)).toBe(true);
+    expect(decodeSpikeRuns(Uint8Array.from([0x23, 0x0e, 0x01]), out)).toBe(false); // padding bit set
+    expect(decodeSpikeRuns(Uint8Array.from([0x23, 0x0e]), out)).toBe(false); // the last code cut short
+    expect(decodeSpikeRuns(Uint8Array.from([0x23, 0x0f, 0x00]), out)).toBe(false); // 31 zeros: 36 units
+    expect(decodeSpikeRuns(Uint8Array.from([0x23, 0x0d, 0x80]), out)).toBe(false); // 26 zeros: one unit short
+    expect(decodeSpikeRuns(Uint8Array.from([0x00, 0x00, 0x00]), out)).toBe(false); // 24 leading zeros
+    expect(decodeSpikeRuns(new Uint8Array(5), out)).toBe(false); // longer than the packed bits
+  });
+});
+
 describe('docs/protocol.md', () => {
   it('holds the byte tables generated from the schemas', () => {
     const doc = readFileSync(new URL('../docs/protocol.md', import.meta.url), 'utf8');
@@ -267,6 +305,39 @@ describe('SerialDevice', () => {
     const errors = replies.filter((x) => !isFault(x) && x.type === 'error');
     expect(errors.length).toBe(faults);
     expect(dev.link.duplicates).toBeGreaterThanOrEqual(4);
+  });
+
+  it('learns spike runs (encoding 2) as it learns packed bits, and refuses a malformed tail', () => {
+    const sizes = { input: 64, hidden: 12, output: 4 };
+    const viaRuns = makeDevice();
+    const viaBits = makeDevice();
+    const replies: Frame[] = [];
+    const reader = new FrameReader();
+    const feedRuns = (b: Uint8Array) => reader.push(viaRuns.feed(b), (x) => !isFault(x) && replies.push(x));
+    feedRuns(hello(1, ENCODING_RUNS, sizes));
+    viaBits.feed(hello(1, ENCODING_BITS, sizes));
+    // a stroke (a block of spiking inputs) at a random place, plus random dots in half of them
+    const rng = new Prng(13);
+    let shorter = 0;
+    for (let k = 0; k < 12; k++) {
+      const input = new Uint8Array(sizes.input);
+      const at = rng.nextInt(48);
+      for (let i = at; i < at + 4 + rng.nextInt(12); i++) input[i] = 1;
+      if (k % 2 === 1) for (let i = 0; i < sizes.input; i++) if (rng.nextFloat() < 0.3) input[i] = 1;
+      const label = rng.nextInt(sizes.output);
+      const tail = encodeSpikeRuns(input);
+      if (tail.length < 8) shorter++;
+      feedRuns(encodeFrame('sample', k, { label }, tail));
+      viaBits.feed(encodeFrame('sample', k, { label }, packBits(input)));
+    }
+    expect(shorter).toBeGreaterThanOrEqual(6);
+    expect(viaRuns.link.samples).toBe(12);
+    expect(Array.from(viaRuns.firmware!.snapshot())).toEqual(Array.from(viaBits.firmware!.snapshot()));
+    const before = viaRuns.firmware!.snapshot();
+    feedRuns(encodeFrame('sample', 12, { label: 1 }, Uint8Array.from([0x00]))); // 8 leading zeros, then nothing
+    expect(replies[replies.length - 1]).toMatchObject({ type: 'error', seq: 12, body: { code: 9 } });
+    expect(viaRuns.link.samples).toBe(12);
+    expect(Array.from(viaRuns.firmware!.snapshot())).toEqual(Array.from(before));
   });
 
   it('acks a frame ahead of a gap with the held bits of every frame it keeps (selective acknowledgement)', () => {

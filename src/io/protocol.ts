@@ -133,7 +133,7 @@ export const FRAME_DOCS: Record<
       session: 'session number chosen by the host; sequence numbers restart at 0 in a new session',
       role: '0 host, 1 device',
       mode: "0 train, 1 infer (the host's request; the device answers with the mode it runs)",
-      encoding: '0 spike bits (one bit per input unit), 1 accelerometer window (three i8 per reading, x y z)',
+      encoding: '0 spike bits (one bit per input unit), 1 accelerometer window (three i8 per reading, x y z), 2 spike runs (run lengths of the spike bits, Elias gamma coded)',
       input: 'input units of the network',
       hidden: 'hidden units',
       output: 'output units (classes)',
@@ -149,7 +149,7 @@ export const FRAME_DOCS: Record<
     about:
       'One sample. Answered by a result frame with the same seq once the device has learned (or inferred) it, in sequence order.',
     fields: { label: `class label, ${NO_LABEL} for none` },
-    tail: 'the input: spike bits packed 8 per byte, least significant bit first (encoding 0), or readings x0 y0 z0 x1 ... as i8 (encoding 1)',
+    tail: 'the input: spike bits packed 8 per byte, least significant bit first (encoding 0); readings x0 y0 z0 x1 ... as i8 (encoding 1); spike runs, or the packed bits of encoding 0 when exactly as long (encoding 2)',
   },
   label: {
     from: 'host',
