@@ -9,8 +9,10 @@
  *    sample source is pulled, never pushed);
  *  - a frame is sent again (`timeout` + `retry`, at most `maxRetries` times) when the device
  *    has been silent for `timeoutMs` while it waits, or after 8 * `timeoutMs` in any case;
- *  - a frame the device reports missing (an ack naming a later frame while it still expects
- *    this one) is sent again at once (fast retransmission, an error that `retry` catches);
+ *  - a frame the device reports missing is sent again at once (selective repeat, an error
+ *    that `retry` catches): an ack for a frame held ahead of a gap carries the held bits of
+ *    every frame the device keeps, so each frame of the gap sent before the acked one is
+ *    resent, once per such report, while new frames keep the line busy;
  *  - a device that restarts (an unsolicited hello, or a `no-session` error) or a port that
  *    goes away ends the session with an error that an outer `retry` answers by reconnecting
  *    after `reconnectDelayMs`; the new session resumes from the last sample the device holds.
@@ -320,10 +322,10 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
      * Sends sequenced frame `bytesOf(seq)` until its reply arrives: `null` when the device
      * says it is done but its reply is gone. When it is sent again:
      *  - at once, when the device reports it missing (an ack naming a frame sent after this
-     *    one's latest copy while the device still expects this one), or reports it done while
-     *    its reply never came (a later result, sent after this one's latest copy);
-     *  - at once, when the device expects this frame and answers a garbled frame that arrived
-     *    after this one's latest copy could have (most likely that copy);
+     *    one's latest copy, whose held bits lack this one), or reports it done while its
+     *    reply never came (a later result, sent after this one's latest copy);
+     *  - at once, when the device expects this frame, nothing was sent after it, and the
+     *    device answers a garbled frame that arrived after this one's copy could have;
      *  - when the device has been silent for timeoutMs and expects this frame (frames ahead of
      *    it wait: the device carries them out in order and reports their gaps itself).
      */
