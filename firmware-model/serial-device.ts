@@ -7,7 +7,8 @@
  * Rules (the host relies on them):
  *  - Sequenced frames (sample, label, command) are carried out strictly in sequence order,
  *    each exactly once. A frame ahead of the next expected one (within the window) is kept
- *    and answered with an ack naming it; one behind (a duplicate) is answered again from the
+ *    and answered with an ack naming it (and, in its held bits, every frame kept ahead of the
+ *    expected one: a selective acknowledgement); one behind (a duplicate) is answered again from the
  *    reply cache, or with an ack when it is too old to be cached, and never carried out twice.
  *  - Every frame that cannot be decoded (CRC, stuffing, length, version, type) is counted and
  *    answered with an error frame naming the problem; nothing else changes.
@@ -38,6 +39,7 @@ import {
   type FrameFault,
   type FrameOf,
 } from '../src/io/protocol';
+import { decodeSpikeRuns } from '../src/io/spike-runs';
 import type { FirmwareConfig, SampleResult } from './firmware';
 
 /** What the device needs of the firmware program (firmware.ts's Firmware). */
@@ -55,6 +57,8 @@ export interface DeviceFirmware {
 /** Sample encodings (hello.encoding). */
 export const ENCODING_BITS = 0;
 export const ENCODING_ACCEL = 1;
+/** Spike bits as run lengths (src/io/spike-runs.ts), or packed bits when that is no longer. */
+export const ENCODING_RUNS = 2;
 
 /** The link counters of the device, in the order the counters command lists them after the firmware's. */
 export const LINK_COUNTER_NAMES = [
@@ -177,7 +181,7 @@ export class SerialDevice {
       this.sendFault('mode', b.mode);
       return;
     }
-    if (b.encoding !== ENCODING_BITS && b.encoding !== ENCODING_ACCEL) {
+    if (b.encoding !== ENCODING_BITS && b.encoding !== ENCODING_ACCEL && b.encoding !== ENCODING_RUNS) {
       this.sendFault('payload', b.encoding);
       return;
     }
@@ -251,7 +255,7 @@ export class SerialDevice {
       const k = f.seq % REPLY_CACHE;
       const cached = this.replies[k];
       if (this.replySeq[k] === f.seq && cached !== null) this.send(cached);
-      else this.send(encodeFrame('ack', 0, { ack: this.expected, got: f.seq }));
+      else this.send(this.ackFrame(0, f.seq));
       return;
     }
     if (d >= MAX_WINDOW) {
@@ -263,7 +267,7 @@ export class SerialDevice {
       if (this.pending[k] !== null) this.link.duplicates++;
       else this.link.outOfOrder++;
       this.pending[k] = f;
-      this.send(encodeFrame('ack', 0, { ack: this.expected, got: f.seq }));
+      this.send(this.ackFrame(0, f.seq));
       return;
     }
     this.carryOut(f);
@@ -275,6 +279,24 @@ export class SerialDevice {
       this.pending[k] = null;
       this.carryOut(next as FrameOf<'sample'>);
     }
+  }
+
+  /**
+   * An ack frame: `ack` the next expected seq, and the selective-acknowledgement bits of the
+   * frames kept ahead of it (bit k: frame expected + 1 + k is held).
+   */
+  private ackFrame(seq: number, got: number): Uint8Array {
+    let lo = 0;
+    let hi = 0;
+    for (let d = 1; d < MAX_WINDOW; d++) {
+      const s = (this.expected + d) % SEQ_MODULUS;
+      const kept = this.pending[s % MAX_WINDOW];
+      if (kept === null || kept.seq !== s) continue;
+      const k = d - 1;
+      if (k < 32) lo += Math.pow(2, k);
+      else hi += Math.pow(2, k - 32);
+    }
+    return encodeFrame('ack', seq, { ack: this.expected, got, heldLo: lo, heldHi: hi });
   }
 
   /** Carries out the next expected frame, caches and sends its reply. */
@@ -315,6 +337,8 @@ export class SerialDevice {
       if (tail.length !== (fw.sizes.input + 7) >> 3) return this.errorReply(f.seq, 'payload', tail.length);
       const u = unpackBits(tail, fw.sizes.input);
       bits.set(u);
+    } else if (this.encoding === ENCODING_RUNS) {
+      if (!decodeSpikeRuns(tail, bits)) return this.errorReply(f.seq, 'payload', tail.length);
     } else {
       const enc = this.encoder!;
       if (tail.length !== enc.config.axes * enc.config.window || enc.units !== fw.sizes.input) {
@@ -345,7 +369,7 @@ export class SerialDevice {
       this.link.labelled++;
       if (this.predictions[slot] === f.body.label) this.link.labelledCorrect++;
     }
-    return encodeFrame('ack', f.seq, { ack: this.expected, got: f.seq });
+    return this.ackFrame(f.seq, f.seq);
   }
 
   private onCommand(f: FrameOf<'command'>): Uint8Array {
@@ -376,7 +400,7 @@ export class SerialDevice {
       if (arg !== 0 && arg !== 1) return this.errorReply(f.seq, 'mode', arg);
       if (arg === 0 && fw.mode !== 'train') return this.errorReply(f.seq, 'mode', arg);
       this.mode = arg === 0 ? 'train' : 'infer';
-      return encodeFrame('ack', f.seq, { ack: this.expected, got: f.seq });
+      return this.ackFrame(f.seq, f.seq);
     }
     return this.errorReply(f.seq, 'command', code);
   }

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Firmware } from '../firmware-model/firmware';
-import { ENCODING_ACCEL, ENCODING_BITS, SerialDevice } from '../firmware-model/serial-device';
+import { ENCODING_ACCEL, ENCODING_BITS, ENCODING_RUNS, SerialDevice } from '../firmware-model/serial-device';
 import { Prng } from '../src/chip/prng';
 import { ACCEL_AXES, ACCEL_CLASSES, ACCEL_WINDOW, AccelStream } from '../src/data/accel';
 import { ACCEL_ENCODER, EventEncoder } from '../src/data/event-encoder';
@@ -28,6 +28,8 @@ import {
   imageDigest,
   isFault,
   MAX_FRAME_BYTES,
+  MAX_WINDOW,
+  ackMissing,
   packBits,
   payloadFields,
   protocolByteTables,
@@ -36,6 +38,7 @@ import {
   type Frame,
   type FrameFault,
 } from '../src/io/protocol';
+import { decodeSpikeRuns, encodeSpikeRuns } from '../src/io/spike-runs';
 
 const hex = (s: string) => Uint8Array.from(s.split(' ').filter(Boolean).map((h) => parseInt(h, 16)));
 
@@ -94,7 +97,7 @@ describe('frames', () => {
       encodeFrame('counters', 5, { index: 2, total: 30, hi: 1, lo: 4294967295 }, hex('61 62')),
       encodeFrame('weights', 6, { offset: 48, total: 1000, crc: 0xdeadbeef }, new Uint8Array(48).fill(0)),
       encodeFrame('error', 0, { code: 1, detail: 0x12345678, ack: 9 }),
-      encodeFrame('ack', 0, { ack: 10, got: 12 }),
+      encodeFrame('ack', 0, { ack: 10, got: 12, heldLo: 0, heldHi: 0 }),
     ];
     const frames = decodeWire(Uint8Array.from(wire.flatMap((w) => Array.from(w))));
     expect(frames.map((f) => (isFault(f) ? f.error : f.type))).toEqual(FRAME_NAMES);
@@ -121,7 +124,7 @@ describe('frames', () => {
   });
 
   it('names every fault: CRC, truncated, unknown type, oversize, version, stuffing, stray bytes', () => {
-    const good = encodeFrameBody('ack', 0, { ack: 1, got: 2 });
+    const good = encodeFrameBody('ack', 0, { ack: 1, got: 2, heldLo: 0, heldHi: 0 });
     const flipped = good.slice();
     flipped[5] ^= 4;
     const crcFault = decodeFrameBody(flipped) as FrameFault;
@@ -158,7 +161,7 @@ describe('frames', () => {
 
     // an oversize block on the wire is dropped at the next delimiter; the frame after it decodes
     const junk = new Uint8Array(3 * MAX_FRAME_BYTES).fill(0x55);
-    const wire = Uint8Array.from([...junk, 0, ...encodeFrame('ack', 0, { ack: 3, got: 4 })]);
+    const wire = Uint8Array.from([...junk, 0, ...encodeFrame('ack', 0, { ack: 3, got: 4, heldLo: 0, heldHi: 0 })]);
     const got = decodeWire(wire);
     expect(got.map((x) => (isFault(x) ? x.error : x.type))).toEqual(['oversize', 'ack']);
   });
@@ -179,6 +182,43 @@ describe('frames', () => {
     const bits = Uint8Array.from([1, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
     expect(Array.from(packBits(bits))).toEqual([0x81, 0x03]);
     expect(Array.from(unpackBits(packBits(bits), 10))).toEqual(Array.from(bits));
+  });
+});
+
+describe('spike runs (encoding 2)', () => {
+  const bitsOf = (s: string) => Uint8Array.from(s.split('').map(Number));
+  it('codes run lengths as Elias gamma of length + 1, most significant bit first', () => {
+    // 32 units: runs 3 zeros, 2 ones, 27 zeros -> gamma(4) 00100, gamma(3) 011, gamma(28) 000011100, then 7 pad bits
+    const bits = bitsOf('00011' + '0'.repeat(27));
+    expect(Array.from(encodeSpikeRuns(bits))).toEqual([0x23, 0x0e, 0x00]);
+    // a first unit that spikes: an empty run of zeros (gamma(1) = 1), 1 one (gamma(2) = 010), 31 zeros (gamma(32) = 00000100000)
+    expect(Array.from(encodeSpikeRuns(bitsOf('1' + '0'.repeat(31))))).toEqual([0b10100000, 0b01000000]);
+  });
+  it('sends the packed bits when runs would be no shorter, and round-trips either form', () => {
+    const rng = new Prng(21);
+    for (let t = 0; t < 200; t++) {
+      const n = 1 + rng.nextInt(400);
+      const p = [0.02, 0.2, 0.5][t % 3];
+      const bits = new Uint8Array(n);
+      // runs of random length, so that both forms occur
+      for (let i = 0, v = 0; i < n; v = 1 - v) for (let len = 1 + rng.nextInt(t % 2 === 0 ? 2 : 40); len > 0 && i < n; len--) bits[i++] = rng.nextFloat() < p ? 1 - v : v;
+      const tail = encodeSpikeRuns(bits);
+      expect(tail.length).toBeLessThanOrEqual((n + 7) >> 3);
+      if (tail.length === (n + 7) >> 3) expect(Array.from(tail)).toEqual(Array.from(packBits(bits)));
+      const out = new Uint8Array(n);
+      expect(decodeSpikeRuns(tail, out)).toBe(true);
+      expect(Array.from(out)).toEqual(Array.from(bits));
+    }
+  });
+  it('rejects malformed runs: overshoot, too few units, non-zero padding, spare bytes, too long', () => {
+    const out = new Uint8Array(32);
+    expect(decodeSpikeRuns(Uint8Array.from([0x23, 0x0e, 0x00]), out)).toBe(true);
+    expect(decodeSpikeRuns(Uint8Array.from([0x23, 0x0e, 0x01]), out)).toBe(false); // padding bit set
+    expect(decodeSpikeRuns(Uint8Array.from([0x23, 0x0e]), out)).toBe(false); // the last code cut short
+    expect(decodeSpikeRuns(Uint8Array.from([0x23, 0x0f, 0x00]), out)).toBe(false); // 31 zeros: 36 units
+    expect(decodeSpikeRuns(Uint8Array.from([0x23, 0x0d, 0x80]), out)).toBe(false); // 26 zeros: one unit short
+    expect(decodeSpikeRuns(Uint8Array.from([0x00, 0x00, 0x00]), out)).toBe(false); // 24 leading zeros
+    expect(decodeSpikeRuns(new Uint8Array(5), out)).toBe(false); // longer than the packed bits
   });
 });
 
@@ -267,6 +307,75 @@ describe('SerialDevice', () => {
     expect(dev.link.duplicates).toBeGreaterThanOrEqual(4);
   });
 
+  it('learns spike runs (encoding 2) as it learns packed bits, and refuses a malformed tail', () => {
+    const sizes = { input: 64, hidden: 12, output: 4 };
+    const viaRuns = makeDevice();
+    const viaBits = makeDevice();
+    const replies: Frame[] = [];
+    const reader = new FrameReader();
+    const feedRuns = (b: Uint8Array) => reader.push(viaRuns.feed(b), (x) => !isFault(x) && replies.push(x));
+    feedRuns(hello(1, ENCODING_RUNS, sizes));
+    viaBits.feed(hello(1, ENCODING_BITS, sizes));
+    // a stroke (a block of spiking inputs) at a random place, plus random dots in half of them
+    const rng = new Prng(13);
+    let shorter = 0;
+    for (let k = 0; k < 12; k++) {
+      const input = new Uint8Array(sizes.input);
+      const at = rng.nextInt(48);
+      for (let i = at; i < at + 4 + rng.nextInt(12); i++) input[i] = 1;
+      if (k % 2 === 1) for (let i = 0; i < sizes.input; i++) if (rng.nextFloat() < 0.3) input[i] = 1;
+      const label = rng.nextInt(sizes.output);
+      const tail = encodeSpikeRuns(input);
+      if (tail.length < 8) shorter++;
+      feedRuns(encodeFrame('sample', k, { label }, tail));
+      viaBits.feed(encodeFrame('sample', k, { label }, packBits(input)));
+    }
+    expect(shorter).toBeGreaterThanOrEqual(6);
+    expect(viaRuns.link.samples).toBe(12);
+    expect(Array.from(viaRuns.firmware!.snapshot())).toEqual(Array.from(viaBits.firmware!.snapshot()));
+    const before = viaRuns.firmware!.snapshot();
+    feedRuns(encodeFrame('sample', 12, { label: 1 }, Uint8Array.from([0x00]))); // 8 leading zeros, then nothing
+    expect(replies[replies.length - 1]).toMatchObject({ type: 'error', seq: 12, body: { code: 9 } });
+    expect(viaRuns.link.samples).toBe(12);
+    expect(Array.from(viaRuns.firmware!.snapshot())).toEqual(Array.from(before));
+  });
+
+  it('acks a frame ahead of a gap with the held bits of every frame it keeps (selective acknowledgement)', () => {
+    const data = randomSamples(12, MAX_WINDOW);
+    const dev = makeDevice();
+    const replies: Frame[] = [];
+    const reader = new FrameReader();
+    const feed = (b: Uint8Array) => reader.push(dev.feed(b), (x) => !isFault(x) && replies.push(x));
+    feed(hello(4));
+    const frame = (k: number) => encodeFrame('sample', k, { label: data[k % data.length].label }, packBits(data[k % data.length].input));
+    feed(frame(0));
+    // frames 1, 4, 5 and 40 lost; 2, 3, 6..39 and 41..(MAX_WINDOW) arrive
+    const lostSet = new Set([1, 4, 5, 40]);
+    const sent: number[] = [];
+    for (let k = 2; k <= MAX_WINDOW; k++) if (!lostSet.has(k)) sent.push(k);
+    for (const k of sent) feed(frame(k));
+    const last = replies[replies.length - 1] as Extract<Frame, { type: 'ack' }>;
+    expect(last.type).toBe('ack');
+    expect(last.body.ack).toBe(1);
+    expect(last.body.got).toBe(MAX_WINDOW);
+    // bit k of heldLo/heldHi: frame 2 + k; listed here from the frames fed
+    let lo = 0;
+    let hi = 0;
+    for (const k of sent) {
+      const bit = k - 2;
+      if (bit < 32) lo += 2 ** bit;
+      else hi += 2 ** (bit - 32);
+    }
+    expect(last.body.heldLo).toBe(lo);
+    expect(last.body.heldHi).toBe(hi);
+    const missing = Array.from({ length: MAX_WINDOW + 4 }, (_, k) => k).filter((k) => ackMissing(last.body, k));
+    expect(missing).toEqual([1, 4, 5, 40]); // 0 is done, MAX_WINDOW is held, beyond the window: not reported
+    expect(dev.link.samples).toBe(1);
+    // the gaps filled: everything is carried out once, in order
+    for (const k of [4, 1, 40, 5]) feed(frame(k));
+    expect(dev.link.samples).toBe(MAX_WINDOW + 1);
+  });
+
   it('answers bad frames with an error frame naming the problem, and keeps its weights', () => {
     const dev = makeDevice();
     const replies: Array<Frame | FrameFault> = [];
@@ -278,9 +387,9 @@ describe('SerialDevice', () => {
     const data = randomSamples(2, 3);
     for (let k = 0; k < 3; k++) feed(encodeFrame('sample', k, { label: data[k].label }, packBits(data[k].input)));
     const before = dev.firmware!.snapshot();
-    const body = encodeFrameBody('ack', 0, { ack: 0, got: 0 });
+    const body = encodeFrameBody('ack', 0, { ack: 0, got: 0, heldLo: 0, heldHi: 0 });
     const wrongVersion = body.slice();
-    wrongVersion[0] = 2;
+    wrongVersion[0] = PROTOCOL_VERSION + 1;
     const garbage = [
       hex('05 11 22 00'), // stuffing that runs past the block
       Uint8Array.from([...cobsEncode(body.subarray(0, 6)), 0]), // truncated
@@ -288,7 +397,7 @@ describe('SerialDevice', () => {
       new Uint8Array(2 * MAX_FRAME_BYTES + 10).fill(7), // oversize, no delimiter yet
       Uint8Array.from([0]),
       encodeFrame('sample', 3, { label: 1 }, new Uint8Array(5)), // wrong input length
-      encodeFrame('sample', 40, { label: 1 }, new Uint8Array(2)), // far beyond the window
+      encodeFrame('sample', 4 + MAX_WINDOW, { label: 1 }, new Uint8Array(2)), // beyond the window (the device expects 4)
       encodeFrame('command', 5, { code: 99, arg: 0 }), // out of order: kept, not yet carried out
       encodeFrame('result', 0, { ack: 0, index: 0, label: 0, predicted: 0, previous: 0 }), // a device frame sent to a device
       encodeFrame('command', 4, { code: COMMANDS.mode, arg: 7 }), // unknown mode; then 5 runs: unknown command

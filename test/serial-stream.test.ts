@@ -102,8 +102,8 @@ const letters: OperatorFunction<HostEvent, string> = map((e) =>
 describe('framing operator', () => {
   it('cuts frames out of arbitrary chunks and reports garbage as a value', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const a = encodeFrame('ack', 0, { ack: 1, got: 2 });
-      const b = encodeFrame('ack', 0, { ack: 3, got: 4 });
+      const a = encodeFrame('ack', 0, { ack: 1, got: 2, heldLo: 0, heldHi: 0 });
+      const b = encodeFrame('ack', 0, { ack: 3, got: 4, heldLo: 0, heldHi: 0 });
       const chunks = {
         p: a.subarray(0, 4),
         q: Uint8Array.from([...a.subarray(4), ...b.subarray(0, 2)]),
@@ -178,6 +178,27 @@ describe('host over a line (virtual time)', () => {
     expect(stats.retransmitted).toBe(1);
     expect(stats.acknowledged).toBe(4);
     expect(dev.link.samples).toBe(4);
+  });
+
+  it('selective repeat: two lost samples, one behind the other, are both sent again at the first selective ack', () => {
+    const stats = emptyStats();
+    const dev = device();
+    scheduler().run(({ expectObservable }) => {
+      // the first copies of samples 1 and 2 are lost; 2 is not the frame the device expects,
+      // so only the held bits of the ack for sample 3 (3 held, 2 not) report it missing
+      const lost = new Set<number>();
+      const port = () =>
+        wiredPort(dev, { up: (f) => (f.type === 'sample' && (f.seq === 1 || f.seq === 2) && !lost.has(f.seq) ? (lost.add(f.seq), 0) : 1) });
+      const events$ = runHost(port, config(5, { window: 4 }), stats).pipe(letters);
+      // 10: s0..s3 out (s1, s2 lost); 15: device does 0, keeps 3 and acks "expect 1, hold 3";
+      // 20: r0 (s4 out), the ack: s1 and s2 sent again at once; 25: device does 1..4; 30: r1..r4
+      expectObservable(events$).toBe('10ms s 9ms r 9ms (rrrr|)');
+    });
+    expect(stats.fastRetransmits).toBe(2);
+    expect(stats.timeouts).toBe(0);
+    expect(stats.retransmitted).toBe(2);
+    expect(dev.link.samples).toBe(5);
+    expect(dev.link.duplicates).toBe(0);
   });
 
   it('a lost last sample (nothing after it to reveal the gap) is sent again after the timeout', () => {

@@ -5,13 +5,14 @@
  */
 import { lastValueFrom, tap } from 'rxjs';
 import { Firmware } from '../firmware-model/firmware';
-import { ENCODING_ACCEL, ENCODING_BITS } from '../firmware-model/serial-device';
+import { ENCODING_ACCEL, ENCODING_RUNS } from '../firmware-model/serial-device';
 import { ACCEL_AXES, ACCEL_CLASSES, ACCEL_RATE_HZ, ACCEL_WINDOW, AccelStream } from '../src/data/accel';
 import { loadDataset } from '../src/data/datasets';
 import { sampleBits } from '../src/data/preprocess';
 import { ACCEL_ENCODER, EventEncoder } from '../src/data/event-encoder';
 import { UserError } from '../src/errors';
-import { frameBytes, imageDigest, packBits, wireBytes } from '../src/io/protocol';
+import { encodeFrame, frameBytes, imageDigest, wireBytes } from '../src/io/protocol';
+import { encodeSpikeRuns } from '../src/io/spike-runs';
 import { emptyStats, LinkInterrupted, runHost, SessionRefused, type HostConfig, type HostEvent, type HostPort, type HostStats } from '../src/stream/host';
 import { BITS_PER_BYTE_8N1 } from '../src/stream/line';
 import type { CliIO } from './cli';
@@ -25,7 +26,7 @@ export interface SampleSet {
   encoding: number;
   sizes: { input: number; hidden: number; output: number };
   count: number;
-  /** The sample frame's tail (packed bits or readings). */
+  /** The sample frame's tail (spike runs or readings). */
   wire(i: number): Uint8Array;
   /** The 0/1 input the device's network sees (for the offline run). */
   bits(i: number): Uint8Array;
@@ -54,19 +55,26 @@ export function loadSamples(source: SourceName, count: number, opts: { hidden?: 
   const buf = new Uint8Array(ds.numInputs);
   return {
     source,
-    encoding: ENCODING_BITS,
+    encoding: ENCODING_RUNS,
     sizes: { input: ds.numInputs, hidden, output: 10 },
     count,
-    wire: (i) => packBits(sampleBits(ds, i, buf)),
+    wire: (i) => encodeSpikeRuns(sampleBits(ds, i, buf)),
     bits: (i) => sampleBits(ds, i, new Uint8Array(ds.numInputs)),
     label: (i) => ds.labels[i],
   };
 }
 
-/** Bytes one sample costs on the wire, both directions (sample frame and result frame, COBS and delimiter included). */
+/**
+ * Bytes one sample costs on the wire, both directions (sample frame and result frame, COBS
+ * and delimiter included). Spike runs vary in length from sample to sample: `sampleBytes` is
+ * then the mean over the samples of the run of the exact first-copy frame (seq = index).
+ */
 export function wireCost(set: SampleSet): { sampleBytes: number; resultBytes: number } {
-  const tail = set.encoding === ENCODING_BITS ? (set.sizes.input + 7) >> 3 : ACCEL_AXES * ACCEL_WINDOW;
-  return { sampleBytes: wireBytes(frameBytes('sample', tail)), resultBytes: wireBytes(frameBytes('result')) };
+  const resultBytes = wireBytes(frameBytes('result'));
+  if (set.encoding === ENCODING_ACCEL) return { sampleBytes: wireBytes(frameBytes('sample', ACCEL_AXES * ACCEL_WINDOW)), resultBytes };
+  let total = 0;
+  for (let i = 0; i < set.count; i++) total += encodeFrame('sample', i, { label: set.label(i) }, set.wire(i)).length;
+  return { sampleBytes: set.count > 0 ? total / set.count : 0, resultBytes };
 }
 
 export interface HostRunOptions {
@@ -260,7 +268,7 @@ export function summaryLines(s: HostSummary): string[] {
     `${s.source} ${s.mode} on ${s.board} (${s.sizes.input}-${s.sizes.hidden}-${s.sizes.output}): ${s.acknowledged}/${s.samples} samples acknowledged, accuracy ${pct(s.accuracy)}`,
     `  by block of ${s.blockSize}: ${s.accuracyByBlock.map(pct).join(' ')}`,
     `  sent ${s.sent}, retransmitted ${s.retransmitted} (${s.fastRetransmits} on reported loss, ${s.timeouts} on timeout), lost ${s.lost}, duplicates ${s.duplicates}, CRC errors ${s.crcErrors} (host ${s.hostCrcErrors}, device ${s.deviceCrcErrors}), restarts ${s.restarts}`,
-    `  ${s.samplesPerSecond.toFixed(1)} samples/s in ${s.seconds.toFixed(2)} s; line limit at ${s.baud} baud ${s.lineLimitSamplesPerSecond.toFixed(1)} samples/s (${s.sampleWireBytes} + ${s.resultWireBytes} bytes a sample): ${pct(s.fractionOfLineLimit)}`,
+    `  ${s.samplesPerSecond.toFixed(1)} samples/s in ${s.seconds.toFixed(2)} s; line limit at ${s.baud} baud ${s.lineLimitSamplesPerSecond.toFixed(1)} samples/s (${+s.sampleWireBytes.toFixed(2)} + ${s.resultWireBytes} bytes a sample): ${pct(s.fractionOfLineLimit)}`,
     `  weights ${s.weightsCompared === 'none' ? 'not fetched' : `${s.imageBytes} bytes, digest 0x${(s.imageCrc >>> 0).toString(16).padStart(8, '0')}`}; identical to offline training: ${s.identicalToOffline === null ? 'not checked' : s.identicalToOffline ? 'yes' : 'NO'}`,
   ];
 }

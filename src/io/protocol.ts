@@ -18,20 +18,34 @@ import { crc32 } from './crc32';
 import { cobsDecode, cobsEncode, FRAME_DELIMITER } from './cobs';
 
 /** Bumped whenever a schema or a rule of docs/protocol.md changes. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The largest decoded frame (header, payload and CRC) either side sends or accepts. */
 export const MAX_FRAME_BYTES = 320;
 /** Bytes of image carried by one weights frame. */
 export const WEIGHTS_CHUNK_BYTES = 48;
 /** The most sequenced frames the host may have in flight (the device buffers this many). */
-export const MAX_WINDOW = 16;
+export const MAX_WINDOW = 64;
 /** The sequence numbers wrap at 2^16; windows are far smaller than half of that. */
 export const SEQ_MODULUS = 65536;
 /** `label` value of a sample with no label (an inference-only sample). */
 export const NO_LABEL = 0xff;
 /** `previous` value of a result whose seq - 1 was not a sample. */
 export const NO_PREVIOUS = 0xfe;
+/**
+ * Whether an ack's selective-acknowledgement bits say the device still needs frame `seq`:
+ * the frame it expects next, or one ahead of it (within the window) that it does not hold.
+ * False for frames before `ack` (done) and beyond the window.
+ */
+export function ackMissing(body: { ack: number; heldLo: number; heldHi: number }, seq: number): boolean {
+  const d = seqDiff(seq, body.ack);
+  if (d === 0) return true;
+  if (d < 0 || d >= MAX_WINDOW) return false;
+  const k = d - 1;
+  const word = k < 32 ? body.heldLo : body.heldHi;
+  return Math.floor(word / Math.pow(2, k % 32)) % 2 === 0;
+}
+
 /** `got` value of an ack that acknowledges no particular frame. */
 export const NO_SEQ = 0xffff;
 
@@ -92,6 +106,8 @@ const SCHEMAS = {
   ack: bin.object({
     ack: bin.u16,
     got: bin.u16,
+    heldLo: bin.u32,
+    heldHi: bin.u32,
   }),
 };
 
@@ -117,7 +133,7 @@ export const FRAME_DOCS: Record<
       session: 'session number chosen by the host; sequence numbers restart at 0 in a new session',
       role: '0 host, 1 device',
       mode: "0 train, 1 infer (the host's request; the device answers with the mode it runs)",
-      encoding: '0 spike bits (one bit per input unit), 1 accelerometer window (three i8 per reading, x y z)',
+      encoding: '0 spike bits (one bit per input unit), 1 accelerometer window (three i8 per reading, x y z), 2 spike runs (run lengths of the spike bits, Elias gamma coded)',
       input: 'input units of the network',
       hidden: 'hidden units',
       output: 'output units (classes)',
@@ -133,7 +149,7 @@ export const FRAME_DOCS: Record<
     about:
       'One sample. Answered by a result frame with the same seq once the device has learned (or inferred) it, in sequence order.',
     fields: { label: `class label, ${NO_LABEL} for none` },
-    tail: 'the input: spike bits packed 8 per byte, least significant bit first (encoding 0), or readings x0 y0 z0 x1 ... as i8 (encoding 1)',
+    tail: 'the input: spike bits packed 8 per byte, least significant bit first (encoding 0); readings x0 y0 z0 x1 ... as i8 (encoding 1); spike runs, or the packed bits of encoding 0 when exactly as long (encoding 2)',
   },
   label: {
     from: 'host',
@@ -198,10 +214,12 @@ export const FRAME_DOCS: Record<
     from: 'device',
     sequenced: false,
     about:
-      'Acknowledges without a result: a label or mode command (seq = that frame), or a frame received out of order or twice (`got`).',
+      'Acknowledges without a result: a label or mode command (seq = that frame), or a frame received out of order or twice (`got`). Also a selective acknowledgement: which frames after `ack` the device holds, so that the host resends exactly the missing ones at once.',
     fields: {
       ack: 'next sequence number the device expects',
       got: `the frame this answers, ${NO_SEQ} for none`,
+      heldLo: 'bit k (least significant first) set: the device holds frame ack + 1 + k, k = 0..31, received ahead of `ack`',
+      heldHi: 'the same for frames ack + 33 + k, k = 0..31',
     },
   },
 };

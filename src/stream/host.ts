@@ -9,8 +9,10 @@
  *    sample source is pulled, never pushed);
  *  - a frame is sent again (`timeout` + `retry`, at most `maxRetries` times) when the device
  *    has been silent for `timeoutMs` while it waits, or after 8 * `timeoutMs` in any case;
- *  - a frame the device reports missing (an ack naming a later frame while it still expects
- *    this one) is sent again at once (fast retransmission, an error that `retry` catches);
+ *  - a frame the device reports missing is sent again at once (selective repeat, an error
+ *    that `retry` catches): an ack for a frame held ahead of a gap carries the held bits of
+ *    every frame the device keeps, so each frame of the gap sent before the acked one is
+ *    resent, once per such report, while new frames keep the line busy;
  *  - a device that restarts (an unsolicited hello, or a `no-session` error) or a port that
  *    goes away ends the session with an error that an outer `retry` answers by reconnecting
  *    after `reconnectDelayMs`; the new session resumes from the last sample the device holds.
@@ -48,6 +50,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import {
+  ackMissing,
   asciiText,
   COMMANDS,
   encodeFrame,
@@ -319,10 +322,10 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
      * Sends sequenced frame `bytesOf(seq)` until its reply arrives: `null` when the device
      * says it is done but its reply is gone. When it is sent again:
      *  - at once, when the device reports it missing (an ack naming a frame sent after this
-     *    one's latest copy while the device still expects this one), or reports it done while
-     *    its reply never came (a later result, sent after this one's latest copy);
-     *  - at once, when the device expects this frame and answers a garbled frame that arrived
-     *    after this one's latest copy could have (most likely that copy);
+     *    one's latest copy, whose held bits lack this one), or reports it done while its
+     *    reply never came (a later result, sent after this one's latest copy);
+     *  - at once, when the device expects this frame, nothing was sent after it, and the
+     *    device answers a garbled frame that arrived after this one's copy could have;
      *  - when the device has been silent for timeoutMs and expects this frame (frames ahead of
      *    it wait: the device carries them out in order and reports their gaps itself).
      */
@@ -353,9 +356,13 @@ export function runHost(connect: () => HostPort, cfg: HostConfig, stats: HostSta
             const b = f.body;
             return { type: 'result', seq: s, body: { ack: b.ack, index: b.index - 1, label: NO_LABEL, predicted: b.previous, previous: NO_PREVIOUS }, tail: f.tail } as Frame;
           }
-          if (f.type === 'ack' && a === s && f.body.got !== s && sentAfterUs(f.body.got)) throw new Resend(true);
+          // selective repeat: an ack for a frame held ahead of `ack`, sent after this one's
+          // latest copy, whose held bits lack this frame (the line keeps order: the copy was lost)
+          if (f.type === 'ack' && f.body.got !== s && seqDiff(f.body.got, a) > 0 && sentAfterUs(f.body.got) && ackMissing(f.body, s)) throw new Resend(true);
           if (f.type === 'result' && seqDiff(a, s) > 0 && sentAfterUs(f.seq)) throw new Resend(true);
-          if (f.type === 'error' && a === s && asyncScheduler.now() - lastTxAt >= (cfg.answerMs ?? 0)) throw new Resend(true);
+          // a garbled frame while the device expects this one and nothing was sent after it
+          // (no later frame's ack will name the gap)
+          if (f.type === 'error' && a === s && lastTx === txCount - 1 && asyncScheduler.now() - lastTxAt >= (cfg.answerMs ?? 0)) throw new Resend(true);
           return 'progress';
         };
         // waits for the reply; on silence, sends again only if the device expects this frame

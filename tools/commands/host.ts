@@ -24,7 +24,7 @@ export const command: Command = {
       { name: 'baud', type: 'int', min: 300, max: 16000000, help: "baud rate (default: the board's)" },
       { name: 'hidden', type: 'int', min: 1, max: MAX_HIDDEN, metavar: 'H', help: 'hidden units (default 100)' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights (and of the sensor stream)' },
-      { name: 'window', type: 'int', default: 16, min: 1, max: 16, metavar: 'W', help: 'sequenced frames in flight' },
+      { name: 'window', type: 'int', default: 64, min: 1, max: 64, metavar: 'W', help: 'sequenced frames in flight' },
       { name: 'check-offline', type: 'flag', help: 'train the same samples offline and compare the weights with the device' },
       { name: 'save-weights', type: 'string', metavar: 'F', help: "write the device's weight image to F (fetched over the line)" },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files' },

@@ -38,7 +38,7 @@ export const command: Command = {
       { name: 'board', type: 'string', default: 'esp32s3-psram', metavar: 'B', help: 'board profile of the device' },
       { name: 'hidden', type: 'int', min: 1, max: MAX_HIDDEN, metavar: 'H', help: 'hidden units (default 100)' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights, the sensor stream and the noise' },
-      { name: 'window', type: 'int', default: 16, min: 1, max: 16, metavar: 'W', help: 'sequenced frames in flight' },
+      { name: 'window', type: 'int', default: 64, min: 1, max: 64, metavar: 'W', help: 'sequenced frames in flight' },
       { name: 'eval-samples', type: 'int', default: 500, min: 0, max: 10000, metavar: 'N', help: 'held-out samples (test split; sensor: another seed) on which the final weights are evaluated, on the host' },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files' },
     ],
