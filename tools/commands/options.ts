@@ -7,12 +7,13 @@ import type { OptionSpec } from '../args';
 export const DEFAULT_HIDDEN = 400;
 
 /**
- * The largest --hidden any command accepts. Beyond it the host's weight arrays alone (eight
+ * The largest --hidden any command accepts: 2^16 - 1, the largest size the serial protocol's
+ * hello frame can carry (a 16-bit field). Around it the host's weight arrays alone (eight
  * plastic matrices of hidden × 784 16-bit weights for Fashion-MNIST, plus the chip's copies)
  * pass a gigabyte; smaller networks that still do not fit the chip are refused by the
  * compiler with the resource that ran out.
  */
-export const MAX_HIDDEN = 65536;
+export const MAX_HIDDEN = 65535;
 
 /**
  * --hidden H. `fromWeights`: the default is the weight file's size when --load-weights is
