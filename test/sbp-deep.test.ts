@@ -1,0 +1,182 @@
+/**
+ * The L-hidden-layer sBP network (docs/deep.md): its schedule reduces to the paper's 12 phases
+ * for one layer, its oracle reduces to the one-layer oracle, and on small random networks with
+ * 2 and 3 hidden layers the spiking network equals the deep oracle spike for spike and weight
+ * for weight after every sample, in both step orders, on every kernel, for several seeds;
+ * robust gating is proved by the headroom checker and exact too; the verifier catches faults.
+ */
+import { describe, expect, it } from 'vitest';
+import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
+import { Prng } from '../src/chip/prng';
+import { blockStart, deepActivePhases, deepPhases, deepSchedule, deepTrainingNetwork, rewardPhases } from '../src/sbp/deep';
+import { deepOracleState, deepOracleTrain, newDeepTrace } from '../src/sbp/deep-oracle';
+import { deepInitialWeights, deepVerify } from '../src/sbp/deep-training';
+import { headroom } from '../src/sbp/headroom';
+import { initialWeights, transposePair } from '../src/sbp/init';
+import { newTrace, oracleTrain, type Order } from '../src/sbp/oracle';
+import { ACTIVE_PHASES } from '../src/sbp/topology';
+
+const ORDERS: Order[] = ['chip', 'reference'];
+const KERNELS = ['wasm', 'js', 'naive'] as const;
+function kernelOptions(k: (typeof KERNELS)[number]) {
+  return { kernel: k === 'naive' ? ('naive' as const) : ('fast' as const), rowSum: k === 'wasm' ? createWasmRowSumKernel : undefined };
+}
+
+/** n random binary samples (each input on with probability 0.4) with random labels. */
+function randomData(nin: number, nout: number, n: number, seed: number) {
+  const rng = new Prng(seed);
+  const offsets = [0];
+  const indices: number[] = [];
+  const labels: number[] = [];
+  for (let s = 0; s < n; s++) {
+    for (let i = 0; i < nin; i++) if (rng.nextFloat() < 0.4) indices.push(i);
+    offsets.push(indices.length);
+    labels.push(rng.nextInt(nout));
+  }
+  return { numInputs: nin, offsets: Uint32Array.from(offsets), indices: Uint16Array.from(indices), labels: Uint8Array.from(labels) };
+}
+
+/** Even weights drawn uniformly from [lo, hi): biased positive so that every layer is active. */
+function randomWeights(sizes: number[], seed: number, lo: number, hi: number): Int16Array[] {
+  const rng = new Prng(seed);
+  const w = [new Int16Array(0)];
+  for (let l = 1; l < sizes.length; l++) {
+    const m = new Int16Array(sizes[l] * sizes[l - 1]);
+    for (let k = 0; k < m.length; k++) m[k] = 2 * Math.floor((lo + rng.nextFloat() * (hi - lo)) / 2);
+    w.push(m);
+  }
+  return w;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, k) => k);
+
+describe('the L-layer schedule', () => {
+  it('is the paper schedule for one hidden layer', () => {
+    expect(deepPhases(1)).toBe(12);
+    expect(rewardPhases(1)).toEqual([5, 7]);
+    const a = deepActivePhases(1);
+    const want: Record<string, number[]> = { ...ACTIVE_PHASES, m_x: ACTIVE_PHASES.m_x6 };
+    delete want.m_x6;
+    expect(a).toEqual(want);
+  });
+
+  it('grows by 9 phases per hidden layer, one 8-phase error block per extra layer', () => {
+    expect([2, 3, 4].map(deepPhases)).toEqual([21, 30, 39]);
+    expect([blockStart(2, 3), blockStart(2, 2)]).toEqual([5, 13]);
+    expect(rewardPhases(2)).toEqual([6, 14, 16]);
+  });
+
+  it('refuses a depth whose replays need delays the chip cannot carry', () => {
+    expect(() => deepTrainingNetwork([16, 8, 8, 8, 8, 8, 8, 8, 8, 4])).toThrow(/delay of \d+ steps, more than the chip's 62/);
+  });
+
+  it('robust gating is proved for two hidden layers at MNIST and Fashion-MNIST sizes; the paper gating is not', () => {
+    for (const sizes of [
+      [400, 400, 400, 10],
+      [784, 400, 400, 10],
+    ]) {
+      expect(headroom(deepTrainingNetwork(sizes, 'robust'), deepSchedule(2)).problems).toEqual([]);
+      expect(headroom(deepTrainingNetwork(sizes, 'paper'), deepSchedule(2)).ok).toBe(false);
+    }
+  });
+});
+
+describe('the deep oracle', () => {
+  it('equals the one-layer oracle for one hidden layer (two independent implementations)', () => {
+    const sizes = { input: 20, hidden: 16, output: 5 };
+    for (const order of ORDERS) {
+      const w = initialWeights(sizes, 7);
+      // a positive shift so that the hidden layer fires
+      for (let k = 0; k < w.w1.length; k++) w.w1[k] = Math.min(254, w.w1[k] + 60);
+      const pm = transposePair(w.w2, 16, 5);
+      const one = { nin: 20, nhid: 16, nout: 5, w1: Int16Array.from(w.w1), w2: Int16Array.from(w.w2), p: pm.w2tPos, m: pm.w2tNeg };
+      const deep = deepOracleState([20, 16, 5], [new Int16Array(0), w.w1, w.w2]);
+      const t1 = newTrace(16, 5);
+      const td = newDeepTrace([20, 16, 5]);
+      const ds = randomData(20, 5, 150, 3);
+      let errs = 0;
+      for (let s = 0; s < 150; s++) {
+        const x = new Uint8Array(20);
+        for (let j = ds.offsets[s]; j < ds.offsets[s + 1]; j++) x[ds.indices[j]] = 1;
+        oracleTrain(one, x, ds.labels[s], order, t1);
+        deepOracleTrain(deep, x, ds.labels[s], order, td);
+        expect(Array.from(td.ePos[1])).toEqual(Array.from(t1.d1Pos));
+        expect(Array.from(td.eNeg[1])).toEqual(Array.from(t1.d1Neg));
+        for (let j = 0; j < 16; j++) errs += t1.d1Pos[j] + t1.d1Neg[j];
+      }
+      expect(errs).toBeGreaterThan(50);
+      expect(Array.from(deep.w[1])).toEqual(Array.from(one.w1));
+      expect(Array.from(deep.w[2])).toEqual(Array.from(one.w2));
+      expect(Array.from(deep.p[2])).toEqual(Array.from(one.p));
+      expect(Array.from(deep.m[2])).toEqual(Array.from(one.m));
+    }
+  });
+});
+
+describe('the L-layer network on the chip equals the deep oracle', () => {
+  const cases: Array<{ sizes: number[]; lo: number; hi: number }> = [
+    { sizes: [16, 12, 8, 4], lo: -60, hi: 240 },
+    { sizes: [16, 12, 8, 4], lo: -100, hi: 240 },
+    { sizes: [16, 12, 10, 8, 4], lo: -60, hi: 240 },
+    { sizes: [16, 12, 10, 8, 4], lo: -40, hi: 200 },
+  ];
+  for (const { sizes, lo, hi } of cases)
+    for (const order of ORDERS)
+      for (const k of KERNELS)
+        it(`${sizes.join('-')} weights [${lo}, ${hi}), order ${order}, kernel ${k}`, () => {
+          const ds = randomData(sizes[0], sizes[sizes.length - 1], 150, lo + hi);
+          const r = deepVerify({ sizes, order, ...kernelOptions(k), weights: randomWeights(sizes, 5 - lo, lo, hi), dataset: ds, indices: range(150) });
+          expect(r.first).toBeNull();
+          expect(r.samples).toBe(150);
+          // every layer's error signs were exercised, both signs
+          for (const [, pos, neg] of r.errors) {
+            expect(pos).toBeGreaterThan(5);
+            expect(neg).toBeGreaterThan(5);
+          }
+        });
+
+  it('one hidden layer built by the L-layer builder equals the oracle too', () => {
+    const sizes = [16, 12, 4];
+    for (const order of ORDERS) {
+      const r = deepVerify({ sizes, order, weights: randomWeights(sizes, 9, -60, 240), dataset: randomData(16, 4, 150, 2), indices: range(150) });
+      expect(r.first).toBeNull();
+      expect(r.errors[0][1] + r.errors[0][2]).toBeGreaterThan(20);
+    }
+  });
+
+  it('robust gating with non-zero weight exponents (fan-in 64) is exact', () => {
+    const sizes = [64, 60, 40, 4];
+    const net = deepTrainingNetwork(sizes, 'robust');
+    expect(net.connections.some((c) => (c.weightExp ?? 0) < 0)).toBe(true);
+    for (const order of ORDERS) {
+      const r = deepVerify({ sizes, order, gating: 'robust', weights: randomWeights(sizes, 11, -30, 100), dataset: randomData(64, 4, 100, 4), indices: range(100) });
+      expect(r.first).toBeNull();
+      for (const [, pos, neg] of r.errors) expect(pos + neg).toBeGreaterThan(5);
+    }
+  });
+
+  it('reports a fault: a weight changed on the chip behind the oracle', () => {
+    const sizes = [16, 12, 8, 4];
+    const r = deepVerify({
+      sizes,
+      weights: randomWeights(sizes, 5, -60, 240),
+      dataset: randomData(16, 4, 50, 1),
+      indices: range(50),
+      beforeSample(net, k) {
+        if (k !== 20) return;
+        const m = net.matrix('p3');
+        m[0] = m[0] > 0 ? -200 : 200;
+        net.setMatrix('p3', m);
+      },
+    });
+    expect(r.samples).toBe(21);
+    expect(r.first).toMatch(/^sample 20 .*matrix p3 index 0/);
+  });
+
+  it('the seeded initial weights keep the one-layer draw for the first two matrices', () => {
+    const one = initialWeights({ input: 30, hidden: 20, output: 5 }, 3);
+    const deep = deepInitialWeights([30, 20, 5], 3);
+    expect(Array.from(deep[1])).toEqual(Array.from(one.w1));
+    expect(Array.from(deep[2])).toEqual(Array.from(one.w2));
+  });
+});
