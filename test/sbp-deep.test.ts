@@ -15,6 +15,9 @@ import { headroom } from '../src/sbp/headroom';
 import { initialWeights, transposePair } from '../src/sbp/init';
 import { newTrace, oracleTrain, type Order } from '../src/sbp/oracle';
 import { ACTIVE_PHASES } from '../src/sbp/topology';
+import { parseArgs } from '../tools/args';
+import type { CliIO } from '../tools/cli';
+import { command as verifyCommand } from '../tools/commands/verify';
 
 const ORDERS: Order[] = ['chip', 'reference'];
 const KERNELS = ['wasm', 'js', 'naive'] as const;
@@ -178,5 +181,33 @@ describe('the L-layer network on the chip equals the deep oracle', () => {
     const deep = deepInitialWeights([30, 20, 5], 3);
     expect(Array.from(deep[1])).toEqual(Array.from(one.w1));
     expect(Array.from(deep[2])).toEqual(Array.from(one.w2));
+  });
+});
+
+describe('synfire verify --hidden H1,H2 (command)', () => {
+  async function run(argv: string[]) {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const o = parseArgs(verifyCommand.spec, argv);
+    const io: CliIO = { json: o.json === true, isTTY: false, out: (s) => stdout.push(s), err: (s) => stderr.push(s) };
+    const code = await verifyCommand.run(o, io);
+    return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+  }
+
+  it('parses a list into several hidden layers and verifies MNIST samples against the deep oracle', async () => {
+    expect(parseArgs(verifyCommand.spec, ['--hidden', '400,400']).hidden).toEqual([400, 400]);
+    expect(parseArgs(verifyCommand.spec, ['--hidden', '400']).hidden).toBe(400);
+    for (const order of ORDERS) {
+      const r = await run(['--hidden', '24,16', '--samples', '30', '--order', order, '--kernel', 'js', '--json']);
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j).toMatchObject({ samples: 30, mismatches: 0, invariantViolations: 0, sizes: [400, 24, 16, 10], order, gating: 'robust' });
+    }
+  }, 30_000);
+
+  it('refuses what several hidden layers do not support, in one line', async () => {
+    await expect(run(['--hidden', '20,20', '--reward', 'host'])).rejects.toThrow(/--reward chip/);
+    expect(() => parseArgs(verifyCommand.spec, ['--hidden', '400,0'])).toThrow(/--hidden must be between 1 and/);
+    expect(() => parseArgs(verifyCommand.spec, ['--hidden', '400,x'])).toThrow(/--hidden needs an integer/);
   });
 });
