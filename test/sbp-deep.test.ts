@@ -18,6 +18,7 @@ import { ACTIVE_PHASES } from '../src/sbp/topology';
 import { parseArgs } from '../tools/args';
 import type { CliIO } from '../tools/cli';
 import { command as verifyCommand } from '../tools/commands/verify';
+import { command as trainCommand } from '../tools/commands/train';
 
 const ORDERS: Order[] = ['chip', 'reference'];
 const KERNELS = ['wasm', 'js', 'naive'] as const;
@@ -209,5 +210,32 @@ describe('synfire verify --hidden H1,H2 (command)', () => {
     await expect(run(['--hidden', '20,20', '--reward', 'host'])).rejects.toThrow(/--reward chip/);
     expect(() => parseArgs(verifyCommand.spec, ['--hidden', '400,0'])).toThrow(/--hidden must be between 1 and/);
     expect(() => parseArgs(verifyCommand.spec, ['--hidden', '400,x'])).toThrow(/--hidden needs an integer/);
+  });
+});
+
+describe('synfire train --hidden H1,H2 (command)', () => {
+  async function run(argv: string[]) {
+    const stdout: string[] = [];
+    const o = parseArgs(trainCommand.spec, argv);
+    const io: CliIO = { json: o.json === true, isTTY: false, out: (s) => stdout.push(s), err: () => undefined };
+    const code = await trainCommand.run(o, io);
+    return { code, stdout: stdout.join('\n') };
+  }
+
+  it('trains several hidden layers on the chip and reports the metrics, the cost per sample and the network', async () => {
+    const r = await run(['--hidden', '24,16', '--train-limit', '60', '--test-limit', '100', '--kernel', 'js', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ sizes: [400, 24, 16, 10], hiddenLayers: 2, phasesPerSample: 21, samplesTrained: 60, gating: 'robust' });
+    expect(j.test.samples).toBe(100);
+    expect(j.history.map((h: { epoch: number }) => h.epoch)).toEqual([0.5, 1]);
+    // plastic synapses: W1, W2, W3 three times each, ±W2ᵀ and ±W3ᵀ
+    expect(j.network.plasticSynapses).toBe(3 * (400 * 24 + 24 * 16 + 16 * 10) + 2 * (24 * 16 + 16 * 10));
+    expect(j.chipEstimate.energyMilliJoulePerSample).toBeGreaterThan(0);
+    expect(j.chipEstimate.latencyMsPerSample).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('refuses the one-layer file options with several hidden layers', async () => {
+    await expect(run(['--hidden', '24,16', '--save-weights', 'x.json'])).rejects.toThrow(/--save-weights is for one hidden layer/);
   });
 });

@@ -163,3 +163,30 @@ export function deepOracleTrain(s: DeepOracleState, x: Uint8Array, label: number
     for (let i = 0; i < nin; i++) if (x[i]) w1[j * nin + i] = clip(w1[j * nin + i] - step);
   }
 }
+
+/**
+ * The forward pass alone (step 1), for evaluation: input spikes active[start..end), a[l] =
+ * [W_l a_{l-1} > 512] for l = 1..L+1, and z = the output sums.
+ */
+export function deepForward(sizes: readonly number[], w: ArrayLike<number>[], active: ArrayLike<number>, start: number, end: number, a: Uint8Array[], z: Float64Array): void {
+  const top = sizes.length - 1;
+  const nin = sizes[0];
+  for (let k = 0; k < sizes[1]; k++) {
+    let s = 0;
+    const row = k * nin;
+    for (let i = start; i < end; i++) s += w[1][row + active[i]];
+    a[1][k] = s > 512 ? 1 : 0;
+    if (top === 1) z[k] = s;
+  }
+  for (let l = 2; l <= top; l++) {
+    const cols = sizes[l - 1];
+    const pre = a[l - 1];
+    for (let k = 0; k < sizes[l]; k++) {
+      let s = 0;
+      const row = k * cols;
+      for (let j = 0; j < cols; j++) if (pre[j]) s += w[l][row + j];
+      a[l][k] = s > 512 ? 1 : 0;
+      if (l === top) z[k] = s;
+    }
+  }
+}
