@@ -19,6 +19,10 @@ import { parseArgs } from '../tools/args';
 import type { CliIO } from '../tools/cli';
 import { command as verifyCommand } from '../tools/commands/verify';
 import { command as trainCommand } from '../tools/commands/train';
+import { command as rasterCommand } from '../tools/commands/raster';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const ORDERS: Order[] = ['chip', 'reference'];
 const KERNELS = ['wasm', 'js', 'naive'] as const;
@@ -238,4 +242,34 @@ describe('synfire train --hidden H1,H2 (command)', () => {
   it('refuses the one-layer file options with several hidden layers', async () => {
     await expect(run(['--hidden', '24,16', '--save-weights', 'x.json'])).rejects.toThrow(/--save-weights is for one hidden layer/);
   });
+});
+
+describe('synfire raster --hidden H1,H2 (command)', () => {
+  it('draws one sample of the two-layer network: every group fires only in its phases, the errors reach both hidden layers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synfire-deep-'));
+    try {
+      const out = join(dir, 'deep.svg');
+      const stdout: string[] = [];
+      const o = parseArgs(rasterCommand.spec, ['--hidden', '24,16', '--train-first', '20', '--out', out, '--json']);
+      const code = await rasterCommand.run(o, { json: true, isTTY: false, out: (s) => stdout.push(s), err: () => undefined });
+      expect(code).toBe(0);
+      const j = JSON.parse(stdout.join(''));
+      expect(j).toMatchObject({ phases: 21, sizes: [400, 24, 16, 10], hadErrors: true });
+      const active = deepActivePhases(2);
+      for (const name in j.spikes) {
+        if (/^g\d\d$/.test(name)) continue;
+        (j.spikes[name] as number[]).forEach((c, p) => {
+          if (c > 0) expect(active[name], `${name} in phase ${p}`).toContain(p);
+        });
+      }
+      // the error of h1 appears in phases 16 and 20, h2's in 8 and 12
+      expect(j.spikes.h1[16] + j.spikes.h1[20]).toBeGreaterThan(0);
+      expect(j.spikes.h2[8] + j.spikes.h2[12]).toBeGreaterThan(0);
+      const svg = readFileSync(out, 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      expect(svg).toContain('21 phases');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
