@@ -15,6 +15,7 @@ import { headroom } from '../src/sbp/headroom';
 import { initialWeights, transposePair } from '../src/sbp/init';
 import { newTrace, oracleTrain, type Order } from '../src/sbp/oracle';
 import { ACTIVE_PHASES } from '../src/sbp/topology';
+import { layeredFromSbp, layeredWeightsFromJson, layeredWeightsToJson, weightsToJson, type LayeredWeights } from '../src/sbp/weights-file';
 import { parseArgs } from '../tools/args';
 import type { CliIO } from '../tools/cli';
 import { command as verifyCommand } from '../tools/commands/verify';
@@ -240,7 +241,7 @@ describe('synfire train --hidden H1,H2 (command)', () => {
   }, 30_000);
 
   it('refuses the one-layer file options with several hidden layers', async () => {
-    await expect(run(['--hidden', '24,16', '--save-weights', 'x.json'])).rejects.toThrow(/--save-weights is for one hidden layer/);
+    await expect(run(['--hidden', '24,16', '--checkpoint', 'x.ckpt'])).rejects.toThrow(/--checkpoint is for one hidden layer/);
   });
 });
 
@@ -268,6 +269,63 @@ describe('synfire raster --hidden H1,H2 (command)', () => {
       const svg = readFileSync(out, 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);
       expect(svg).toContain('21 phases');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+
+describe('weight files with several hidden layers', () => {
+  it('one hidden layer: the layered writer is the one-layer writer, byte for byte, and reads it back', () => {
+    const w = initialWeights({ input: 12, hidden: 7, output: 3 }, 4);
+    const text = weightsToJson(w);
+    expect(layeredWeightsToJson(layeredFromSbp(w))).toBe(text);
+    const back = layeredWeightsFromJson(text, 'one.json');
+    expect(back.sizes).toEqual([12, 7, 3]);
+    expect(Array.from(back.w[1])).toEqual(Array.from(w.w1));
+    expect(Array.from(back.tNeg[2])).toEqual(Array.from(w.w2tNeg));
+  });
+
+  it('two hidden layers: w1..w3, then w2tPos, w2tNeg, w3tPos, w3tNeg; round trip; errors name the matrix', () => {
+    const sizes = [9, 7, 5, 3];
+    const w = randomWeights(sizes, 3, -256, 256);
+    const t = (l: number, sign: number) => {
+      const m = new Int16Array(sizes[l] * sizes[l - 1]);
+      for (let k = 0; k < sizes[l]; k++) for (let j = 0; j < sizes[l - 1]; j++) m[j * sizes[l] + k] = Math.max(-256, Math.min(254, sign * w[l][k * sizes[l - 1] + j]));
+      return m;
+    };
+    const lw: LayeredWeights = { sizes, w, tPos: [new Int16Array(0), new Int16Array(0), t(2, 1), t(3, 1)], tNeg: [new Int16Array(0), new Int16Array(0), t(2, -1), t(3, -1)] };
+    const text = layeredWeightsToJson(lw);
+    const keys = Object.keys(JSON.parse(text));
+    expect(keys).toEqual(['format', 'sizes', 'w1', 'w2', 'w3', 'w2tPos', 'w2tNeg', 'w3tPos', 'w3tNeg']);
+    const back = layeredWeightsFromJson(text, 'deep.json');
+    expect(back.sizes).toEqual(sizes);
+    for (let l = 1; l <= 3; l++) expect(Array.from(back.w[l])).toEqual(Array.from(w[l]));
+    for (let l = 2; l <= 3; l++) expect(Array.from(back.tNeg[l])).toEqual(Array.from(lw.tNeg[l]));
+    const bad = JSON.parse(text);
+    bad.w3tNeg.pop();
+    expect(() => layeredWeightsFromJson(JSON.stringify(bad), 'deep.json')).toThrow('deep.json: "w3tNeg" has 4 rows, expected 5 (h2×out = 5×3)');
+  });
+
+  it('train --save-weights, then verify and train --load-weights continue from exactly those weights', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synfire-deep-w-'));
+    const quietIo = (stdout: string[]): CliIO => ({ json: true, isTTY: false, out: (s) => stdout.push(s), err: () => undefined });
+    try {
+      const f = join(dir, 'a.json');
+      const g = join(dir, 'b.json');
+      let o = parseArgs(trainCommand.spec, ['--hidden', '20,12', '--train-limit', '40', '--test-limit', '0', '--kernel', 'js', '--save-weights', f, '--json']);
+      expect(await trainCommand.run(o, quietIo([]))).toBe(0);
+      const saved = layeredWeightsFromJson(readFileSync(f, 'utf8'), f);
+      expect(saved.sizes).toEqual([400, 20, 12, 10]);
+      o = parseArgs(trainCommand.spec, ['--hidden', '20,12', '--load-weights', f, '--train-limit', '0', '--test-limit', '0', '--save-weights', g, '--json']);
+      expect(await trainCommand.run(o, quietIo([]))).toBe(0);
+      expect(readFileSync(g, 'utf8')).toBe(readFileSync(f, 'utf8'));
+      const out: string[] = [];
+      o = parseArgs(verifyCommand.spec, ['--hidden', '20,12', '--load-weights', f, '--samples', '20', '--kernel', 'js', '--json']);
+      expect(await verifyCommand.run(o, quietIo(out))).toBe(0);
+      expect(JSON.parse(out.join(''))).toMatchObject({ samples: 20, mismatches: 0, invariantViolations: 0 });
+      o = parseArgs(verifyCommand.spec, ['--hidden', '20,16', '--load-weights', f, '--samples', '20']);
+      await expect(verifyCommand.run(o, quietIo([]))).rejects.toThrow(/sizes 400-20-12-10 do not match the network 400-20-16-10 \(use --hidden 20,12\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -18,6 +18,7 @@ import type { Gating } from './gating';
 import { headroom } from './headroom';
 import { toChipWeight } from './init';
 import type { Order } from './oracle';
+import type { LayeredWeights } from './weights-file';
 import { phaseStep } from './params';
 import { PhaseRecord, stepOrdering, type Placement } from './training';
 
@@ -30,8 +31,10 @@ export interface DeepChipOptions {
   kernel?: 'fast' | 'naive';
   rowSum?: CompileOptions['rowSum'];
   gating?: Gating;
-  /** Initial W_l (post x pre, l = 1..L+1; index 0 unused); P_l and M_l start as ±W_lᵀ. */
+  /** Initial W_l (post x pre, l = 1..L+1; index 0 unused); P_l and M_l start as ±W_lᵀ unless `transposed` gives them. */
   weights?: Int16Array[];
+  /** Initial P_l and M_l (layer l-1 x layer l, l = 2..L+1), e.g. from a weight file. */
+  transposed?: { tPos: Int16Array[]; tNeg: Int16Array[] };
 }
 
 /** rand_He for every layer, drawn in order W1, W2, ..., W_{L+1} (for L = 1, init.ts's weights). */
@@ -81,8 +84,9 @@ export class DeepTrainingChip {
       for (let l = 1; l < this.sizes.length; l++) {
         init[`w${l}`] = init[`w${l}c1`] = init[`w${l}c2`] = w[l];
         if (l >= 2) {
-          init[`p${l}`] = transposed(w[l], this.sizes[l], this.sizes[l - 1], 1);
-          init[`m${l}`] = transposed(w[l], this.sizes[l], this.sizes[l - 1], -1);
+          const t = opts.transposed;
+          init[`p${l}`] = t ? t.tPos[l] : transposed(w[l], this.sizes[l], this.sizes[l - 1], 1);
+          init[`m${l}`] = t ? t.tNeg[l] : transposed(w[l], this.sizes[l], this.sizes[l - 1], -1);
         }
       }
     }
@@ -159,6 +163,18 @@ export class DeepTrainingChip {
     return this.plastic[name].postMajor();
   }
 
+  /** The distinct matrices (W_l, P_l, M_l) as layered weights (copies). */
+  weights(): LayeredWeights {
+    const none = new Int16Array(0);
+    const out: LayeredWeights = { sizes: this.sizes.slice(), w: [none], tPos: [none, none], tNeg: [none, none] };
+    for (let l = 1; l < this.sizes.length; l++) out.w.push(this.matrix(`w${l}`));
+    for (let l = 2; l < this.sizes.length; l++) {
+      out.tPos.push(this.matrix(`p${l}`));
+      out.tNeg.push(this.matrix(`m${l}`));
+    }
+    return out;
+  }
+
   /** Set a plastic matrix from post x pre values. */
   setMatrix(name: string, m: ArrayLike<number>): void {
     const g = this.plastic[name];
@@ -202,6 +218,12 @@ export function deepVerify(opts: DeepVerifyOptions): DeepVerifyResult {
   const P = net.phases;
   const order = opts.order ?? 'chip';
   const state = deepOracleState(sizes, opts.weights);
+  if (opts.transposed) {
+    for (let l = 2; l < sizes.length; l++) {
+      state.p[l] = Int16Array.from(opts.transposed.tPos[l]);
+      state.m[l] = Int16Array.from(opts.transposed.tNeg[l]);
+    }
+  }
   const tr = newDeepTrace(sizes);
   const g = net.compiled.groups;
   const record = new PhaseRecord(net.chip.numCompartments, P);

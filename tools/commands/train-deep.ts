@@ -21,12 +21,19 @@ import type { SpikeDataset } from '../../src/data/preprocess';
 import { BOARDS } from '../../boards/profiles';
 import type { CliIO } from '../cli';
 import { createProgress } from '../progress';
+import { atomicWriteFile, readUserFile } from '../fsutil';
+import { layeredWeightsFromJson, layeredWeightsToJson, type LayeredWeights } from '../../src/sbp/weights-file';
+
+/** A layered weight file (synfire-weights/1 with several hidden layers) whose sizes must be `sizes`. */
+export function loadLayeredWeights(file: string, sizes: number[]): LayeredWeights {
+  const w = layeredWeightsFromJson(new TextDecoder().decode(readUserFile(file, 'weights')), file);
+  if (w.sizes.join('-') !== sizes.join('-')) throw new UserError(`${file}: sizes ${w.sizes.join('-')} do not match the network ${sizes.join('-')} (use --hidden ${w.sizes.slice(1, -1).join(',')})`);
+  return w;
+}
 import { createWasmRowSumKernel } from '../wasm-row-sum';
 
 /** The options a deep run does not support, and why (one line each). */
 const UNSUPPORTED: Array<[string, string]> = [
-  ['loadWeights', '--load-weights'],
-  ['saveWeights', '--save-weights'],
   ['saveModel', '--save-model'],
   ['checkpoint', '--checkpoint'],
   ['resume', '--resume'],
@@ -74,6 +81,7 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
   const order = o.order as 'chip' | 'reference';
   const gating = o.gating as Gating;
   const chips = (o.chips as number | undefined) ?? board.chips;
+  const loaded = o.loadWeights !== undefined ? loadLayeredWeights(o.loadWeights as string, sizes) : null;
   const net = new DeepTrainingChip({
     sizes,
     order,
@@ -82,7 +90,8 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
     chips,
     limits: board.limits,
     rowSum: o.kernel === 'wasm' ? createWasmRowSumKernel : undefined,
-    weights: deepInitialWeights(sizes, seed),
+    weights: loaded ? loaded.w : deepInitialWeights(sizes, seed),
+    transposed: loaded ?? undefined,
   });
   const chip = net.chip;
   attachTimeModel(net.compiled, constants);
@@ -120,6 +129,7 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
   }
   progress.finish();
   if (testLimit > 0 && history.length === 0) history.push({ epoch: 0, samplesTrained: 0, test: evaluateDeep(net, test, testLimit) });
+  if (o.saveWeights) atomicWriteFile(o.saveWeights as string, layeredWeightsToJson(net.weights()));
   const finalTest = history.length ? history[history.length - 1].test : null;
   const report = perSample(costReport(chip.counters, chip.latencyNs, constants, { chips, includeStatic: false }), Math.max(1, trained));
   const energyMilliJoule = report.energyPJ.total / 1e9;
@@ -155,6 +165,7 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
         ? `test: exact ${(100 * finalTest.accExact).toFixed(2)}%  argmax(spikes) ${(100 * finalTest.accArgmaxSpikes).toFixed(2)}%  argmax(potential) ${(100 * finalTest.accArgmaxPotential).toFixed(2)}%  mse ${finalTest.mse.toFixed(4)}  (${finalTest.samples} test images)`
         : 'test: not evaluated (--test-limit 0)',
     );
+    if (o.saveWeights) io.out(`weights written to ${o.saveWeights as string}`);
     if (result.chipEstimate) io.out(`on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample`);
   }
   return 0;

@@ -17,6 +17,7 @@ import type { Command, CliIO } from '../cli';
 import { createProgress, formatCount } from '../progress';
 import { DEFAULT_HIDDEN, hiddenListOption, hiddenSizes } from './options';
 import { deepInitialWeights, deepVerify } from '../../src/sbp/deep-training';
+import { loadLayeredWeights } from './train-deep';
 
 /** Seed mix of the data-order stream, so it is independent of the weight stream of the same seed. */
 const DATA_SEED_MIX = 0x5bd1e995;
@@ -79,6 +80,8 @@ export function describeMismatch(m: Mismatch): string {
 }
 
 async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number> {
+  const layers = hiddenSizes(o.hidden);
+  if (layers && layers.length > 1) return runDeepVerify(o, io, layers);
   // weights first: a bad file must fail before the dataset is loaded (a model file also sets options)
   const model = o.loadWeights !== undefined ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const dataset = o.dataset as 'mnist' | 'fashion';
@@ -91,8 +94,6 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const shuffle = !(o.noShuffle as boolean);
   const quiet = (o.quiet as boolean) || io.json;
 
-  const layers = hiddenSizes(o.hidden);
-  if (layers && layers.length > 1) return runDeepVerify(o, io, layers, model !== null);
   const loaded: SbpWeights | null = model ? model.weights : null;
   const file = model ? model.file : undefined;
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
@@ -177,8 +178,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
 }
 
 /** verify for several hidden layers (docs/deep.md): the deep network against the deep oracle. */
-function runDeepVerify(o: Record<string, unknown>, io: CliIO, layers: number[], withWeights: boolean): number {
-  if (withWeights) throw new UserError('verify: --load-weights holds one hidden layer; several hidden layers start from --seed', 2);
+function runDeepVerify(o: Record<string, unknown>, io: CliIO, layers: number[]): number {
   if (o.reward !== 'chip') throw new UserError('verify: several hidden layers take the reward from the gating chain only (--reward chip)', 2);
   if (o.keepGoing) throw new UserError('verify: --keep-going is for one hidden layer; several hidden layers stop at the first discrepancy', 2);
   const dataset = o.dataset as 'mnist' | 'fashion';
@@ -191,6 +191,7 @@ function runDeepVerify(o: Record<string, unknown>, io: CliIO, layers: number[], 
   const quiet = (o.quiet as boolean) || io.json;
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
   const sizes = [train.numInputs, ...layers, NUM_CLASSES];
+  const loaded = o.loadWeights !== undefined ? loadLayeredWeights(o.loadWeights as string, sizes) : null;
   const label = `${dataset} ${sizes.join('-')}`;
   if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, gating ${gating}, kernel ${kernel}, seed ${seed}${shuffle ? '' : ', file order'}`);
   const progress = createProgress({ total: n, label: 'verify', io, quiet });
@@ -200,7 +201,8 @@ function runDeepVerify(o: Record<string, unknown>, io: CliIO, layers: number[], 
     gating,
     kernel: kernel === 'naive' ? 'naive' : 'fast',
     rowSum: kernel === 'wasm' ? createWasmRowSumKernel : undefined,
-    weights: deepInitialWeights(sizes, seed),
+    weights: loaded ? loaded.w : deepInitialWeights(sizes, seed),
+    transposed: loaded ?? undefined,
     dataset: train,
     indices: sampleOrder(train.count, n, seed, shuffle),
     onSample(done, bad) {
