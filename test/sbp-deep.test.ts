@@ -21,6 +21,7 @@ import type { CliIO } from '../tools/cli';
 import { command as verifyCommand } from '../tools/commands/verify';
 import { command as trainCommand } from '../tools/commands/train';
 import { command as rasterCommand } from '../tools/commands/raster';
+import { command as profileCommand } from '../tools/commands/profile';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -329,5 +330,21 @@ describe('weight files with several hidden layers', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }, 30_000);
+});
+
+describe('synfire profile --hidden H1,H2 (command)', () => {
+  it('reports energy, latency and EDP per training sample, the phases adding up to the sample', async () => {
+    const out: string[] = [];
+    const o = parseArgs(profileCommand.spec, ['--hidden', '24,16', '--samples', '30', '--warmup-samples', '10', '--json']);
+    expect(await profileCommand.run(o, { json: true, isTTY: false, out: (s) => out.push(s), err: () => undefined })).toBe(0);
+    const j = JSON.parse(out.join(''));
+    expect(j).toMatchObject({ sizes: [400, 24, 16, 10], phasesPerSample: 21, samples: 30, warmupSamples: 10 });
+    expect(j.byPhase).toHaveLength(21);
+    const e = j.byPhase.reduce((a: number, p: { energyNanoJoule: number }) => a + p.energyNanoJoule, 0);
+    const t = j.byPhase.reduce((a: number, p: { latencyUs: number }) => a + p.latencyUs, 0);
+    expect(e / 1e6).toBeCloseTo(j.perSample.energyMilliJoule, 9);
+    expect(t / 1e3).toBeCloseTo(j.perSample.latencyMs, 9);
+    expect(j.perSample.edpMilliJouleMs).toBeCloseTo(j.perSample.energyMilliJoule * j.perSample.latencyMs, 12);
   }, 30_000);
 });
