@@ -12,6 +12,8 @@ import { blockStart, deepActivePhases, deepPhases, deepSchedule, deepTrainingNet
 import { deepOracleState, deepOracleTrain, newDeepTrace } from '../src/sbp/deep-oracle';
 import { deepInitialWeights, deepVerify } from '../src/sbp/deep-training';
 import { headroom } from '../src/sbp/headroom';
+import { decodeDeepCheckpoint, encodeDeepCheckpoint } from '../src/sbp/deep-checkpoint';
+import { decodeCheckpoint } from '../src/sbp/checkpoint';
 import { initialWeights, transposePair } from '../src/sbp/init';
 import { newTrace, oracleTrain, type Order } from '../src/sbp/oracle';
 import { ACTIVE_PHASES } from '../src/sbp/topology';
@@ -242,7 +244,7 @@ describe('synfire train --hidden H1,H2 (command)', () => {
   }, 30_000);
 
   it('refuses the one-layer file options with several hidden layers', async () => {
-    await expect(run(['--hidden', '24,16', '--checkpoint', 'x.ckpt'])).rejects.toThrow(/--checkpoint is for one hidden layer/);
+    await expect(run(['--hidden', '24,16', '--save-model', 'x.json'])).rejects.toThrow(/--save-model is for one hidden layer/);
   });
 });
 
@@ -346,5 +348,46 @@ describe('synfire profile --hidden H1,H2 (command)', () => {
     expect(e / 1e6).toBeCloseTo(j.perSample.energyMilliJoule, 9);
     expect(t / 1e3).toBeCloseTo(j.perSample.latencyMs, 9);
     expect(j.perSample.edpMilliJouleMs).toBeCloseTo(j.perSample.energyMilliJoule * j.perSample.latencyMs, 12);
+  }, 30_000);
+});
+
+describe('checkpoints with several hidden layers', () => {
+  it('round-trip (version 2, CRC-checked); the one-layer reader refuses them by version, damage is named', () => {
+    const sizes = [9, 7, 5, 3];
+    const matrices: Record<string, Int16Array> = {};
+    const w = randomWeights(sizes, 2, -256, 256);
+    for (const l of [1, 2, 3]) for (const c of ['', 'c1', 'c2']) matrices[`w${l}${c}`] = w[l];
+    for (const l of [2, 3]) {
+      matrices[`p${l}`] = new Int16Array(sizes[l] * sizes[l - 1]).fill(2 * l);
+      matrices[`m${l}`] = new Int16Array(sizes[l] * sizes[l - 1]).fill(-2 * l);
+    }
+    const c = { sizes, matrices, epoch: 3, sampleInEpoch: 17, samplesTrained: 2 ** 40 + 5, seed: 9, rngState: [1, 2, 3, 4], meta: { a: [1, 'b'] } };
+    const bytes = encodeDeepCheckpoint(c);
+    const back = decodeDeepCheckpoint(bytes, 'd.ckpt');
+    expect(back).toEqual(c);
+    expect(() => decodeCheckpoint(bytes, 'd.ckpt')).toThrow(/d.ckpt: unsupported checkpoint version 2/);
+    const bad = bytes.slice();
+    bad[100] ^= 1;
+    expect(() => decodeDeepCheckpoint(bad, 'd.ckpt')).toThrow('d.ckpt: corrupted: CRC-32 mismatch');
+  });
+
+  it('train --checkpoint, then --resume for a second epoch, ends with exactly the weights of two epochs in one run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synfire-deep-ck-'));
+    const io: CliIO = { json: true, isTTY: false, out: () => undefined, err: () => undefined };
+    try {
+      const common = ['--hidden', '20,12', '--train-limit', '30', '--test-limit', '20', '--kernel', 'js', '--json'];
+      const a = join(dir, 'a.json');
+      const b = join(dir, 'b.json');
+      const ck = join(dir, 'run.ckpt');
+      expect(await trainCommand.run(parseArgs(trainCommand.spec, [...common, '--epochs', '2', '--save-weights', a]), io)).toBe(0);
+      expect(await trainCommand.run(parseArgs(trainCommand.spec, [...common, '--epochs', '1', '--checkpoint', ck]), io)).toBe(0);
+      const cp = decodeDeepCheckpoint(readFileSync(ck), ck);
+      expect([cp.epoch, cp.sampleInEpoch, cp.samplesTrained]).toEqual([1, 0, 30]);
+      expect(await trainCommand.run(parseArgs(trainCommand.spec, [...common, '--epochs', '2', '--resume', ck, '--save-weights', b]), io)).toBe(0);
+      expect(readFileSync(b, 'utf8')).toBe(readFileSync(a, 'utf8'));
+      await expect(trainCommand.run(parseArgs(trainCommand.spec, [...common, '--epochs', '2', '--resume', ck, '--seed', '5']), io)).rejects.toThrow(/option seed = 5 differs from the checkpoint's 1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 });

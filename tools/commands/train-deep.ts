@@ -2,9 +2,10 @@
  * `synfire train --hidden H1,H2,...`: train the L-hidden-layer sBP network on the chip
  * (docs/deep.md) and report the paper's test metrics, energy and latency per sample. The data
  * order is train's (one permutation per epoch from the seed's data stream); the evaluation is
- * the dense integer forward pass through every layer. Options that need the one-layer file
- * formats or the one-layer session (weights, checkpoints, models, shadow, seeds, export) are
- * refused with a one-line message.
+ * the dense integer forward pass through every layer. Weight files (synfire-weights/1 with
+ * several hidden layers) and checkpoints (version 2, deep-checkpoint.ts; written at every half
+ * epoch, resumed exactly) are supported; options that need the one-layer session (models,
+ * shadow, seeds, export, plots) are refused with a one-line message.
  */
 import { loadDataset } from '../../src/data/datasets';
 import { costReport, perSample } from '../../src/energy/model';
@@ -21,6 +22,8 @@ import type { SpikeDataset } from '../../src/data/preprocess';
 import { BOARDS } from '../../boards/profiles';
 import type { CliIO } from '../cli';
 import { createProgress } from '../progress';
+import { wasGiven } from '../args';
+import { decodeDeepCheckpoint, encodeDeepCheckpoint } from '../../src/sbp/deep-checkpoint';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { layeredWeightsFromJson, layeredWeightsToJson, type LayeredWeights } from '../../src/sbp/weights-file';
 
@@ -35,8 +38,6 @@ import { createWasmRowSumKernel } from '../wasm-row-sum';
 /** The options a deep run does not support, and why (one line each). */
 const UNSUPPORTED: Array<[string, string]> = [
   ['saveModel', '--save-model'],
-  ['checkpoint', '--checkpoint'],
-  ['resume', '--resume'],
   ['plot', '--plot'],
   ['seeds', '--seeds'],
   ['exportNetwork', '--export-network'],
@@ -64,6 +65,17 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
   if (o.reward !== 'chip') throw new UserError('train: several hidden layers take the reward from the gating chain only (--reward chip)', 2);
   if (o.evalOn !== 'dense') throw new UserError('train: several hidden layers are evaluated with the dense integer path only (--eval-on dense)', 2);
   const t0 = Date.now();
+  // resume first: a bad checkpoint must fail before anything is written
+  const resumed = o.resume !== undefined ? decodeDeepCheckpoint(readUserFile(o.resume as string, 'checkpoint'), o.resume as string) : null;
+  const saved = resumed ? ((resumed.meta as { options?: Record<string, unknown> } | null)?.options ?? {}) : {};
+  if (resumed) {
+    for (const key of ['dataset', 'seed', 'order', 'gating', 'noShuffle', 'trainLimit'] as const) {
+      if (saved[key] === undefined) continue;
+      if (wasGiven(o, key) && o[key] !== saved[key]) throw new UserError(`--resume: option ${key} = ${String(o[key])} differs from the checkpoint's ${String(saved[key])}`);
+      o[key] = saved[key];
+    }
+    if (!wasGiven(o, 'epochs') && typeof saved.epochs === 'number') o.epochs = saved.epochs;
+  }
   const quiet = (o.quiet as boolean) || io.json;
   const info = (s: string) => {
     if (!quiet) io.err(s);
@@ -82,6 +94,7 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
   const gating = o.gating as Gating;
   const chips = (o.chips as number | undefined) ?? board.chips;
   const loaded = o.loadWeights !== undefined ? loadLayeredWeights(o.loadWeights as string, sizes) : null;
+  if (resumed && resumed.sizes.join('-') !== sizes.join('-')) throw new UserError(`${o.resume as string}: checkpoint sizes ${resumed.sizes.join('-')} do not match the network ${sizes.join('-')}`);
   const net = new DeepTrainingChip({
     sizes,
     order,
@@ -103,38 +116,66 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
   const rng = dataPrng(seed);
   const shuffle = !(o.noShuffle as boolean);
   const testLimit = o.testLimit as number;
-  const history: Array<{ epoch: number; samplesTrained: number; test: TestMetrics }> = [];
+  let history: Array<{ epoch: number; samplesTrained: number; test: TestMetrics }> = [];
+  let epoch = 0;
+  let start = 0;
+  let trained = 0;
+  if (resumed) {
+    for (const m of net.matrices) net.setMatrix(m.name, resumed.matrices[m.name]);
+    rng.restoreState(resumed.rngState);
+    const meta = resumed.meta as { history?: typeof history; chipRng?: number[] } | null;
+    if (meta && Array.isArray(meta.chipRng)) net.chip.prng.restoreState(meta.chipRng);
+    if (meta && Array.isArray(meta.history)) history = meta.history;
+    epoch = resumed.epoch;
+    start = resumed.sampleInEpoch;
+    trained = resumed.samplesTrained;
+    info(`resumed from ${o.resume as string}: epoch ${epoch}, sample ${start}, ${trained} samples trained`);
+  }
+  const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
+  const options = { dataset, hidden: layers, seed, order, gating, noShuffle: !shuffle, trainLimit, epochs };
+  const saveCheckpoint = (e: number, k: number, rngState: number[]) => {
+    if (!checkpointFile) return;
+    const matrices: Record<string, Int16Array> = {};
+    for (const m of net.matrices) matrices[m.name] = net.matrix(m.name);
+    const meta = { options, history, chipRng: net.chip.prng.saveState() };
+    atomicWriteFile(checkpointFile, encodeDeepCheckpoint({ sizes, matrices, epoch: e, sampleInEpoch: k, samplesTrained: trained, seed, rngState, meta }));
+  };
+  const startTrained = trained;
   const progress = createProgress({ total: epochs * trainLimit, label: 'train', io, quiet });
   const out = new Uint8Array(NUM_CLASSES);
   let trainMs = 0;
-  let trained = 0;
-  for (let e = 0; e < epochs; e++) {
+  for (; epoch < epochs; epoch++, start = 0) {
+    const epochState = rng.saveState();
     const perm = shuffle ? rng.permutation(train.count) : null;
     const half = Math.floor(trainLimit / 2);
-    for (let k = 0; k < trainLimit; k++) {
+    for (let k = start; k < trainLimit; k++) {
       const s = perm ? perm[k] : k;
       const t = Date.now();
       net.trainSample(train.indices, train.offsets[s], train.offsets[s + 1], train.labels[s], undefined, out);
       trainMs += Date.now() - t;
       trained++;
       if (trained % 500 === 0) progress.update(trained, {});
-      const boundary = k + 1 === trainLimit ? 1 : o.evalEvery === 'half' && k + 1 === half && half > 0 ? 0.5 : 0;
-      if (boundary > 0 && testLimit > 0) {
+      const boundary = k + 1 === trainLimit ? 1 : k + 1 === half && half > 0 ? 0.5 : 0;
+      if (boundary === 0) continue;
+      if (testLimit > 0 && (boundary === 1 || o.evalEvery === 'half')) {
         const m = evaluateDeep(net, test, testLimit);
-        history.push({ epoch: e + boundary, samplesTrained: trained, test: m });
+        history.push({ epoch: epoch + boundary, samplesTrained: trained, test: m });
         progress.finish();
-        info(`epoch ${(e + boundary).toFixed(1)}: argmax(potential) ${(100 * m.accArgmaxPotential).toFixed(2)}%  argmax(spikes) ${(100 * m.accArgmaxSpikes).toFixed(2)}%  exact ${(100 * m.accExact).toFixed(2)}%`);
+        info(`epoch ${(epoch + boundary).toFixed(1)}: argmax(potential) ${(100 * m.accArgmaxPotential).toFixed(2)}%  argmax(spikes) ${(100 * m.accArgmaxSpikes).toFixed(2)}%  exact ${(100 * m.accExact).toFixed(2)}%`);
       }
+      if (boundary === 1) saveCheckpoint(epoch + 1, 0, rng.saveState());
+      else saveCheckpoint(epoch, k + 1, epochState);
     }
   }
   progress.finish();
+  const trainedNow = trained - startTrained;
   if (testLimit > 0 && history.length === 0) history.push({ epoch: 0, samplesTrained: 0, test: evaluateDeep(net, test, testLimit) });
   if (o.saveWeights) atomicWriteFile(o.saveWeights as string, layeredWeightsToJson(net.weights()));
   const finalTest = history.length ? history[history.length - 1].test : null;
-  const report = perSample(costReport(chip.counters, chip.latencyNs, constants, { chips, includeStatic: false }), Math.max(1, trained));
+  const report = perSample(costReport(chip.counters, chip.latencyNs, constants, { chips, includeStatic: false }), Math.max(1, trainedNow));
   const energyMilliJoule = report.energyPJ.total / 1e9;
   const latencyMs = report.latencyNs / 1e6;
-  const msPerSample = trained ? trainMs / trained : 0;
+  const msPerSample = trainedNow ? trainMs / trainedNow : 0;
   const result = {
     dataset,
     sizes,
@@ -153,7 +194,7 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
     wallSeconds: (Date.now() - t0) / 1000,
     counts: chip.counters.totals(),
     chipEstimate:
-      trained > 0
+      trainedNow > 0
         ? { constants: constants.name, energyMilliJoulePerSample: energyMilliJoule, latencyMsPerSample: latencyMs, edpMilliJouleMsPerSample: energyMilliJoule * latencyMs, paper: PAPER.train }
         : null,
   };
