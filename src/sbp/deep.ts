@@ -171,9 +171,24 @@ export function deepGatingPlan(sizes: DeepSizes, gating: Gating): DeepGatingPlan
   return { gating, wExp, tExp };
 }
 
-function group(name: string, size: number, type: keyof typeof NEURON_TYPES | 'generator'): GroupDesc {
+function group(name: string, size: number, type: keyof typeof NEURON_TYPES | 'generator', range?: [number, number]): GroupDesc {
   if (type === 'generator') return { name, size, neuron: 'generator' };
-  return { name, size, neuron: NEURON_TYPES[type], coreRange: CORE_RANGES[type] };
+  return { name, size, neuron: NEURON_TYPES[type], coreRange: range ?? CORE_RANGES[type] };
+}
+
+/**
+ * Placement hints (`--placement paper`): the authors' core ranges put every layer group on the
+ * same cores, which overflows a core's input axons once there are two hidden layers. So each
+ * layer gets its own band of cores instead: the output groups [2, 10), hidden layer l the l-th
+ * of L equal bands of [10, 90), x and its memory [90, 126); the gates keep the authors' range.
+ * A band too small for its groups makes the compiler refuse the hints, and the network is
+ * packed instead (SbpTrainingChip does the same for wide one-layer networks).
+ */
+export function layerBand(L: number, l: number): [number, number] {
+  if (l === 0) return [90, 126];
+  if (l === L + 1) return [2, 10];
+  const w = Math.floor(80 / L);
+  return [10 + w * (l - 1), 10 + w * l];
 }
 
 /**
@@ -189,15 +204,18 @@ export function deepTrainingNetwork(sizes: DeepSizes, gating: Gating = 'paper', 
   const nout = sizes[L + 1];
   const groups: GroupDesc[] = [group('input', nin, 'generator'), group('in_tgt', nout, 'generator'), group('in_g', 1, 'generator')];
   for (let p = 0; p < P; p++) groups.push(group(gateName(p), 1, 'n_gat'));
-  groups.push(group('x', nin, 'n_sfc'), group('m_x', nin, 'n_sfc'));
+  const bx = layerBand(L, 0);
+  groups.push(group('x', nin, 'n_sfc', bx), group('m_x', nin, 'n_sfc', bx));
   for (let l = 1; l <= L; l++) {
     const n = sizes[l];
+    const b = layerBand(L, l);
     const [h, hc, hc2] = family(L, l);
-    groups.push(group(h, n, 'n_sfl'), group(hc, n, 'n_sfl'), group(hc2, n, 'n_sfl'), group(`c_${h}`, n, 'n_sfc'), group(`m_${h}`, n, 'n_sfc'), group(`${h}T`, n, 'n_sfl_nr'));
-    if (l >= 2) groups.push(group(`e${l}+`, n, 'n_sfc'), group(`e${l}-`, n, 'n_sfc'), group(relay(L, l), n, 'n_sfl'));
+    groups.push(group(h, n, 'n_sfl', b), group(hc, n, 'n_sfl', b), group(hc2, n, 'n_sfl', b), group(`c_${h}`, n, 'n_sfc', b), group(`m_${h}`, n, 'n_sfc', b), group(`${h}T`, n, 'n_sfl_nr', b));
+    if (l >= 2) groups.push(group(`e${l}+`, n, 'n_sfc', b), group(`e${l}-`, n, 'n_sfc', b), group(relay(L, l), n, 'n_sfl', b));
   }
-  for (const g of family(L, L + 1)) groups.push(group(g, nout, 'n_sfl'));
-  groups.push(group('t', nout, 'n_sfc'), group('d+', nout, 'n_sfc'), group('d-', nout, 'n_sfc'), group('oT-', nout, 'n_sfl'));
+  const bo = layerBand(L, L + 1);
+  for (const g of family(L, L + 1)) groups.push(group(g, nout, 'n_sfl', bo));
+  groups.push(group('t', nout, 'n_sfc', bo), group('d+', nout, 'n_sfc', bo), group('d-', nout, 'n_sfc', bo), group('oT-', nout, 'n_sfl', bo));
 
   const c: ConnectionDesc[] = [];
   const names: Record<string, number> = {};
