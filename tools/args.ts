@@ -25,6 +25,11 @@ export interface OptionSpec {
   help: string;
   /** Placeholder for the value in the help page, e.g. 'N' or 'FILE'. */
   metavar?: string;
+  /**
+   * An 'int' option that also takes a comma-separated list ('400,400'): one value parses to
+   * a number, several to an array of numbers, each checked against min and max.
+   */
+  list?: boolean;
   /** Inclusive lower bound of an 'int' or 'number' option. */
   min?: number;
   /** Inclusive upper bound of an 'int' or 'number' option. */
@@ -124,6 +129,7 @@ function convertValue(opt: OptionSpec, text: string): unknown {
       return text;
     }
     case 'int': {
+      if (opt.list && text.indexOf(',') >= 0) return text.split(',').map((part) => convertValue({ ...opt, list: false }, part));
       if (!/^[+-]?\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
         throw new UserError(`${flag} needs an integer (got '${text}')`, 2);
       }

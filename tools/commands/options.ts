@@ -24,3 +24,18 @@ export function hiddenOption(fromWeights: boolean): OptionSpec {
     ? { name: 'hidden', type: 'int', min: 1, max: MAX_HIDDEN, metavar: 'H', help: `hidden units (default ${DEFAULT_HIDDEN}, or the size in --load-weights)` }
     : { name: 'hidden', type: 'int', default: DEFAULT_HIDDEN, min: 1, max: MAX_HIDDEN, metavar: 'H', help: 'hidden units' };
 }
+
+/**
+ * --hidden for the commands that also run the L-hidden-layer network (docs/deep.md): one size,
+ * or a comma-separated list of sizes, one per hidden layer (`--hidden 400,400`).
+ */
+export function hiddenListOption(fromWeights: boolean): OptionSpec {
+  const o = hiddenOption(fromWeights);
+  return { ...o, list: true, metavar: 'H[,H...]', help: `${o.help}; a comma-separated list means several hidden layers` };
+}
+
+/** The hidden layer sizes of a parsed --hidden (a number or a list); undefined if absent. */
+export function hiddenSizes(value: unknown): number[] | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? (value as number[]) : [value as number];
+}

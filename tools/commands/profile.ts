@@ -18,7 +18,8 @@ import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { Command, CliIO } from '../cli';
 import { atomicWriteFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
-import { DEFAULT_HIDDEN, hiddenOption } from './options';
+import { DEFAULT_HIDDEN, hiddenListOption, hiddenSizes } from './options';
+import { runDeepProfile } from './profile-deep';
 import { boardNames } from '../../boards/profiles';
 import { profileNetwork } from './profile-network';
 
@@ -33,7 +34,7 @@ export const command: Command = {
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'data set (training split for train, test split for infer)' },
       { name: 'samples', type: 'int', min: 1, metavar: 'N', help: 'measured samples (default 1000 for train, 2000 for infer)' },
       { name: 'warmup-samples', type: 'int', min: 0, default: 0, metavar: 'K', help: 'train K samples first, not counted, so the activity is that of a partly trained network' },
-      hiddenOption(true),
+      hiddenListOption(true),
       { name: 'seed', type: 'int', min: 0, default: 1, help: 'seed of the initial weights (rand_He)' },
       { name: 'load-weights', type: 'string', metavar: 'F.json', help: 'start from these weights (synfire-weights/1 JSON) instead of initial ones' },
       { name: 'constants', type: 'choice', choices: Object.keys(CONSTANT_SETS), metavar: 'NAME', help: `energy and time constant set (default ${DEFAULT_CONSTANTS}, or the board's with --network)` },
@@ -51,6 +52,7 @@ export const command: Command = {
     examples: [
       'synfire profile',
       'synfire profile --mode infer --samples 2000',
+      'synfire profile --hidden 400,400 --samples 500',
       'synfire profile --warmup-samples 2000 --constants loihi1-sanafe --plot train.svg',
       'synfire profile --mode infer --samples 50 --json',
       'synfire profile --network examples/synfire-chain.json --plot chain.svg',
@@ -58,6 +60,8 @@ export const command: Command = {
   },
   run(opts, io) {
     if (opts.network !== undefined) return profileNetwork(opts, io);
+    const layers = hiddenSizes(opts.hidden);
+    if (layers && layers.length > 1) return runDeepProfile(opts, io, layers);
     // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
     const model = opts.loadWeights !== undefined ? loadWeightsArg(opts.loadWeights as string, opts, command.spec) : null;
     const mode = opts.mode as ProfileMode;

@@ -30,7 +30,8 @@ import { rasterChart, type PhaseSpan, type RasterRow } from '../../src/viz/svg';
 import type { CliIO, Command } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
-import { DEFAULT_HIDDEN, hiddenOption } from './options';
+import { DEFAULT_HIDDEN, hiddenListOption, hiddenSizes } from './options';
+import { runDeepRaster } from './raster-deep';
 
 /** How many samples after the trained ones are tried when looking for one with errors. */
 const SEARCH_LIMIT = 1000;
@@ -352,7 +353,7 @@ export const command: Command = {
         help: 'training sample to draw (default: the first one after the trained ones that has output and hidden errors)',
       },
       { name: 'seed', type: 'int', default: 1, metavar: 'S', help: 'seed of the initial weights (ignored with --load-weights)' },
-      hiddenOption(true),
+      hiddenListOption(true),
       { name: 'train-first', type: 'int', default: 200, min: 0, metavar: 'N', help: 'train on samples 0..N-1 before the drawn one' },
       { name: 'load-weights', type: 'string', metavar: 'FILE', help: 'start from the weights in this synfire-weights/1 JSON file' },
       {
@@ -364,13 +365,15 @@ export const command: Command = {
         help: 'draw at most M of the firing neurons of a big layer (0: every neuron, firing or not)',
       },
     ],
-    examples: ['synfire raster --out raster.svg', 'synfire raster --out r.svg --sample 7 --train-first 1000 --json'],
+    examples: ['synfire raster --out raster.svg', 'synfire raster --hidden 400,400 --out deep.svg', 'synfire raster --out r.svg --sample 7 --train-first 1000 --json'],
   },
   run(opts, io: CliIO) {
     const out = opts.out as string | undefined;
     if (out === undefined || out === '') throw new UserError('--out FILE is required (the SVG file to write)', 2);
     const outDir = dirname(resolve(out));
     if (!existsSync(outDir)) throw new UserError(`cannot write '${out}': directory '${outDir}' does not exist`);
+    const layers = hiddenSizes(opts.hidden);
+    if (layers && layers.length > 1) return runDeepRaster(opts, io, layers, out);
     const dataset = opts.dataset as DatasetName;
     const trainFirst = opts.trainFirst as number;
     const maxNeurons = opts.maxNeurons as number;

@@ -28,7 +28,8 @@ import { createProgress } from '../progress';
 import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { EvalPool } from '../eval-pool';
 import { BOARDS, boardNames } from '../../boards/profiles';
-import { hiddenOption } from './options';
+import { hiddenListOption, hiddenSizes } from './options';
+import { runDeepTrain } from './train-deep';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -43,7 +44,7 @@ export const command: Command = {
     usage: '[--dataset mnist|fashion] [--epochs E] [--seeds S1,S2,... --workers N] [options]',
     options: [
       { name: 'dataset', type: 'choice', choices: ['mnist', 'fashion'], default: 'mnist', help: 'MNIST (400 inputs, 20x20 crop) or Fashion-MNIST (784 inputs)' },
-      hiddenOption(false),
+      hiddenListOption(false),
       { name: 'epochs', type: 'int', default: 1, min: 0, max: 1000, metavar: 'E', help: 'epochs to train' },
       { name: 'train-limit', type: 'int', min: 0, help: 'training samples per epoch (default: the whole training set)' },
       { name: 'test-limit', type: 'int', default: 10000, min: 0, metavar: 'N', help: 'test images per evaluation (0: no evaluation at all)' },
@@ -73,10 +74,12 @@ export const command: Command = {
       { name: 'export-network', type: 'string', metavar: 'F.json', help: 'also write the training network, its initial weights and the input spikes of this run as a network file (one epoch of at most 10,000 samples); `synfire run` on it gives the same spikes and counters' },
       { name: 'workers', type: 'int', default: 1, min: 1, max: 64, help: 'worker threads: the seeds of --seeds in parallel, or else the shards of each test-set evaluation (results are identical to one worker)' },
     ],
-    examples: ['synfire train', 'synfire train --dataset fashion --epochs 5 --checkpoint fashion.ckpt --plot fashion.svg', 'synfire train --train-limit 0 --save-weights init.json'],
+    examples: ['synfire train', 'synfire train --hidden 400,400 --epochs 1', 'synfire train --dataset fashion --epochs 5 --checkpoint fashion.ckpt --plot fashion.svg', 'synfire train --train-limit 0 --save-weights init.json'],
   },
   run(o, io) {
     if (o.testLimit === 0 && o.plot !== undefined) throw new UserError('--plot draws learning curves from the evaluations, and --test-limit 0 makes none', 2);
+    const layers = hiddenSizes(o.hidden) as number[];
+    if (layers.length > 1) return runDeepTrain(o, io, layers);
     if (o.seeds !== undefined) return runSeeds(o, io);
     return runTrain(o, io);
   },

@@ -15,7 +15,9 @@ import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { Command, CliIO } from '../cli';
 import { createProgress, formatCount } from '../progress';
-import { DEFAULT_HIDDEN, hiddenOption } from './options';
+import { DEFAULT_HIDDEN, hiddenListOption, hiddenSizes } from './options';
+import { deepInitialWeights, deepVerify } from '../../src/sbp/deep-training';
+import { loadLayeredWeights } from './train-deep';
 
 /** Seed mix of the data-order stream, so it is independent of the weight stream of the same seed. */
 const DATA_SEED_MIX = 0x5bd1e995;
@@ -31,7 +33,7 @@ export const command: Command = {
       { name: 'samples', type: 'int', default: 1000, min: 1, max: 100000000, metavar: 'N', help: 'training samples to verify' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights and of the data order' },
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn: backprop reads W2 before the update) or 'reference' (learn, then route: the authors' numpy order)" },
-      hiddenOption(true),
+      hiddenListOption(true),
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
       { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: "chip simulation kernel: the fast kernel with its WebAssembly SIMD parts ('wasm', what train runs) or in portable JavaScript ('js'), or 'naive' (every synapse, every copy in its own memory)" },
@@ -41,7 +43,7 @@ export const command: Command = {
       { name: 'keep-going', type: 'flag', help: 'count spike differences and broken invariants instead of stopping at the first; stop only when a weight differs from the oracle' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
     ],
-    examples: ['synfire verify --samples 2000', 'synfire verify --dataset fashion --samples 500 --order reference --json'],
+    examples: ['synfire verify --samples 2000', 'synfire verify --hidden 400,400 --samples 2000', 'synfire verify --dataset fashion --samples 500 --order reference --json'],
   },
   run(o, io) {
     return runVerify(o, io);
@@ -78,6 +80,8 @@ export function describeMismatch(m: Mismatch): string {
 }
 
 async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number> {
+  const layers = hiddenSizes(o.hidden);
+  if (layers && layers.length > 1) return runDeepVerify(o, io, layers);
   // weights first: a bad file must fail before the dataset is loaded (a model file also sets options)
   const model = o.loadWeights !== undefined ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const dataset = o.dataset as 'mnist' | 'fashion';
@@ -94,7 +98,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const file = model ? model.file : undefined;
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
 
-  let hidden = o.hidden as number | undefined;
+  let hidden = layers ? layers[0] : undefined;
   if (loaded) hidden = checkWeightsFit(loaded, file as string, { name: dataset, numInputs: train.numInputs }, hidden).hidden;
   hidden = hidden ?? DEFAULT_HIDDEN;
   const sizes = { input: train.numInputs, hidden, output: NUM_CLASSES };
@@ -170,5 +174,75 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     return 1;
   }
   if (!io.json) io.out('OK: the spiking network equals the oracle bit for bit');
+  return 0;
+}
+
+/** verify for several hidden layers (docs/deep.md): the deep network against the deep oracle. */
+function runDeepVerify(o: Record<string, unknown>, io: CliIO, layers: number[]): number {
+  if (o.reward !== 'chip') throw new UserError('verify: several hidden layers take the reward from the gating chain only (--reward chip)', 2);
+  if (o.keepGoing) throw new UserError('verify: --keep-going is for one hidden layer; several hidden layers stop at the first discrepancy', 2);
+  const dataset = o.dataset as 'mnist' | 'fashion';
+  const n = o.samples as number;
+  const seed = o.seed as number;
+  const order = o.order as 'chip' | 'reference';
+  const kernel = o.kernel as 'wasm' | 'js' | 'naive';
+  const gating = o.gating as Gating;
+  const shuffle = !(o.noShuffle as boolean);
+  const quiet = (o.quiet as boolean) || io.json;
+  const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
+  const sizes = [train.numInputs, ...layers, NUM_CLASSES];
+  const loaded = o.loadWeights !== undefined ? loadLayeredWeights(o.loadWeights as string, sizes) : null;
+  const label = `${dataset} ${sizes.join('-')}`;
+  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, gating ${gating}, kernel ${kernel}, seed ${seed}${shuffle ? '' : ', file order'}`);
+  const progress = createProgress({ total: n, label: 'verify', io, quiet });
+  const r = deepVerify({
+    sizes,
+    order,
+    gating,
+    kernel: kernel === 'naive' ? 'naive' : 'fast',
+    rowSum: kernel === 'wasm' ? createWasmRowSumKernel : undefined,
+    weights: loaded ? loaded.w : deepInitialWeights(sizes, seed),
+    transposed: loaded ?? undefined,
+    dataset: train,
+    indices: sampleOrder(train.count, n, seed, shuffle),
+    onSample(done, bad) {
+      progress.update(done, { mismatches: String(bad) });
+    },
+  });
+  progress.finish();
+  const failed = r.mismatches + r.invariantViolations > 0;
+  if (io.json) {
+    io.out(
+      JSON.stringify({
+        samples: r.samples,
+        mismatches: r.mismatches,
+        invariantViolations: r.invariantViolations,
+        firstMismatch: r.first,
+        requestedSamples: n,
+        dataset,
+        sizes,
+        order,
+        gating,
+        kernel,
+        seed,
+        shuffle,
+        spikeChecks: r.spikeChecks,
+        weightChecks: r.weightChecks,
+        errorSpikes: r.errors.map(([layer, pos, neg]) => ({ layer, pos, neg })),
+        msPerSample: r.msPerSample,
+      }),
+    );
+  } else {
+    io.out(`verified ${formatCount(r.samples)} of ${formatCount(n)} samples (${label}, order ${order}, gating ${gating}, kernel ${kernel}, seed ${seed})`);
+    io.out(`  oracle mismatches: ${r.mismatches} (spikes compared ${formatCount(r.spikeChecks)}, weights compared ${formatCount(r.weightChecks)})`);
+    io.out(`  active-phase invariant violations: ${r.invariantViolations}`);
+    io.out(`  exercised error spikes (+/-): ${r.errors.map(([l, p, q]) => `${l === sizes.length - 1 ? 'output' : `h${l}`} ${formatCount(p)}/${formatCount(q)}`).join(', ')}`);
+    io.out(`  ${r.msPerSample.toFixed(3)} ms/sample`);
+  }
+  if (failed) {
+    io.err(`synfire verify: FAILED: ${r.first}`);
+    return 1;
+  }
+  if (!io.json) io.out('OK: the spiking network equals the deep oracle bit for bit');
   return 0;
 }
