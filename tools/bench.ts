@@ -20,6 +20,7 @@ import { initialWeights } from '../src/sbp/init';
 import { DenseInference, Evaluator, SbpInferenceChip, type TestMetrics } from '../src/sbp/inference';
 import { PLASTIC_NAMES } from '../src/sbp/matrices';
 import { loadWeights, SbpTrainingChip } from '../src/sbp/training';
+import { deepInitialWeights, DeepTrainingChip } from '../src/sbp/deep-training';
 import type { SpikeDataset } from '../src/data/preprocess';
 import { EvalPool } from './eval-pool';
 import { createWasmRowSumKernel } from './wasm-row-sum';
@@ -146,6 +147,25 @@ trainRange(fast2, train, 0, WARM);
 const [tNaive, tFast2] = interleaved(2, WARM, WARM + NAIVE, Math.min(CHUNK, 250), (k, a, b) => trainRange(k === 0 ? naiveNet : fast2, train, a, b));
 const naiveIdentical = sameMatrices(naiveNet, fast2);
 
+// ---- depth: one hidden layer (400-400-10) against two (400-400-400-10), WebAssembly kernel,
+// the same samples interleaved; cost per sample relative to the synapses each network has
+const DEPTH = arg('depth-samples', 2000);
+const oneLayer = trainingNet('fast+wasm');
+const twoLayers = new DeepTrainingChip({ sizes: [400, 400, 400, 10], rowSum: createWasmRowSumKernel, weights: deepInitialWeights([400, 400, 400, 10], 1) });
+trainRange(oneLayer, train, 0, WARM);
+for (let k = 0; k < WARM; k++) twoLayers.trainSample(train.indices, train.offsets[k], train.offsets[k + 1], train.labels[k]);
+const [tOne, tTwo] = interleaved(2, WARM, WARM + DEPTH, CHUNK, (k, a, b) => {
+  if (k === 0) trainRange(oneLayer, train, a, b);
+  else for (let i = a; i < b; i++) twoLayers.trainSample(train.indices, train.offsets[i], train.offsets[i + 1], train.labels[i]);
+});
+const depthRow = (t: Timing, c: { stats: { synapses: number; plasticSynapses: number } }, phases: number) => {
+  const s = t.summary();
+  return { ...s, phases, synapses: c.stats.synapses, plasticSynapses: c.stats.plasticSynapses, cpuNsPerSynapse: (s.cpuMsPerSample * 1e6) / c.stats.synapses };
+};
+const depth = { oneLayer: depthRow(tOne, oneLayer.compiled, 12), twoLayers: depthRow(tTwo, twoLayers.compiled, twoLayers.phases) };
+const depthCostRatio = depth.twoLayers.cpuMsPerSample / depth.oneLayer.cpuMsPerSample;
+const depthSynapseRatio = depth.twoLayers.synapses / depth.oneLayer.synapses;
+
 // ---- inference: the chip network and the dense integer path (JS and wasm), interleaved
 const w = initialWeights(sizes, 1);
 // (each is built once, weights loaded, before it is timed)
@@ -206,6 +226,13 @@ const result = {
     brian2CppStandaloneMsPerSample: 0.045,
     chipPaperMsPerSample: 0.17,
   },
+  depth: {
+    what: `${DEPTH} MNIST training samples each, WebAssembly kernel, interleaved in chunks of ${CHUNK}`,
+    ...depth,
+    costRatio: depthCostRatio,
+    synapseRatio: depthSynapseRatio,
+    costGrowsNoFasterThanSynapses: depthCostRatio <= depthSynapseRatio,
+  },
   evaluation: {
     what: `${INFER} test images on the chip network, 4 repetitions each, interleaved`,
     oneThread: tEval1.summary(),
@@ -234,6 +261,8 @@ Measured by \`npm run --silent bench\` (\`node --expose-gc dist/bench.js --train
 ${row('training, fast kernel, WebAssembly kernel', fast, f3, `${fast.samples} samples after ${WARM} warm-up; ${(result.training.fast.synOpsPerSecond / 1e6).toFixed(0)} M synaptic ops/s`)}
 ${row('training, fast kernel, portable JS', js, f3, `the same samples, interleaved with the above; weights identical: ${fastJsIdentical}`)}
 ${row('training, naive kernel', naive, f3, `${naive.samples} samples; the fast kernel on the same samples: ${f3(fastOnNaive.msPerSample)} ms, ${(naive.msPerSample / fastOnNaive.msPerSample).toFixed(2)}x faster; all eight matrices identical: ${naiveIdentical}`)}
+${row('training, one hidden layer (400-400-10, 12 phases)', tOne.summary(), f3, `${depth.oneLayer.synapses.toLocaleString('en-US')} synapses; ${depth.oneLayer.cpuNsPerSynapse.toFixed(3)} ns CPU per synapse per sample`)}
+${row('training, two hidden layers (400-400-400-10, 21 phases)', tTwo.summary(), f3, `interleaved with the above; ${depth.twoLayers.synapses.toLocaleString('en-US')} synapses (${depthSynapseRatio.toFixed(2)}x), cost ${depthCostRatio.toFixed(2)}x: ${depthCostRatio <= depthSynapseRatio ? 'grows no faster than the synapses' : 'grows faster than the synapses'}`)}
 | training on Loihi (paper) | 1.5 | | | | | Renner et al. 2024, Table 1 |
 ${row('inference, 4-phase network on the chip', tInferChip.summary(), f4, `${INFER} test images`)}
 ${row('inference, dense integer path (JS)', tDenseJs.summary(), f4, `identical metrics: ${result.inference.densePath.identicalMetrics}`)}
