@@ -13,7 +13,7 @@
 import type { SpikeDataset } from '../data/preprocess';
 import { PAPER, TABLE1_ROWS, type EnergyConstants, type Table1Row } from '../energy/constants';
 import { pJToMilliJoule } from '../energy/model';
-import { attachTimeModel, buildEnergyReport, busiestLearningCore, resetMeasurement, type KindLine, type PhaseLine } from '../energy/report';
+import { attachTimeModel, buildEnergyReport, busiestLearningCore, resetMeasurement, type EnergyReport } from '../energy/report';
 import { UserError } from '../errors';
 import type { SbpWeights } from './weights-file';
 import type { CompiledNetwork } from '../net/compile';
@@ -30,12 +30,10 @@ export function stepsPerSample(mode: ProfileMode): number {
   return mode === 'train' ? TRAIN_GATES : INFER_GATES;
 }
 
-export interface ProfileReport {
+/** The sBP profile: the generic energy report (src/energy/report.ts) of the sBP run, with the paper beside it. */
+export interface ProfileReport extends Omit<EnergyReport, 'network' | 'dominantKind' | 'dominantShare' | 'byCore'> {
   mode: ProfileMode;
-  samples: number;
   warmupSamples: number;
-  constants: string;
-  constantsSource: string;
   /** The run's network and where it sits on the chip. */
   network: {
     name: string;
@@ -50,28 +48,6 @@ export interface ProfileReport {
     /** True for the paper's 400-400-10 network on MNIST (so the comparison is like for like). */
     paperNetwork: boolean;
   };
-  stepsPerSample: number;
-  /** Barrier sync time per step for the tiles in use, ns. */
-  barrierNs: number;
-  /** Whether static power x time is part of the headline energy. */
-  includeStatic: boolean;
-  perSample: {
-    energyMilliJoule: number;
-    latencyMs: number;
-    edpMilliJouleMs: number;
-    dynamicEnergyMilliJoule: number;
-    /** Static power x chips x estimated latency, whether included or not. */
-    staticEnergyMilliJoule: number;
-  };
-  /** Per sample, by kind: synOps, cxActive, cxIdle, learnVisits, learnUpdates, msgLocal, hops, msgRemote, spikes, barriers, static. */
-  breakdown: Record<string, KindLine>;
-  /** The latency per sample split into the barrier syncs and the slowest core of each step. */
-  latency: { barrierMs: number; coresMs: number; perStepUs: number };
-  /** Per phase of the gating chain (startup excluded). */
-  perPhase: PhaseLine[];
-  /** Every op counter, per sample (startup and warm-up excluded). */
-  counts: Record<string, number>;
-  /** Renner et al. 2024 Table 1 figures for this mode; perStepUs = latency / stepsPerSample. */
   paper: { energyMilliJoule: number; latencyMs: number; edpMilliJouleMs: number; stepsPerSample: number; perStepUs: number };
   /** Estimate / paper. */
   ratio: { energy: number; latency: number; edp: number };
