@@ -20,7 +20,7 @@ import { toChipWeight } from './init';
 import type { Order } from './oracle';
 import type { LayeredWeights } from './weights-file';
 import { phaseStep } from './params';
-import { PhaseRecord, stepOrdering, type Placement } from './training';
+import { PhaseRecord, placeOrPack, stepOrdering, type Placement } from './training';
 
 export interface DeepChipOptions {
   sizes: DeepSizes;
@@ -102,14 +102,7 @@ export class DeepTrainingChip {
         kernel: opts.kernel,
         rowSum: opts.rowSum,
       });
-    if ((opts.placement ?? 'paper') === 'paper') {
-      try {
-        this.compiled = compile('hint');
-      } catch (e) {
-        if (!(e instanceof Error) || e.name !== 'UserError') throw e;
-        this.compiled = compile('pack');
-      }
-    } else this.compiled = compile('pack');
+    this.compiled = placeOrPack(opts.placement ?? 'paper', compile);
     if (this.gating === 'robust') {
       const h = headroom(net, deepSchedule(this.L));
       if (!h.ok) throw new UserError(`robust gating: ${net.name}: ${h.problems[0]} (use --gating paper or narrower layers)`);

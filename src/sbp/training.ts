@@ -102,15 +102,7 @@ export class SbpTrainingChip {
         rowSum: opts.rowSum,
         lean: opts.lean,
       });
-    if ((opts.placement ?? 'paper') === 'paper') {
-      // the authors' core ranges hold the 400-hidden network; larger ones are packed instead
-      try {
-        this.compiled = compile('hint');
-      } catch (e) {
-        if (!(e instanceof Error) || e.name !== 'UserError') throw e;
-        this.compiled = compile('pack');
-      }
-    } else this.compiled = compile('pack');
+    this.compiled = placeOrPack(opts.placement ?? 'paper', compile);
     if (this.gating === 'robust') {
       // robust gating promises headroom for every reachable weight matrix: refuse a network it
       // cannot prove (after the compiler, so a network that does not fit says so first)
@@ -192,4 +184,18 @@ export class SbpTrainingChip {
 /** Load the four distinct matrices into all eight plastic groups (copies get W1 and W2). */
 export function loadWeights(net: SbpTrainingChip, w: Record<WeightMatrixName, ArrayLike<number>>): void {
   for (const name of PLASTIC_NAMES) net.setMatrix(name, w[LOADED_FROM[name]]);
+}
+
+/**
+ * Compile with the authors' core ranges ('paper': the description's hints) and fall back to
+ * packing when they do not hold the network (a larger one); 'pack' packs at once.
+ */
+export function placeOrPack(placement: Placement, compile: (p: 'hint' | 'pack') => CompiledNetwork): CompiledNetwork {
+  if (placement !== 'paper') return compile('pack');
+  try {
+    return compile('hint');
+  } catch (e) {
+    if (!(e instanceof Error) || e.name !== 'UserError') throw e;
+    return compile('pack');
+  }
 }
