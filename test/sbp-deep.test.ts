@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createWasmRowSumKernel } from '../tools/wasm-row-sum';
-import { Prng } from '../src/chip/prng';
+import { randomData, randomWeights, range } from './fixtures';
 import { blockStart, deepActivePhases, deepPhases, deepSchedule, deepTrainingNetwork, rewardPhases } from '../src/sbp/deep';
 import { deepOracleState, deepOracleTrain, newDeepTrace } from '../src/sbp/deep-oracle';
 import { deepInitialWeights, deepVerify } from '../src/sbp/deep-training';
@@ -34,33 +34,6 @@ function kernelOptions(k: (typeof KERNELS)[number]) {
   return { kernel: k === 'naive' ? ('naive' as const) : ('fast' as const), rowSum: k === 'wasm' ? createWasmRowSumKernel : undefined };
 }
 
-/** n random binary samples (each input on with probability 0.4) with random labels. */
-function randomData(nin: number, nout: number, n: number, seed: number) {
-  const rng = new Prng(seed);
-  const offsets = [0];
-  const indices: number[] = [];
-  const labels: number[] = [];
-  for (let s = 0; s < n; s++) {
-    for (let i = 0; i < nin; i++) if (rng.nextFloat() < 0.4) indices.push(i);
-    offsets.push(indices.length);
-    labels.push(rng.nextInt(nout));
-  }
-  return { numInputs: nin, offsets: Uint32Array.from(offsets), indices: Uint16Array.from(indices), labels: Uint8Array.from(labels) };
-}
-
-/** Even weights drawn uniformly from [lo, hi): biased positive so that every layer is active. */
-function randomWeights(sizes: number[], seed: number, lo: number, hi: number): Int16Array[] {
-  const rng = new Prng(seed);
-  const w = [new Int16Array(0)];
-  for (let l = 1; l < sizes.length; l++) {
-    const m = new Int16Array(sizes[l] * sizes[l - 1]);
-    for (let k = 0; k < m.length; k++) m[k] = 2 * Math.floor((lo + rng.nextFloat() * (hi - lo)) / 2);
-    w.push(m);
-  }
-  return w;
-}
-
-const range = (n: number) => Array.from({ length: n }, (_, k) => k);
 
 describe('the L-layer schedule', () => {
   it('is the paper schedule for one hidden layer', () => {

@@ -151,6 +151,11 @@ export class DeepTrainingChip {
     this.samples = n + 1;
   }
 
+  /** The synapse group of a plastic matrix (deepMatrices names). */
+  group(name: string): SynapseGroup {
+    return this.plastic[name];
+  }
+
   /** A plastic matrix (deepMatrices names) as post x pre. */
   matrix(name: string): Int16Array {
     return this.plastic[name].postMajor();

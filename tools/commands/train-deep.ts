@@ -4,8 +4,8 @@
  * order is train's (one permutation per epoch from the seed's data stream); the evaluation is
  * the dense integer forward pass through every layer. Weight files (synfire-weights/1 with
  * several hidden layers) and checkpoints (version 2, deep-checkpoint.ts; written at every half
- * epoch, resumed exactly) are supported; options that need the one-layer session (models,
- * shadow, seeds, export, plots) are refused with a one-line message.
+ * epoch, resumed exactly) and the shadow oracle (deep-shadow.ts) are supported; options that
+ * need the one-layer session (models, seeds, export, plots) are refused with a one-line message.
  */
 import { loadDataset } from '../../src/data/datasets';
 import { costReport, perSample } from '../../src/energy/model';
@@ -23,6 +23,8 @@ import { BOARDS } from '../../boards/profiles';
 import type { CliIO } from '../cli';
 import { createProgress } from '../progress';
 import { wasGiven } from '../args';
+import { DeepShadow } from '../../src/sbp/deep-shadow';
+import { describeShadow, emptyShadowReport, type ShadowReport } from '../../src/sbp/shadow';
 import { decodeDeepCheckpoint, encodeDeepCheckpoint } from '../../src/sbp/deep-checkpoint';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { layeredWeightsFromJson, layeredWeightsToJson, type LayeredWeights } from '../../src/sbp/weights-file';
@@ -41,7 +43,6 @@ const UNSUPPORTED: Array<[string, string]> = [
   ['plot', '--plot'],
   ['seeds', '--seeds'],
   ['exportNetwork', '--export-network'],
-  ['shadow', '--shadow'],
 ];
 
 /** Dense evaluation of the deep network with the chip's current weights. */
@@ -120,24 +121,28 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
   let epoch = 0;
   let start = 0;
   let trained = 0;
+  let resumedShadow: ShadowReport | null = null;
   if (resumed) {
     for (const m of net.matrices) net.setMatrix(m.name, resumed.matrices[m.name]);
     rng.restoreState(resumed.rngState);
-    const meta = resumed.meta as { history?: typeof history; chipRng?: number[] } | null;
+    const meta = resumed.meta as { history?: typeof history; chipRng?: number[]; shadow?: ShadowReport } | null;
     if (meta && Array.isArray(meta.chipRng)) net.chip.prng.restoreState(meta.chipRng);
     if (meta && Array.isArray(meta.history)) history = meta.history;
+    // the shadow's counts continue (its oracle starts from the checkpoint's weights, which the chip has too)
+    if (meta && meta.shadow) resumedShadow = meta.shadow;
     epoch = resumed.epoch;
     start = resumed.sampleInEpoch;
     trained = resumed.samplesTrained;
     info(`resumed from ${o.resume as string}: epoch ${epoch}, sample ${start}, ${trained} samples trained`);
   }
+  const shadow = o.shadow ? new DeepShadow(net, resumedShadow) : null;
   const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
   const options = { dataset, hidden: layers, seed, order, gating, noShuffle: !shuffle, trainLimit, epochs };
   const saveCheckpoint = (e: number, k: number, rngState: number[]) => {
     if (!checkpointFile) return;
     const matrices: Record<string, Int16Array> = {};
     for (const m of net.matrices) matrices[m.name] = net.matrix(m.name);
-    const meta = { options, history, chipRng: net.chip.prng.saveState() };
+    const meta = { options, history, chipRng: net.chip.prng.saveState(), ...(shadow ? { shadow: shadow.report } : {}) };
     atomicWriteFile(checkpointFile, encodeDeepCheckpoint({ sizes, matrices, epoch: e, sampleInEpoch: k, samplesTrained: trained, seed, rngState, meta }));
   };
   const startTrained = trained;
@@ -151,8 +156,9 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
     for (let k = start; k < trainLimit; k++) {
       const s = perm ? perm[k] : k;
       const t = Date.now();
-      net.trainSample(train.indices, train.offsets[s], train.offsets[s + 1], train.labels[s], undefined, out);
+      net.trainSample(train.indices, train.offsets[s], train.offsets[s + 1], train.labels[s], shadow ? shadow.record : undefined, out);
       trainMs += Date.now() - t;
+      if (shadow) shadow.afterSample(train.indices, train.offsets[s], train.offsets[s + 1], train.labels[s]);
       trained++;
       if (trained % 500 === 0) progress.update(trained, {});
       const boundary = k + 1 === trainLimit ? 1 : k + 1 === half && half > 0 ? 0.5 : 0;
@@ -187,6 +193,7 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
     order,
     reward: 'chip',
     gating,
+    shadow: shadow ? shadow.report : o.shadow ? emptyShadowReport() : null,
     network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
     test: finalTest,
     history,
@@ -206,6 +213,7 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
         ? `test: exact ${(100 * finalTest.accExact).toFixed(2)}%  argmax(spikes) ${(100 * finalTest.accArgmaxSpikes).toFixed(2)}%  argmax(potential) ${(100 * finalTest.accArgmaxPotential).toFixed(2)}%  mse ${finalTest.mse.toFixed(4)}  (${finalTest.samples} test images)`
         : 'test: not evaluated (--test-limit 0)',
     );
+    if (result.shadow) io.out(describeShadow(result.shadow));
     if (o.saveWeights) io.out(`weights written to ${o.saveWeights as string}`);
     if (result.chipEstimate) io.out(`on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample`);
   }

@@ -21,6 +21,7 @@ import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { TrainingSession, type SessionOptions } from '../../src/sbp/session';
+import { describeShadow, emptyShadowReport } from '../../src/sbp/shadow';
 import { lineChart } from '../../src/viz/svg';
 import type { Command, CliIO } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
@@ -354,7 +355,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       order: sopts.order,
       reward: sopts.reward,
       gating: sopts.gating,
-      shadow: sopts.shadow ? session.shadow ?? { samples: 0, departures: 0, firstDeparture: null, spuriousSpikes: 0, samplesWithSpurious: 0, firstSpurious: null } : null,
+      shadow: sopts.shadow ? session.shadow ?? emptyShadowReport() : null,
       network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
       // null with --test-limit 0 (nothing evaluated)
       test: finalTest,
@@ -380,12 +381,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       const evalNote = evaluating ? `, of which evaluation ${result.evaluation.seconds.toFixed(1)} s in ${result.evaluation.workers} thread(s)` : '';
       io.out(`trained ${session.samplesTrained.toLocaleString('en-US')} samples (${msPerSample.toFixed(3)} ms/sample simulated, ${result.wallSeconds.toFixed(1)} s wall${evalNote})`);
       io.out(finalTest ? `test: ${metricsLine(finalTest)}` : 'test: not evaluated (--test-limit 0)');
-      if (result.shadow) {
-        const s = result.shadow;
-        io.out(
-          `shadow oracle over ${s.samples.toLocaleString('en-US')} samples: ${s.departures} departure(s)${s.firstDeparture !== null ? ` (first after sample ${s.firstDeparture})` : ''}, ${s.spuriousSpikes} spike(s) outside their phases in ${s.samplesWithSpurious} sample(s)${s.firstSpurious ? ` (first: ${s.firstSpurious.group} in phase ${s.firstSpurious.phase} of sample ${s.firstSpurious.sample})` : ''}`,
-        );
-      }
+      if (result.shadow) io.out(describeShadow(result.shadow));
       if (result.chipEstimate)
         io.out(
           `on-chip cost estimate (${constants.name}): ${energyMilliJoule.toFixed(3)} mJ and ${latencyMs.toFixed(3)} ms per training sample (paper, measured on Loihi: ${PAPER.train.energyMilliJoule} mJ, ${PAPER.train.latencyMs} ms); see 'synfire profile' for the breakdown`,
