@@ -1,5 +1,6 @@
 /**
- * The memory plan of the sBP network on a microcontroller board: like a linker map, every
+ * The memory plan of the sBP network on a microcontroller board (one hidden layer, or several:
+ * `hiddenLayers`, the training network of docs/deep.md): like a linker map, every
  * array the chip model keeps, grouped into named items (weights, compartment state, spike
  * queues, learning state, counters, buffers), plus the compiled bundle and the engine's
  * own structures, against the heap the board leaves to the engine. docs/device.md
@@ -17,6 +18,7 @@ import { ruleUses } from '../src/chip/learning-rule';
 import type { ChipSpec, SynapseGroupSpec } from '../src/chip/spec';
 import { UserError } from '../src/errors';
 import { compileSpec, type CompiledSpec } from '../src/net/compile';
+import { deepMatrices, deepPhases, deepTrainingNetwork } from '../src/sbp/deep';
 import { INFER_GATES } from '../src/sbp/params';
 import { inferenceNetwork, PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type SbpSizes } from '../src/sbp/topology';
 import { stepOrdering, TRAIN_BUCKETS } from '../src/sbp/training';
@@ -35,7 +37,10 @@ export interface PlanItem {
 export interface MemoryPlan {
   board: string;
   mode: PlanMode;
+  /** For several hidden layers, `hidden` is the first; `layers` has them all. */
   sizes: { input: number; hidden: number; output: number };
+  /** Every layer's size: [input, hidden..., output]. */
+  layers: number[];
   items: PlanItem[];
   totalBytes: number;
   budgetBytes: number;
@@ -47,6 +52,8 @@ export interface PlanOptions {
   board: string;
   mode: PlanMode;
   sizes: { input: number; hidden: number; output: number };
+  /** Several hidden layers (training only): their sizes; `sizes.hidden` is then ignored. */
+  hiddenLayers?: number[];
   /** Size of the firmware bundle the engine loads (default DEFAULT_BUNDLE_BYTES for the board's engine). */
   bundleBytes?: number;
   /** The engine the firmware runs in (default: the board's first); one of the board's engines. */
@@ -359,9 +366,24 @@ function arrayCount(t: ArrayTally[]): number {
  * SbpInferenceChip use (test/plan.test.ts compares the plan with networks they build), shape
  * only: no weight array is allocated, so planning costs little memory on the device itself.
  */
-function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', lean: boolean): { compiled: CompiledSpec; names: GroupNames } {
+function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', lean: boolean, layers: number[]): { compiled: CompiledSpec; names: GroupNames } {
   const names: Record<number, string> = {};
   let compiled: CompiledSpec;
+  if (layers.length > 3) {
+    // several hidden layers: DeepTrainingChip's options (src/sbp/deep-training.ts)
+    const L = layers.length - 2;
+    const net = deepTrainingNetwork(layers, 'robust');
+    const compile = (placement: 'hint' | 'pack') =>
+      compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: deepPhases(L) + 1, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', lean, shapeOnly: true });
+    try {
+      compiled = compile('hint');
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      compiled = compile('pack');
+    }
+    for (const m of deepMatrices(L)) names[compiled.connections[m.connection]] = m.name;
+    return { compiled, names: (gi) => names[gi] };
+  }
   if (mode === 'train') {
     const net = trainingNetwork(sizes, 'chip');
     const compile = (placement: 'hint' | 'pack') =>
@@ -448,8 +470,14 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
   const engineName: EngineName = opts.engine ?? mcu.engines[0];
   if (mcu.engines.indexOf(engineName) < 0) throw new UserError(`plan: board ${board.name} is meant for ${mcu.engines.join(', ')}, not ${engineName}`, 2);
   const engine: EngineProfile = ENGINES[engineName];
-  const sizes = { input: opts.sizes.input, hidden: opts.sizes.hidden, output: opts.sizes.output };
-  const { compiled, names } = compileShape(opts.mode, sizes, kernel, opts.lean !== false);
+  const deep = opts.hiddenLayers !== undefined && opts.hiddenLayers.length > 1;
+  const sizes = { input: opts.sizes.input, hidden: deep ? opts.hiddenLayers![0] : opts.sizes.hidden, output: opts.sizes.output };
+  const layers = deep ? [sizes.input, ...opts.hiddenLayers!, sizes.output] : [sizes.input, sizes.hidden, sizes.output];
+  if (deep) {
+    for (const h of opts.hiddenLayers!) checkSizes({ input: sizes.input, hidden: h, output: sizes.output });
+    if (opts.mode !== 'train') throw new UserError('plan: several hidden layers are planned for training only (their inference is the dense integer pass, docs/deep.md)', 2);
+  }
+  const { compiled, names } = compileShape(opts.mode, sizes, kernel, opts.lean !== false, layers);
   const spec = compiled.spec;
   const tallies = chipArrays(spec, kernel, names);
 
@@ -499,7 +527,7 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
     if (it.bytes > largest.bytes) largest = it;
   }
   const budget = mcu.heapBytes.value;
-  return { board: board.name, mode: opts.mode, sizes, items, totalBytes: total, budgetBytes: budget, fits: total <= budget, largest };
+  return { board: board.name, mode: opts.mode, sizes, layers, items, totalBytes: total, budgetBytes: budget, fits: total <= budget, largest };
 }
 
 /** Total bytes of the plan's typed arrays (the chip model's data, without engine, bundle or I/O buffers). */
@@ -514,6 +542,6 @@ export function requireFits(plan: MemoryPlan): void {
   if (plan.fits) return;
   const l = plan.largest;
   throw new UserError(
-    `${plan.sizes.input}-${plan.sizes.hidden}-${plan.sizes.output} ${plan.mode} does not fit ${plan.board}: needs ${grouped(plan.totalBytes)} B, budget ${grouped(plan.budgetBytes)} B; largest: ${l.name} ${grouped(l.bytes)} B`,
+    `${plan.layers.join('-')} ${plan.mode} does not fit ${plan.board}: needs ${grouped(plan.totalBytes)} B, budget ${grouped(plan.budgetBytes)} B; largest: ${l.name} ${grouped(l.bytes)} B`,
   );
 }

@@ -19,6 +19,7 @@ import { UserError } from '../src/errors';
 import { compileSpec } from '../src/net/compile';
 import { SbpInferenceChip } from '../src/sbp/inference';
 import { trainingNetwork, type SbpSizes } from '../src/sbp/topology';
+import { DeepTrainingChip } from '../src/sbp/deep-training';
 import { SbpTrainingChip } from '../src/sbp/training';
 import { largestFitting } from '../tools/commands/plan';
 
@@ -80,6 +81,26 @@ describe('memory plan: typed arrays', () => {
       const walked = walkTypedArrays(net);
       expect(typedArrayBytes(plan)).toBe(walked.bytes);
       // and the number of typed-array objects (each costs the engine a header)
+      const counts = engineCounts(net.chip.spec, kernel, chipArrays(net.chip.spec, kernel, () => undefined), Object.keys(net.compiled.groups).length);
+      expect(counts.typedArrays).toBe(walked.views);
+    });
+  }
+
+  // several hidden layers (docs/deep.md): the training network DeepTrainingChip builds, robust gating
+  const deepCases: Array<[number[], 'js' | 'naive', boolean]> = [
+    [[16, 12, 8, 4], 'js', false],
+    [[16, 12, 8, 4], 'naive', false],
+    [[100, 30, 20, 10], 'js', false],
+    [[16, 12, 8, 6, 4], 'js', true],
+  ];
+  for (const [layers, kernel, lean] of deepCases) {
+    it(`equal the byteLength of every typed array of the built training network ${layers.join('-')} (kernel ${kernel}${lean ? ', device storage' : ''})`, () => {
+      const sizes = { input: layers[0], hidden: layers[1], output: layers[layers.length - 1] };
+      const plan = planMemory({ board: 'esp32s3-psram', mode: 'train', sizes, hiddenLayers: layers.slice(1, -1), kernel, lean });
+      expect(plan.layers).toEqual(layers);
+      const net = new DeepTrainingChip({ sizes: layers, gating: 'robust', kernel: kernel === 'js' ? 'fast' : 'naive', lean });
+      const walked = walkTypedArrays(net);
+      expect(typedArrayBytes(plan)).toBe(walked.bytes);
       const counts = engineCounts(net.chip.spec, kernel, chipArrays(net.chip.spec, kernel, () => undefined), Object.keys(net.compiled.groups).length);
       expect(counts.typedArrays).toBe(walked.views);
     });
@@ -169,7 +190,8 @@ describe('memory plan: fit and refusal', () => {
   it('JSON shape: items by category, total = sum, largest = max, fits = total <= budget', () => {
     const plan = planMemory({ board: 'esp32', mode: 'infer', sizes: { input: 100, hidden: 20, output: 10 }, bundleBytes: 1000 });
     const back = JSON.parse(JSON.stringify(plan)) as MemoryPlan;
-    expect(Object.keys(back).sort()).toEqual(['board', 'budgetBytes', 'fits', 'items', 'largest', 'mode', 'sizes', 'totalBytes']);
+    expect(Object.keys(back).sort()).toEqual(['board', 'budgetBytes', 'fits', 'items', 'largest', 'layers', 'mode', 'sizes', 'totalBytes']);
+    expect(back.layers).toEqual([100, 20, 10]);
     const cats = new Set(['weights', 'compartments', 'queues', 'learning', 'counters', 'buffers', 'bundle', 'engine']);
     let sum = 0;
     let max = 0;
@@ -226,6 +248,20 @@ describe('synfire plan (command line)', () => {
     expect(r.stdout).toMatch(/^ {2}w1 weights\s+weights\s+10,000\s+[\d.]+%$/m); // 50 x 100 Int16, once (device storage)
     expect(r.stdout).toMatch(/total [\d,]+ B of 7,340,032 B budget \([\d.]+%\): fits/);
     expect(r.stderr).toBe('');
+  });
+
+  it('several hidden layers: the training network of docs/deep.md, each matrix by name; inference and too large are refused', () => {
+    const r = run('--board', 'esp32s3-psram', '--dataset', 'mnist', '--hidden', '400,400', '--mode', 'train', '--bundle-bytes', '100000');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/sBP 400-400-400-10 training \(21 phases\)/); // 9L + 3 phases for L = 2
+    expect(r.stdout).toMatch(/^ {2}w2 weights\s+weights\s+320,000\s+[\d.]+%$/m); // 400 x 400 Int16, once (device storage)
+    expect(r.stdout).toMatch(/^ {2}w3 weights\s+weights\s+8,000\s+[\d.]+%$/m); // 10 x 400
+    const infer = run('--board', 'esp32s3-psram', '--hidden', '400,400', '--mode', 'infer');
+    expect(infer.status).toBe(2);
+    expect(infer.stderr).toMatch(/several hidden layers are planned for training only/);
+    const big = run('--board', 'esp32', '--dataset', 'mnist10', '--hidden', '100,100', '--mode', 'train', '--bundle-bytes', '100000');
+    expect(big.status).toBe(1);
+    expect(big.stderr.trim()).toMatch(/^synfire plan: error: 100-100-100-10 train does not fit esp32: needs [\d,]+ B, budget 245,760 B; largest: /);
   });
 
   it('--json prints only the plan', () => {

@@ -35,6 +35,8 @@ export interface DeepChipOptions {
   weights?: Int16Array[];
   /** Initial P_l and M_l (layer l-1 x layer l, l = 2..L+1), e.g. from a weight file. */
   transposed?: { tPos: Int16Array[]; tNeg: Int16Array[] };
+  /** Device storage (ChipSpec.lean), as the firmware would build it. */
+  lean?: boolean;
 }
 
 /** rand_He for every layer, drawn in order W1, W2, ..., W_{L+1} (for L = 1, init.ts's weights). */
@@ -101,6 +103,7 @@ export class DeepTrainingChip {
         seed: 1,
         kernel: opts.kernel,
         rowSum: opts.rowSum,
+        lean: opts.lean,
       });
     this.compiled = placeOrPack(opts.placement ?? 'paper', compile);
     if (this.gating === 'robust') {

@@ -11,7 +11,8 @@ import { grouped, planMemory, requireFits, type MemoryPlan, type PlanMode } from
 import { sideOf, type Preprocessing } from '../../src/data/preprocess';
 import { UserError } from '../../src/errors';
 import type { CliIO, Command } from '../cli';
-import { MAX_HIDDEN } from './options';
+import { hiddenSizes, MAX_HIDDEN } from './options';
+import { deepPhases } from '../../src/sbp/deep';
 
 /** Inputs of each data set as the network sees them (its preprocessing). */
 const DATASET_INPUTS: Record<string, Preprocessing> = { mnist: 'mnist20', mnist10: 'mnist10', fashion: 'fashion28' };
@@ -40,7 +41,7 @@ export const command: Command = {
     options: [
       { name: 'board', type: 'choice', choices: mcuBoardNames(), default: 'esp32s3-psram', help: 'microcontroller board profile' },
       { name: 'dataset', type: 'choice', choices: Object.keys(DATASET_INPUTS), default: 'mnist', help: 'input size: mnist 400 (20x20), mnist10 100 (10x10), fashion 784 (28x28)' },
-      { name: 'hidden', type: 'int', min: 1, max: MAX_HIDDEN, metavar: 'H', help: 'hidden units (default 400 for mnist and fashion, 100 for mnist10)' },
+      { name: 'hidden', type: 'int', list: true, min: 1, max: MAX_HIDDEN, metavar: 'H[,H...]', help: 'hidden units (default 400 for mnist and fashion, 100 for mnist10); a comma-separated list means several hidden layers (training, docs/deep.md)' },
       { name: 'mode', type: 'choice', choices: ['train', 'infer'], default: 'train', help: 'the 12-phase training network or the 4-phase inference network' },
       { name: 'engine', type: 'choice', choices: ['quickjs', 'quickjs-ng', 'duktape'], metavar: 'E', help: "JavaScript engine (default: the board's first; one the board is meant for)" },
       { name: 'kernel', type: 'choice', choices: ['js', 'naive'], default: 'js', help: "the chip kernel the firmware runs: 'js' (fast, portable row sums) or 'naive'" },
@@ -49,6 +50,7 @@ export const command: Command = {
     ],
     examples: [
       'synfire plan --board esp32s3-psram --dataset mnist --hidden 400 --mode infer',
+      'synfire plan --board esp32s3-psram --dataset mnist --hidden 400,400 --mode train',
       'synfire plan --board esp32 --dataset mnist10 --mode train',
       'synfire plan --board rp2040 --dataset mnist10 --mode train --max-hidden',
       'synfire plan --board esp32 --engine quickjs --mode infer --json',
@@ -64,6 +66,7 @@ export const command: Command = {
     const engine = (opts.engine as EngineName | undefined) ?? BOARDS[board].mcu!.engines[0];
     const built = builtBundle(board, engine);
     const bundleBytes = (opts.bundleBytes as number | undefined) ?? built?.bytes;
+    const layers = hiddenSizes(opts.hidden);
     const planFor = (hidden: number) => planMemory({ board, mode, sizes: { input, hidden, output: OUTPUTS }, bundleBytes, kernel, engine });
 
     if (opts.maxHidden === true) {
@@ -85,8 +88,10 @@ export const command: Command = {
       return 0;
     }
 
-    const hidden = (opts.hidden as number | undefined) ?? DEFAULT_HIDDEN[dataset];
-    const plan = planFor(hidden);
+    const plan =
+      layers && layers.length > 1
+        ? planMemory({ board, mode, sizes: { input, hidden: layers[0], output: OUTPUTS }, hiddenLayers: layers, bundleBytes, kernel, engine })
+        : planFor(layers ? layers[0] : DEFAULT_HIDDEN[dataset]);
     if (io.json) {
       io.out(JSON.stringify(plan));
       if (!plan.fits) io.err(fitError(plan));
@@ -137,8 +142,8 @@ export function largestFitting(planFor: (hidden: number) => MemoryPlan): MemoryP
 function printPlan(plan: MemoryPlan, io: CliIO, dataset: string, engine: EngineName, bundleFile: string | undefined): void {
   const b = BOARDS[plan.board];
   const mcu = b.mcu!;
-  const s = plan.sizes;
-  io.out(`synfire plan: sBP ${s.input}-${s.hidden}-${s.output} ${plan.mode === 'train' ? 'training (12 phases)' : 'inference (4 phases)'} on ${plan.board} (${dataset}), engine ${engine}`);
+  const L = plan.layers.length - 2;
+  io.out(`synfire plan: sBP ${plan.layers.join('-')} ${plan.mode === 'train' ? `training (${deepPhases(L)} phases)` : 'inference (4 phases)'} on ${plan.board} (${dataset}), engine ${engine}`);
   io.out(`  ${mcu.part}`);
   io.out(`  heap for the engine: ${grouped(plan.budgetBytes)} B (${mcu.heapBytes.estimate ? 'estimate' : 'datasheet'}; see docs/device.md)`);
   if (bundleFile) io.out(`  bundle: ${bundleFile}`);
