@@ -72,7 +72,18 @@ function clip(w: number): number {
   return w > PLASTIC.max ? PLASTIC.max : w < PLASTIC.min ? PLASTIC.min : w;
 }
 
-/** One training sample; updates the state and fills the trace. */
+/** The indices i with v[i] != 0, in increasing order. */
+function ones(v: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < v.length; i++) if (v[i]) out.push(i);
+  return out;
+}
+
+/**
+ * One training sample; updates the state and fills the trace. The loops run over the lists of
+ * active neurons (a binary vector's ones), which changes no sum: a sum over j with pre[j] = 1
+ * is the sum over the list of those j, and every weight is visited at most once per step.
+ */
 export function deepOracleTrain(s: DeepOracleState, x: Uint8Array, label: number, order: Order, tr: DeepOracleTrace): void {
   const n = s.sizes;
   const top = n.length - 1;
@@ -83,13 +94,14 @@ export function deepOracleTrain(s: DeepOracleState, x: Uint8Array, label: number
   // 1. forward
   for (let l = 1; l <= top; l++) {
     const w = s.w[l];
-    const pre = tr.a[l - 1];
+    const pre = ones(tr.a[l - 1]);
     const cols = n[l - 1];
     low[l] = new Uint8Array(n[l]);
     high[l] = new Uint8Array(n[l]);
     for (let k = 0; k < n[l]; k++) {
       let z = 0;
-      for (let j = 0; j < cols; j++) if (pre[j]) z += w[k * cols + j];
+      const row = k * cols;
+      for (let t = 0; t < pre.length; t++) z += w[row + pre[t]];
       tr.z[l][k] = z;
       tr.a[l][k] = z > 512 ? 1 : 0;
       low[l][k] = z > 0 ? 1 : 0;
@@ -107,43 +119,41 @@ export function deepOracleTrain(s: DeepOracleState, x: Uint8Array, label: number
   for (let l = top; l >= 2; l--) {
     const rows = n[l];
     const cols = n[l - 1];
-    const ep = tr.ePos[l];
-    const en = tr.eNeg[l];
-    const a = tr.a[l - 1];
+    const ep = ones(tr.ePos[l]);
+    const en = ones(tr.eNeg[l]);
+    const a = ones(tr.a[l - 1]);
     const w = s.w[l];
     const p = s.p[l];
     const m = s.m[l];
     const sPos = new Float64Array(cols);
     const sNeg = new Float64Array(cols);
-    const sums = (out: Float64Array, plus: Uint8Array, minus: Uint8Array) => {
+    // out[j] = sum over k in plus of P[j][k] + sum over k in minus of M[j][k]
+    const sums = (out: Float64Array, plus: number[], minus: number[]) => {
       for (let j = 0; j < cols; j++) {
         let v = 0;
-        for (let k = 0; k < rows; k++) {
-          if (plus[k]) v += p[j * rows + k];
-          if (minus[k]) v += m[j * rows + k];
-        }
+        const row = j * rows;
+        for (let t = 0; t < plus.length; t++) v += p[row + plus[t]];
+        for (let t = 0; t < minus.length; t++) v += m[row + minus[t]];
         out[j] = v;
       }
+    };
+    // the + step (sign +1: W and P on e+, M on e-) and the − step (sign -1: W and P on e-, M on e+)
+    const update = (sign: number, wp: number[], mm: number[]) => {
+      const d = sign * step;
+      for (const k of wp)
+        for (const j of a) {
+          w[k * cols + j] = clip(w[k * cols + j] + d);
+          p[j * rows + k] = clip(p[j * rows + k] + d);
+        }
+      for (const k of mm) for (const j of a) m[j * rows + k] = clip(m[j * rows + k] + d);
     };
     if (order === 'chip') {
       sums(sPos, ep, en);
       sums(sNeg, en, ep);
     }
-    for (let k = 0; k < rows; k++)
-      for (let j = 0; j < cols; j++) {
-        if (!a[j]) continue;
-        if (ep[k]) w[k * cols + j] = clip(w[k * cols + j] + step);
-        if (ep[k]) p[j * rows + k] = clip(p[j * rows + k] + step);
-        if (en[k]) m[j * rows + k] = clip(m[j * rows + k] + step);
-      }
+    update(1, ep, en);
     if (order === 'reference') sums(sPos, ep, en);
-    for (let k = 0; k < rows; k++)
-      for (let j = 0; j < cols; j++) {
-        if (!a[j]) continue;
-        if (en[k]) w[k * cols + j] = clip(w[k * cols + j] - step);
-        if (en[k]) p[j * rows + k] = clip(p[j * rows + k] - step);
-        if (ep[k]) m[j * rows + k] = clip(m[j * rows + k] - step);
-      }
+    update(-1, en, ep);
     if (order === 'reference') sums(sNeg, en, ep);
     for (let j = 0; j < cols; j++) {
       const b = low[l - 1][j] & (1 - high[l - 1][j]);
@@ -154,13 +164,10 @@ export function deepOracleTrain(s: DeepOracleState, x: Uint8Array, label: number
   // 4. W1
   const w1 = s.w[1];
   const nin = n[0];
-  for (let j = 0; j < n[1]; j++) {
-    if (!tr.ePos[1][j]) continue;
-    for (let i = 0; i < nin; i++) if (x[i]) w1[j * nin + i] = clip(w1[j * nin + i] + step);
-  }
-  for (let j = 0; j < n[1]; j++) {
-    if (!tr.eNeg[1][j]) continue;
-    for (let i = 0; i < nin; i++) if (x[i]) w1[j * nin + i] = clip(w1[j * nin + i] - step);
+  const xs = ones(x);
+  for (const sign of [1, -1]) {
+    const rowsOf = ones(sign > 0 ? tr.ePos[1] : tr.eNeg[1]);
+    for (const j of rowsOf) for (const i of xs) w1[j * nin + i] = clip(w1[j * nin + i] + sign * step);
   }
 }
 

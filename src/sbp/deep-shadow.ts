@@ -45,7 +45,7 @@ export class DeepShadow {
     for (const m of all) {
       if (m.copy !== 0) continue;
       const l = m.layer;
-      const group = (name: string) => () => net.group(name).weights;
+      const group = (name: string) => () => net.group(name).store;
       if (m.kind === 'w') {
         const copies = all.filter((c) => c.kind === 'w' && c.layer === l);
         this.watched.push({

@@ -60,7 +60,11 @@ export interface WatchedMatrix {
   pre: Range;
   /** The post group of each copy. */
   posts: Range[];
-  /** Each copy's weights, pre-major (pre i -> post j at i * post + j), read after the sample. */
+  /**
+   * Each copy's weights, pre-major (pre i -> post j at i * post + j), read after the sample:
+   * the array the chip's kernels use (SynapseGroup.store), so that reading does not separate
+   * copies that share storage; an array already compared for this matrix is not compared again.
+   */
   weights: Array<() => Int16Array>;
   /** The oracle's matrix, post-major (post j, pre i at j * pre + i). */
   oracle: () => Int16Array;
@@ -108,8 +112,11 @@ export function matrixDiffers(flags: Uint8Array[], m: WatchedMatrix, s: DiffScra
     if (hit) cols[nc++] = i;
   }
   const o = m.oracle();
+  const seen: Int16Array[] = [];
   for (const weights of m.weights) {
     const a = weights();
+    if (seen.indexOf(a) >= 0) continue;
+    seen.push(a);
     for (let j = 0; j < post; j++) {
       if (!mark[j]) continue;
       const row = j * pre;

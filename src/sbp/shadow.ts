@@ -67,7 +67,7 @@ export class Shadow {
     this.silent = silentLists(ACTIVE_PHASES, TRAIN_GATES, g, gateName);
     const tr = this.tr;
     const st = this.state;
-    const weights = (names: PlasticName[]) => names.map((name) => () => net.group(name).weights);
+    const weights = (names: PlasticName[]) => names.map((name) => () => net.group(name).store);
     this.matrices = [
       { weights: weights(['w1', 'w1c1', 'w1c2']), pre: g.x, posts: [g.h1, g.h1_copy, g.h1_copy2], oracle: () => st.w1, oracleRows: [() => tr.d1Pos, () => tr.d1Neg], oracleCols: [() => this.x] },
       { weights: weights(['w2', 'w2c1', 'w2c2']), pre: g.h1, posts: [g.o, g.o_copy, g.o_copy2], oracle: () => st.w2, oracleRows: [() => tr.dPos, () => tr.dNeg], oracleCols: [() => tr.h] },
