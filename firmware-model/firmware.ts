@@ -31,6 +31,8 @@ export interface FirmwareConfig {
   /** A flash image (snapshot()) to start from instead of the initial weights. */
   image?: Uint8Array;
   /** Who drives the reward that switches learning: 'chip' (the gating chain, default) or 'host'. */
+  reward?: string;
+  /** The gate weights, inhibition and exponents: 'paper' (the authors', default) or 'robust' (docs/gating.md). */
   gating?: string;
   /**
    * The heap the engine has on this board (a board bundle passes its board's budget). When
@@ -130,8 +132,10 @@ export class Firmware {
     if (typeof seed !== 'number' || Math.floor(seed) !== seed || seed < 0 || seed > 4294967295) {
       throw new UserError(`firmware: seed must be an integer 0..4294967295, got ${seed}`);
     }
-    const gating = config.gating === undefined ? 'chip' : config.gating;
-    if (gating !== 'chip' && gating !== 'host') throw new UserError(`firmware: gating must be 'chip' or 'host', got ${gating}`);
+    const reward = config.reward === undefined ? 'chip' : config.reward;
+    if (reward !== 'chip' && reward !== 'host') throw new UserError(`firmware: reward must be 'chip' or 'host', got ${reward}`);
+    const gating = config.gating === undefined ? 'paper' : config.gating;
+    if (gating !== 'paper' && gating !== 'robust') throw new UserError(`firmware: gating must be 'paper' or 'robust', got ${gating}`);
     this.board = config.board;
     this.mode = config.mode;
     this.sizes = sizes;
@@ -154,12 +158,12 @@ export class Firmware {
     this.o = new Uint8Array(sizes.output);
     this.potential = new Float64Array(sizes.output);
     if (config.mode === 'train') {
-      const net = new SbpTrainingChip({ sizes, order: 'chip', reward: gating as RewardSource, kernel: 'fast', lean: true });
+      const net = new SbpTrainingChip({ sizes, order: 'chip', reward: reward as RewardSource, gating, kernel: 'fast', lean: true });
       loadWeights(net, img ?? initialWeights(sizes, seed));
       this.trainer = net;
     } else {
       const w = img ?? initialWeights(sizes, seed);
-      this.inferer = new SbpInferenceChip(sizes, w.w1, w.w2, { lean: true });
+      this.inferer = new SbpInferenceChip(sizes, w.w1, w.w2, { lean: true, gating });
     }
     if (img) {
       this.samplesTrained = img.samplesTrained;

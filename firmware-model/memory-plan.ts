@@ -19,6 +19,7 @@ import type { ChipSpec, SynapseGroupSpec } from '../src/chip/spec';
 import { UserError } from '../src/errors';
 import { compileSpec, type CompiledSpec } from '../src/net/compile';
 import { deepMatrices, deepPhases, deepTrainingNetwork } from '../src/sbp/deep';
+import type { Gating } from '../src/sbp/gating';
 import { INFER_GATES } from '../src/sbp/params';
 import { inferenceNetwork, PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type SbpSizes } from '../src/sbp/topology';
 import { stepOrdering, TRAIN_BUCKETS } from '../src/sbp/training';
@@ -62,6 +63,8 @@ export interface PlanOptions {
   kernel?: 'js' | 'naive';
   /** Device storage (ChipSpec.lean), as the firmware builds it (default true); false: the chip as Node builds it. */
   lean?: boolean;
+  /** The gating of the one-hidden-layer networks (default 'paper', as FirmwareConfig); several hidden layers are planned with 'robust'. */
+  gating?: Gating;
 }
 
 /**
@@ -366,7 +369,7 @@ function arrayCount(t: ArrayTally[]): number {
  * SbpInferenceChip use (test/plan.test.ts compares the plan with networks they build), shape
  * only: no weight array is allocated, so planning costs little memory on the device itself.
  */
-function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', lean: boolean, layers: number[]): { compiled: CompiledSpec; names: GroupNames } {
+function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', lean: boolean, layers: number[], gating: Gating): { compiled: CompiledSpec; names: GroupNames } {
   const names: Record<number, string> = {};
   let compiled: CompiledSpec;
   if (layers.length > 3) {
@@ -385,7 +388,7 @@ function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', l
     return { compiled, names: (gi) => names[gi] };
   }
   if (mode === 'train') {
-    const net = trainingNetwork(sizes, 'chip');
+    const net = trainingNetwork(sizes, 'chip', gating);
     const compile = (placement: 'hint' | 'pack') =>
       compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: TRAIN_BUCKETS, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', lean, shapeOnly: true });
     // the authors' core ranges hold the 400-hidden network; larger ones are packed instead
@@ -397,7 +400,7 @@ function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', l
     }
     for (const p of PLASTIC_NAMES) names[compiled.connections[PLASTIC_CONNECTIONS[p]]] = p;
   } else {
-    compiled = compileSpec(inferenceNetwork(sizes), { placement: 'hint', numBuckets: INFER_GATES + 1, lean, shapeOnly: true });
+    compiled = compileSpec(inferenceNetwork(sizes, undefined, undefined, gating), { placement: 'hint', numBuckets: INFER_GATES + 1, lean, shapeOnly: true });
     names[compiled.connections['x->h1']] = 'w1';
     names[compiled.connections['h1->o']] = 'w2';
   }
@@ -477,7 +480,7 @@ export function planMemory(opts: PlanOptions): MemoryPlan {
     for (const h of opts.hiddenLayers!) checkSizes({ input: sizes.input, hidden: h, output: sizes.output });
     if (opts.mode !== 'train') throw new UserError('plan: several hidden layers are planned for training only (their inference is the dense integer pass, docs/deep.md)', 2);
   }
-  const { compiled, names } = compileShape(opts.mode, sizes, kernel, opts.lean !== false, layers);
+  const { compiled, names } = compileShape(opts.mode, sizes, kernel, opts.lean !== false, layers, opts.gating ?? 'paper');
   const spec = compiled.spec;
   const tallies = chipArrays(spec, kernel, names);
 

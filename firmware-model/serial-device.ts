@@ -79,6 +79,9 @@ export interface SerialDeviceOptions {
   makeFirmware(config: FirmwareConfig): DeviceFirmware;
   /** A weight image to start from (the firmware is then built at the first hello from it). */
   image?: Uint8Array;
+  /** The firmware's reward source ('chip' or 'host'; FirmwareConfig.reward). */
+  reward?: string;
+  /** The firmware's gating ('paper' or 'robust'; FirmwareConfig.gating). */
   gating?: string;
 }
 
@@ -194,6 +197,7 @@ export class SerialDevice {
           sizes: { input: b.input, hidden: b.hidden, output: b.output },
           seed: b.seed,
           image: this.opts.image,
+          reward: this.opts.reward,
           gating: this.opts.gating,
         });
       } catch (e) {

@@ -168,6 +168,16 @@ describe('synfire embedded', () => {
     await expect(embeddedRun(opts({ engine: 'duktape', board: 'rp2040', hidden: 1 }))).rejects.toThrow(/^100-1-10 train does not fit rp2040: needs [\d,]+ B, budget 204,800 B; largest: /);
   });
 
+  it('--gating paper (the authors\' network) and robust (the default) both run identically to Node', async () => {
+    const p = await embeddedRun(opts({ engine: 'quickjs', board: BOARD, hidden: 20, samples: 20, gating: 'paper' }));
+    const r = await embeddedRun(opts({ engine: 'quickjs', board: BOARD, hidden: 20, samples: 20 }));
+    expectGood(p);
+    expectGood(r);
+    expect([p.gating, r.gating]).toEqual(['paper', 'robust']);
+    // the robust network is the paper's with more inhibition (docs/gating.md): more synapses, more synaptic operations
+    expect(r.counters.synOps).toBeGreaterThan(p.counters.synOps);
+  }, 60_000);
+
   it('quickjs-ng runs the same bundle identically', async () => {
     const r = await embeddedRun(opts({ engine: 'quickjs-ng', board: BOARD, hidden: 20, samples: 20 }));
     expectGood(r);

@@ -23,6 +23,7 @@ import { startEngine, requireEngine, type EngineName, type EngineSession } from 
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { sampleOrder } from './verify';
 import { MAX_HIDDEN } from './options';
+import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 
 export const command: Command = {
   spec: {
@@ -38,6 +39,7 @@ export const command: Command = {
       { name: 'hidden', type: 'int', min: 1, max: MAX_HIDDEN, metavar: 'H', help: "hidden units (default 100; with --load-weights the file's)" },
       { name: 'samples', type: 'int', default: 100, min: 1, max: 100000000, metavar: 'N', help: 'samples to stream through the firmware' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights and of the training order' },
+      { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'load-weights', type: 'string', metavar: 'F', help: 'start from a flash image (SFFW, from --save-image) or a weights file (synfire-weights/1 JSON)' },
       { name: 'save-image', type: 'string', metavar: 'F', help: "write the engine's final flash image to F" },
       { name: 'chunk', type: 'int', default: 50, min: 1, max: 100000, metavar: 'K', help: 'samples per chunk the host sends' },
@@ -61,6 +63,7 @@ export interface EmbeddedResult {
   board: string;
   mode: 'train' | 'infer';
   dataset: string;
+  gating: Gating;
   sizes: [number, number, number];
   samples: number;
   correct: number;
@@ -233,7 +236,8 @@ export async function embeddedRun(o: Record<string, unknown>, progress?: (s: str
   // (planned for the engine that runs it when the board lists it, else for the board's first)
   const boardEngines: string[] = BOARDS[board]?.mcu?.engines ?? [];
   const planEngine = boardEngines.indexOf(engine) >= 0 ? engine : undefined;
-  const hostPlan = planMemory({ board, mode, sizes, kernel: 'js', engine: planEngine, bundleBytes: existsSync(bundle) ? statSync(bundle).size : undefined });
+  const gating = (o.gating as Gating | undefined) ?? DEFAULT_GATING;
+  const hostPlan = planMemory({ board, mode, sizes, kernel: 'js', engine: planEngine, gating, bundleBytes: existsSync(bundle) ? statSync(bundle).size : undefined });
   requireFits(hostPlan);
   if (!existsSync(bundle)) throw new UserError(`${bundle} not found: build the board bundles with \`npm run build:boards\``);
   const bundleBytes = statSync(bundle).size;
@@ -255,7 +259,7 @@ export async function embeddedRun(o: Record<string, unknown>, progress?: (s: str
     chunks.push(encodeSamples(inputs, labels));
   }
   // the firmware carries no planner: it checks the host's plan against its board's heap
-  const config = { board, mode, sizes, seed, plannedBytes: hostPlan.totalBytes };
+  const config = { board, mode, sizes, seed, gating, plannedBytes: hostPlan.totalBytes };
   const image = loaded ? loaded.image : null;
 
   progress?.(`${engine}: ${order.length} ${mode} samples, ${sizes.input}-${sizes.hidden}-${sizes.output} on ${board} (budget ${hostPlan.budgetBytes} B, planned ${hostPlan.totalBytes} B)`);
@@ -276,6 +280,7 @@ export async function embeddedRun(o: Record<string, unknown>, progress?: (s: str
     board,
     mode,
     dataset,
+    gating,
     sizes: [sizes.input, sizes.hidden, sizes.output],
     samples: order.length,
     correct: run.correct,

@@ -12,6 +12,7 @@ import { sideOf, type Preprocessing } from '../../src/data/preprocess';
 import { UserError } from '../../src/errors';
 import type { CliIO, Command } from '../cli';
 import { hiddenSizes, MAX_HIDDEN } from './options';
+import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import { deepPhases } from '../../src/sbp/deep';
 
 /** Inputs of each data set as the network sees them (its preprocessing). */
@@ -43,6 +44,7 @@ export const command: Command = {
       { name: 'dataset', type: 'choice', choices: Object.keys(DATASET_INPUTS), default: 'mnist', help: 'input size: mnist 400 (20x20), mnist10 100 (10x10), fashion 784 (28x28)' },
       { name: 'hidden', type: 'int', list: true, min: 1, max: MAX_HIDDEN, metavar: 'H[,H...]', help: 'hidden units (default 400 for mnist and fashion, 100 for mnist10); a comma-separated list means several hidden layers (training, docs/deep.md)' },
       { name: 'mode', type: 'choice', choices: ['train', 'infer'], default: 'train', help: 'the 12-phase training network or the 4-phase inference network' },
+      { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'engine', type: 'choice', choices: ['quickjs', 'quickjs-ng', 'duktape'], metavar: 'E', help: "JavaScript engine (default: the board's first; one the board is meant for)" },
       { name: 'kernel', type: 'choice', choices: ['js', 'naive'], default: 'js', help: "the chip kernel the firmware runs: 'js' (fast, portable row sums) or 'naive'" },
       { name: 'bundle-bytes', type: 'int', min: 0, metavar: 'B', help: 'size of the firmware bundle (default: the built dist/boards/<board> file, else an estimate)' },
@@ -67,7 +69,8 @@ export const command: Command = {
     const built = builtBundle(board, engine);
     const bundleBytes = (opts.bundleBytes as number | undefined) ?? built?.bytes;
     const layers = hiddenSizes(opts.hidden);
-    const planFor = (hidden: number) => planMemory({ board, mode, sizes: { input, hidden, output: OUTPUTS }, bundleBytes, kernel, engine });
+    const gating = opts.gating as Gating;
+    const planFor = (hidden: number) => planMemory({ board, mode, sizes: { input, hidden, output: OUTPUTS }, bundleBytes, kernel, engine, gating });
 
     if (opts.maxHidden === true) {
       if (opts.hidden !== undefined) throw new UserError('--max-hidden searches the hidden size: give it without --hidden', 2);
