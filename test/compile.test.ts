@@ -13,7 +13,8 @@ import { encode } from '../src/net/encode';
 import { place } from '../src/net/place';
 import { LOIHI1_LIMITS, type NetworkDesc, type NeuronType } from '../src/net/network';
 import { trainingNetwork } from '../src/sbp/topology';
-import { MNIST_SIZES } from './fixtures';
+import { MNIST_SIZES, randomData } from './fixtures';
+import { SbpTrainingChip } from '../src/sbp/training';
 
 const GATE: NeuronType = { name: 'gate', vthMant: 1024, decayU: 4096, decayV: 4096, biasMant: 0, biasExp: 0, refractoryDelay: 1 };
 
@@ -74,6 +75,43 @@ describe('placement', () => {
     expect(net.stats.coreUsage.map((c) => c.synapseBits)).toEqual([denseBits(pre, k), denseBits(pre, k), denseBits(pre, post - 2 * k)]);
     for (const c of net.stats.coreUsage) expect(c.synapseBits).toBeLessThanOrEqual(LOIHI1_LIMITS.synapseBits);
     expect(net.stats.synapses).toBe(pre * post);
+  });
+
+  it("spread: the same group over every core of a 4-core target, evenly up to the search's precision", () => {
+    const limits = { ...LOIHI1_LIMITS, coresPerChip: 4 };
+    const desc: NetworkDesc = { name: 'spread', groups: [{ name: 'g', size: 1500, neuron: GATE }], connections: [] };
+    expect(perCore(compileNetwork(desc, { limits, placement: 'pack' }), 'g')).toEqual([1024, 476]);
+    const spread = perCore(compileNetwork(desc, { limits, placement: 'spread' }), 'g');
+    expect(spread.length).toBe(4);
+    // the smallest fill lies within 1/1024 of 1500/4/1024: at most 376 compartments per core
+    expect(Math.max(...spread)).toBeLessThanOrEqual(Math.ceil(1500 / 4) + 1);
+    // and a network that needs every limit of every core is placed as pack places it
+    const full: NetworkDesc = { name: 'full', groups: [{ name: 'g', size: 4 * 1024, neuron: GATE }], connections: [] };
+    expect(perCore(compileNetwork(full, { limits, placement: 'spread' }), 'g')).toEqual([1024, 1024, 1024, 1024]);
+  });
+
+  it('spread: the sBP training network learns the same weights and fires the same spikes on more cores, with less synapse memory on the busiest core', () => {
+    const sizes = { input: 100, hidden: 200, output: 10 };
+    const data = randomData(100, 10, 20, 3);
+    const run = (placement: 'pack' | 'spread') => {
+      const net = new SbpTrainingChip({ sizes, placement, gating: 'robust' });
+      const out = new Uint8Array(10);
+      const outs: number[] = [];
+      for (let k = 0; k < 20; k++) {
+        net.trainSample(data.indices, data.offsets[k], data.offsets[k + 1], data.labels[k], undefined, out);
+        outs.push(...out);
+      }
+      return { net, outs, w1: Array.from(net.matrix('w1')), w2: Array.from(net.matrix('w2')) };
+    };
+    const p = run('pack');
+    const s = run('spread');
+    expect(s.net.compiled.stats.cores).toBeGreaterThan(p.net.compiled.stats.cores);
+    expect(s.outs).toEqual(p.outs);
+    expect(s.w1).toEqual(p.w1);
+    expect(s.w2).toEqual(p.w2);
+    // the busiest core sets a step's time: spreading the plastic groups lowers it
+    const busiest = (n: SbpTrainingChip) => Math.max(...n.compiled.stats.coreUsage.map((c) => c.synapseBits));
+    expect(busiest(s.net)).toBeLessThan(busiest(p.net));
   });
 
   it('a network larger than 128 cores fails before running, naming group, resource and numbers', () => {

@@ -9,12 +9,13 @@ import { MetricsAccumulator, type MetricsSums, type TestMetrics } from '../src/s
 import type { SbpSizes } from '../src/sbp/matrices';
 import { PoolWorker, workerScript } from './pool';
 import type { Gating } from '../src/sbp/gating';
+import type { Placement } from '../src/sbp/training';
 
 /** What a worker needs to evaluate like the main thread (functions cannot cross threads). */
 export interface EvalWorkerSetup {
   sizes: SbpSizes;
   evalOn: 'chip' | 'dense';
-  placement?: 'paper' | 'pack';
+  placement?: Placement;
   chips?: number;
   gating?: Gating;
   /** Use the WebAssembly kernel (as --kernel wasm does in the main thread). */

@@ -4,7 +4,7 @@
  *
 ^ *   describe      describe.ts      groups checked and numbered (compartment ids, generator ports)
  *   encode        encode.ts        neuron types, weights, learning rules -> the chip's integer formats
- *   place         place.ts         compartments onto cores (packed, or the description's hints)
+ *   place         place.ts         compartments onto cores (packed, spread, or the description's hints)
  *   check limits  check-limits.ts  every core within its limits, output axons included
  *   build         build.ts         the ChipSpec, the Chip, and the usage statistics
  *
@@ -15,10 +15,10 @@
 import { UserError } from '../errors';
 import { build, buildCompiledSpec, type CompiledNetwork, type CompiledSpec } from './build';
 import { checkLimits, OutputAxonOverflow } from './check-limits';
-import { describeGroups } from './describe';
-import { encode } from './encode';
+import { describeGroups, type Described } from './describe';
+import { encode, type Encoded } from './encode';
 import { LOIHI1_LIMITS, type CompileOptions, type NetworkDesc } from './network';
-import { place, type Target } from './place';
+import { place, type Placed, type Target } from './place';
 
 export type { GroupLayout } from './describe';
 export type { CompiledNetwork, CompiledSpec, NetworkStats } from './build';
@@ -65,7 +65,32 @@ function withAxonCaps<T>(net: NetworkDesc, attempt: (caps: Record<string, number
 export function targetOf(opts: CompileOptions): Target {
   const limits = opts.limits ?? LOIHI1_LIMITS;
   const chips = opts.chips ?? 1;
-  return { limits, chips, numCores: limits.coresPerChip * chips, placement: opts.placement ?? 'pack' };
+  return { limits, chips, numCores: limits.coresPerChip * chips, placement: opts.placement === 'hint' ? 'hint' : 'pack' };
+}
+
+/** Halvings of the fill interval in the search of 'spread' (to 1/1024 of the limits). */
+const SPREAD_STEPS = 10;
+
+/**
+ * 'spread': the placement packed with the smallest fill (a fraction of each core's limits,
+ * found by bisection) at which the network still fits. If it does not fit at fill 1 either,
+ * the packer's own error stands.
+ */
+function spread(described: Described, encoded: Encoded, target: Target, caps: Record<string, number>): Placed {
+  let best = place(described, encoded, target, caps);
+  let lo = 0;
+  let hi = 1;
+  for (let k = 0; k < SPREAD_STEPS; k++) {
+    const mid = (lo + hi) / 2;
+    try {
+      best = place(described, encoded, { ...target, fill: mid }, caps);
+      hi = mid;
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      lo = mid;
+    }
+  }
+  return best;
 }
 
 /** Stages 1-4: describe, encode, place, check limits. */
@@ -73,7 +98,7 @@ function stages(net: NetworkDesc, opts: CompileOptions, caps: Record<string, num
   const target = targetOf(opts);
   const described = describeGroups(net);
   const encoded = encode(described, shapeOnly);
-  const placed = place(described, encoded, target, caps);
+  const placed = opts.placement === 'spread' ? spread(described, encoded, target, caps) : place(described, encoded, target, caps);
   const checked = checkLimits(described, encoded, placed, target);
   return { described, encoded, placed, checked, target };
 }

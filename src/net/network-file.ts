@@ -60,7 +60,7 @@ export interface NetworkFile {
   /** Steps that run before counting starts (e.g. starting a gating ring); the counters are cleared after them. */
   startupSteps?: number;
   /** 'hint' (default) places groups with a coreRange there and packs the rest; 'pack' packs all. */
-  placement?: 'hint' | 'pack';
+  placement?: 'hint' | 'pack' | 'spread';
   ordering?: StepOrdering;
   /** Seed of the learning engine's stochastic rounding (default 1). */
   seed?: number;
@@ -82,7 +82,7 @@ export interface LoadedNetwork {
   steps: number;
   stepsPerSample: number | null;
   startupSteps: number;
-  placement: 'hint' | 'pack';
+  placement: 'hint' | 'pack' | 'spread';
   ordering: StepOrdering;
   seed: number;
 }
@@ -383,7 +383,7 @@ export function networkFromJson(json: Json, fileName = 'network'): LoadedNetwork
   const steps = root.has('steps') ? root.at('steps').int(1, 1 << 30) : lastInput + 10;
   const stepsPerSample = root.has('stepsPerSample') ? root.at('stepsPerSample').int(1, 1 << 16) : null;
   const startupSteps = root.has('startupSteps') ? root.at('startupSteps').int(0, steps - 1, 'the run') : 0;
-  const placement = root.has('placement') ? root.at('placement').choice(['hint', 'pack'] as const) : 'hint';
+  const placement = root.has('placement') ? root.at('placement').choice(['hint', 'pack', 'spread'] as const) : 'hint';
   const ordering = root.has('ordering') ? root.at('ordering').choice(['route-then-learn', 'learn-then-route'] as const) : 'route-then-learn';
   const seed = root.has('seed') ? root.at('seed').int(0, 4294967295) : 1;
   const desc: NetworkDesc = { name, groups, connections };
@@ -397,7 +397,7 @@ export function networkFromJson(json: Json, fileName = 'network'): LoadedNetwork
  */
 export function networkFileFrom(
   desc: NetworkDesc,
-  extra: { inputs?: InputSpike[]; steps?: number; stepsPerSample?: number; startupSteps?: number; placement?: 'hint' | 'pack'; ordering?: StepOrdering; seed?: number; description?: string } = {},
+  extra: { inputs?: InputSpike[]; steps?: number; stepsPerSample?: number; startupSteps?: number; placement?: 'hint' | 'pack' | 'spread'; ordering?: StepOrdering; seed?: number; description?: string } = {},
 ): NetworkFile {
   const neurons: Record<string, NeuronParams> = {};
   const groups: NetworkFile['groups'] = [];

@@ -106,8 +106,12 @@ export const LOIHI1_LIMITS: CoreLimits = {
 export interface CompileOptions {
   chips?: number;
   limits?: CoreLimits;
-  /** 'pack' fills cores in order; 'hint' uses each group's coreRange (falls back to pack). */
-  placement?: 'pack' | 'hint';
+  /**
+   * 'pack' fills cores in order; 'hint' uses each group's coreRange (falls back to pack);
+   * 'spread' packs with every core filled only up to the smallest fraction of its limits at
+   * which the network still fits, so the work spreads over the chip's cores (place.ts).
+   */
+  placement?: 'pack' | 'hint' | 'spread';
   ordering?: StepOrdering;
   numBuckets?: number;
   seed?: number;

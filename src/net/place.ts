@@ -4,6 +4,11 @@
  * from output-axon overflows), then moves on; 'hint' follows each group's coreRange (the
  * authors' placement), which may overfill a core (check-limits.ts catches that). A network
  * that does not fit fails here, naming the group, the resource and the numbers.
+ *
+ * 'spread' is 'pack' with each core filled only up to a fraction `fill` of its compartments,
+ * synapse memory and input axons; the compiler searches the smallest fill at which the
+ * network still fits (compile.ts), so a network that 'pack' crowds onto a few cores spreads
+ * over the chip, and the busiest core, which sets the time of a step, has less to do.
  */
 import { UserError } from '../errors';
 import type { Described } from './describe';
@@ -17,6 +22,8 @@ export interface Target {
   chips: number;
   numCores: number;
   placement: 'pack' | 'hint';
+  /** Pack each core only up to this fraction of its compartment, synapse-memory and input-axon limits (default 1). */
+  fill?: number;
 }
 
 /** Every compartment's core and what each core holds. */
@@ -30,6 +37,10 @@ export interface Placed {
 /** `caps`: at most this many compartments of a group per core (from output-axon overflows). */
 export function place(d: Described, e: Encoded, t: Target, caps: Record<string, number>): Placed {
   const { limits, chips, numCores } = t;
+  const fill = t.fill ?? 1;
+  const maxCx = Math.max(1, Math.floor(limits.compartments * fill));
+  const maxBits = limits.synapseBits * fill;
+  const maxAxons = limits.inputAxons * fill;
   const cxCore = new Uint16Array(d.numCompartments);
   const usedCx = new Float64Array(numCores);
   const usedBits = new Float64Array(numCores);
@@ -63,10 +74,10 @@ export function place(d: Described, e: Encoded, t: Target, caps: Record<string, 
       const core = nextCore;
       const room = (k: number) => {
         const c = costOf(gc, k);
-        return usedCx[core] + k <= limits.compartments && usedBits[core] + c.bits <= limits.synapseBits && usedAxons[core] + c.axons <= limits.inputAxons;
+        return usedCx[core] + k <= maxCx && usedBits[core] + c.bits <= maxBits && usedAxons[core] + c.axons <= maxAxons;
       };
       let lo = 0;
-      let hi = Math.min(g.size - placed, limits.compartments - usedCx[core], caps[g.name] ?? Infinity);
+      let hi = Math.min(g.size - placed, maxCx - usedCx[core], caps[g.name] ?? Infinity);
       while (lo < hi) {
         const mid = Math.ceil((lo + hi) / 2);
         if (room(mid)) lo = mid;

@@ -20,7 +20,7 @@ import { toChipWeight } from './init';
 import type { Order } from './oracle';
 import type { LayeredWeights } from './weights-file';
 import { phaseStep } from './params';
-import { PhaseRecord, placeOrPack, stepOrdering, type Placement } from './training';
+import { PhaseRecord, placeOrPack, stepOrdering, type CorePlacement, type Placement } from './training';
 
 export interface DeepChipOptions {
   sizes: DeepSizes;
@@ -93,7 +93,7 @@ export class DeepTrainingChip {
       }
     }
     const net = deepTrainingNetwork(this.sizes, this.gating, init);
-    const compile = (placement: 'hint' | 'pack') =>
+    const compile = (placement: CorePlacement) =>
       compileNetwork(net, {
         chips: opts.chips,
         limits: opts.limits,

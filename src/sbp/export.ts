@@ -18,7 +18,7 @@ import type { Order } from './oracle';
 import { phaseStep, TRAIN_GATES } from './params';
 import type { Gating } from './gating';
 import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type RewardSource, type SbpSizes } from './topology';
-import { stepOrdering, STARTUP_BUCKET, type Placement } from './training';
+import { stepOrdering, STARTUP_BUCKET, type CorePlacement, type Placement } from './training';
 
 /** One training sample: the active input indices and the label. */
 export interface TrainingSample {
@@ -61,9 +61,9 @@ export function trainingNetworkFile(x: TrainingExport): NetworkFile {
   for (const c of desc.connections) byName[c.name ?? `${c.pre}->${c.post}`] = c;
   for (const name of PLASTIC_NAMES) byName[PLASTIC_CONNECTIONS[name]].weights = matrices[name];
 
-  // the placement SbpTrainingChip would use: the authors' core ranges if they fit, else packed
+  // the placement SbpTrainingChip would use: the authors' core ranges if they fit, else packed (or pack, or spread)
   const ordering: StepOrdering = stepOrdering(x.order ?? 'chip');
-  let placement: 'hint' | 'pack' = (x.placement ?? 'paper') === 'paper' ? 'hint' : 'pack';
+  let placement: CorePlacement = (x.placement ?? 'paper') === 'paper' ? 'hint' : x.placement === 'spread' ? 'spread' : 'pack';
   if (placement === 'hint') {
     try {
       compileNetwork(desc, { placement: 'hint', limits: x.limits, chips: x.chips, ordering, numBuckets: 1 });

@@ -12,6 +12,7 @@ import type { SpikeDataset } from '../data/preprocess';
 import { jsRowSumKernel, type RowSumKernel } from '../chip/row-sum';
 import { HALF, INFER_GATES, phaseStep } from './params';
 import { inferenceNetwork, type SbpSizes } from './topology';
+import type { Placement } from './training';
 import { gatingPlan, outputReadout, type Gating } from './gating';
 import { headroom, inferenceSchedule } from './headroom';
 import { UserError } from '../errors';
@@ -269,7 +270,7 @@ export class SbpInferenceChip {
     readonly sizes: SbpSizes,
     w1: ArrayLike<number>,
     w2: ArrayLike<number>,
-    opts: { placement?: 'paper' | 'pack'; chips?: number; rowSum?: CompileOptions['rowSum']; lean?: boolean; gating?: Gating } = {},
+    opts: { placement?: Placement; chips?: number; rowSum?: CompileOptions['rowSum']; lean?: boolean; gating?: Gating } = {},
   ) {
     const plan = gatingPlan(sizes, opts.gating ?? 'paper');
     const desc = inferenceNetwork(sizes, w1, w2, plan.gating);
@@ -278,7 +279,7 @@ export class SbpInferenceChip {
       if (!h.ok) throw new UserError(`robust gating: ${desc.name}: ${h.problems[0]} (use --gating paper or a narrower layer)`);
     }
     this.compiled = compileNetwork(desc, {
-      placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : 'pack',
+      placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : opts.placement === 'spread' ? 'spread' : 'pack',
       chips: opts.chips,
       numBuckets: INFER_GATES + 1,
       rowSum: opts.rowSum,
@@ -354,7 +355,7 @@ export class SbpInferenceChip {
 export interface EvalSetup {
   sizes: SbpSizes;
   evalOn: 'chip' | 'dense';
-  placement?: 'paper' | 'pack';
+  placement?: Placement;
   chips?: number;
   rowSum?: CompileOptions['rowSum'];
   /** Gating variant of the inference network (default 'paper'; the dense path is the same for both). */

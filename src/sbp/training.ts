@@ -17,7 +17,7 @@ import { phaseStep, TRAIN_GATES } from './params';
 import { LOADED_FROM, PLASTIC_NAMES, type PlasticName, type SbpSizes, type WeightMatrixName } from './matrices';
 import { PLASTIC_CONNECTIONS, trainingNetwork, type RewardSource } from './topology';
 
-export type Placement = 'paper' | 'pack';
+export type Placement = 'paper' | 'pack' | 'spread';
 
 export interface SbpChipOptions {
   sizes: SbpSizes;
@@ -90,7 +90,7 @@ export class SbpTrainingChip {
     this.reward = opts.reward ?? 'chip';
     this.gating = opts.gating ?? 'paper';
     const net = trainingNetwork(opts.sizes, this.reward, this.gating);
-    const compile = (placement: 'hint' | 'pack') =>
+    const compile = (placement: CorePlacement) =>
       compileNetwork(net, {
         chips: opts.chips,
         limits: opts.limits,
@@ -186,12 +186,16 @@ export function loadWeights(net: SbpTrainingChip, w: Record<WeightMatrixName, Ar
   for (const name of PLASTIC_NAMES) net.setMatrix(name, w[LOADED_FROM[name]]);
 }
 
+/** The compiler's placements ('hint': the authors' core ranges). */
+export type CorePlacement = 'hint' | 'pack' | 'spread';
+
 /**
  * Compile with the authors' core ranges ('paper': the description's hints) and fall back to
- * packing when they do not hold the network (a larger one); 'pack' packs at once.
+ * packing when they do not hold the network (a larger one); 'pack' packs at once, 'spread'
+ * packs over as many cores as the network can use (src/net/place.ts).
  */
-export function placeOrPack(placement: Placement, compile: (p: 'hint' | 'pack') => CompiledNetwork): CompiledNetwork {
-  if (placement !== 'paper') return compile('pack');
+export function placeOrPack(placement: Placement, compile: (p: CorePlacement) => CompiledNetwork): CompiledNetwork {
+  if (placement !== 'paper') return compile(placement);
   try {
     return compile('hint');
   } catch (e) {

@@ -15,6 +15,7 @@ import type { CliIO } from '../cli';
 import { createProgress, formatCount } from '../progress';
 import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { loadLayeredWeights } from './train-deep';
+import type { Placement } from '../../src/sbp/training';
 
 export function runDeepProfile(opts: Record<string, unknown>, io: CliIO, layers: number[]): number {
   if (opts.mode !== 'train') throw new UserError('profile: several hidden layers are profiled in training (--mode train); the inference network has one hidden layer', 2);
@@ -30,7 +31,7 @@ export function runDeepProfile(opts: Record<string, unknown>, io: CliIO, layers:
   const net = new DeepTrainingChip({
     sizes,
     gating: opts.gating as Gating,
-    placement: opts.placement as 'paper' | 'pack',
+    placement: opts.placement as Placement,
     rowSum: createWasmRowSumKernel,
     weights: loaded ? loaded.w : deepInitialWeights(sizes, opts.seed as number),
     transposed: loaded ?? undefined,

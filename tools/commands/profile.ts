@@ -40,7 +40,7 @@ export const command: Command = {
       { name: 'constants', type: 'choice', choices: Object.keys(CONSTANT_SETS), metavar: 'NAME', help: `energy and time constant set (default ${DEFAULT_CONSTANTS}, or the board's with --network)` },
       { name: 'include-static', type: 'flag', help: 'add static power x estimated latency to the headline energy (default: dynamic only, shown separately)' },
       { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
-      { name: 'placement', type: 'choice', choices: ['paper', 'pack'], default: 'paper', help: "core placement: the authors' core ranges, or packed" },
+      { name: 'placement', type: 'choice', choices: ['paper', 'pack', 'spread'], default: 'paper', help: "core placement: the authors' core ranges (packed when they do not hold the network), packed, or spread over the chip's cores (docs/chip-model.md)" },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files of the data set' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'write the energy and latency by phase as an SVG chart' },
       { name: 'network', type: 'string', metavar: 'F.json', help: 'profile this network file (synfire-network/1) instead of the sBP network: by kind, by step and by core' },

@@ -36,6 +36,7 @@ export function loadLayeredWeights(file: string, sizes: number[]): LayeredWeight
   return w;
 }
 import { createWasmRowSumKernel } from '../wasm-row-sum';
+import type { Placement } from '../../src/sbp/training';
 
 /** The options a deep run does not support, and why (one line each). */
 const UNSUPPORTED: Array<[string, string]> = [
@@ -100,7 +101,7 @@ export async function runDeepTrain(o: Record<string, unknown>, io: CliIO, layers
     sizes,
     order,
     gating,
-    placement: o.placement as 'paper' | 'pack',
+    placement: o.placement as Placement,
     chips,
     limits: board.limits,
     rowSum: o.kernel === 'wasm' ? createWasmRowSumKernel : undefined,

@@ -31,6 +31,7 @@ import { EvalPool } from '../eval-pool';
 import { BOARDS, boardNames } from '../../boards/profiles';
 import { hiddenListOption, hiddenSizes } from './options';
 import { runDeepTrain } from './train-deep';
+import type { Placement } from '../../src/sbp/training';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
@@ -54,7 +55,7 @@ export const command: Command = {
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn) or 'reference' (learn, then route: the authors' numpy order)" },
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule (the authors' Loihi 1 workaround)" },
       { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
-      { name: 'placement', type: 'choice', choices: ['paper', 'pack'], default: 'paper', help: "core placement: the authors' core ranges, or packed" },
+      { name: 'placement', type: 'choice', choices: ['paper', 'pack', 'spread'], default: 'paper', help: "core placement: the authors' core ranges (packed when they do not hold the network), packed, or spread over the chip's cores (docs/chip-model.md)" },
       { name: 'board', type: 'choice', choices: boardNames(), default: 'loihi1', help: 'board profile: chip limits, number of chips, energy constants' },
       { name: 'chips', type: 'int', min: 1, max: 16384, help: "chips in the system (default: the board's)" },
       { name: 'eval-every', type: 'choice', choices: ['half', 'epoch'], default: 'half', help: 'evaluate every half epoch or every epoch' },
@@ -209,7 +210,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     seed,
     order: o.order as 'chip' | 'reference',
     reward: o.reward as 'chip' | 'host',
-    placement: o.placement as 'paper' | 'pack',
+    placement: o.placement as Placement,
     chips: (o.chips as number | undefined) ?? board.chips,
     limits: board.limits,
     epochs: o.epochs as number,
