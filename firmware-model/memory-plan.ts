@@ -22,7 +22,7 @@ import { deepMatrices, deepPhases, deepTrainingNetwork } from '../src/sbp/deep';
 import type { Gating } from '../src/sbp/gating';
 import { INFER_GATES } from '../src/sbp/params';
 import { inferenceNetwork, PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type SbpSizes } from '../src/sbp/topology';
-import { stepOrdering, TRAIN_BUCKETS } from '../src/sbp/training';
+import { placeOrSpread, stepOrdering, TRAIN_BUCKETS, type CorePlacement } from '../src/sbp/training';
 import { ENGINES, type EngineProfile } from './engines';
 
 export type PlanMode = 'train' | 'infer';
@@ -376,28 +376,18 @@ function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', l
     // several hidden layers: DeepTrainingChip's options (src/sbp/deep-training.ts)
     const L = layers.length - 2;
     const net = deepTrainingNetwork(layers, 'robust');
-    const compile = (placement: 'hint' | 'pack') =>
+    const compile = (placement: CorePlacement) =>
       compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: deepPhases(L) + 1, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', lean, shapeOnly: true });
-    try {
-      compiled = compile('hint');
-    } catch (e) {
-      if (!(e instanceof UserError)) throw e;
-      compiled = compile('pack');
-    }
+    compiled = placeOrSpread('paper', compile);
     for (const m of deepMatrices(L)) names[compiled.connections[m.connection]] = m.name;
     return { compiled, names: (gi) => names[gi] };
   }
   if (mode === 'train') {
     const net = trainingNetwork(sizes, 'chip', gating);
-    const compile = (placement: 'hint' | 'pack') =>
+    const compile = (placement: CorePlacement) =>
       compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: TRAIN_BUCKETS, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', lean, shapeOnly: true });
-    // the authors' core ranges hold the 400-hidden network; larger ones are packed instead
-    try {
-      compiled = compile('hint');
-    } catch (e) {
-      if (!(e instanceof UserError)) throw e;
-      compiled = compile('pack');
-    }
+    // the authors' core ranges hold the 400-hidden network; larger ones are spread instead (as SbpTrainingChip does)
+    compiled = placeOrSpread('paper', compile);
     for (const p of PLASTIC_NAMES) names[compiled.connections[PLASTIC_CONNECTIONS[p]]] = p;
   } else {
     compiled = compileSpec(inferenceNetwork(sizes, undefined, undefined, gating), { placement: 'hint', numBuckets: INFER_GATES + 1, lean, shapeOnly: true });

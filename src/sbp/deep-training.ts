@@ -20,7 +20,7 @@ import { toChipWeight } from './init';
 import type { Order } from './oracle';
 import type { LayeredWeights } from './weights-file';
 import { phaseStep } from './params';
-import { PhaseRecord, placeOrPack, stepOrdering, type CorePlacement, type Placement } from './training';
+import { PhaseRecord, placeOrSpread, stepOrdering, type CorePlacement, type Placement } from './training';
 
 export interface DeepChipOptions {
   sizes: DeepSizes;
@@ -105,7 +105,7 @@ export class DeepTrainingChip {
         rowSum: opts.rowSum,
         lean: opts.lean,
       });
-    this.compiled = placeOrPack(opts.placement ?? 'paper', compile);
+    this.compiled = placeOrSpread(opts.placement ?? 'paper', compile);
     if (this.gating === 'robust') {
       const h = headroom(net, deepSchedule(this.L));
       if (!h.ok) throw new UserError(`robust gating: ${net.name}: ${h.problems[0]} (use --gating paper or narrower layers)`);

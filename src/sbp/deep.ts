@@ -182,7 +182,7 @@ function group(name: string, size: number, type: keyof typeof NEURON_TYPES | 'ge
  * layer gets its own band of cores instead: the output groups [2, 10), hidden layer l the l-th
  * of L equal bands of [10, 90), x and its memory [90, 126); the gates keep the authors' range.
  * A band too small for its groups makes the compiler refuse the hints, and the network is
- * packed instead (SbpTrainingChip does the same for wide one-layer networks).
+ * spread instead (SbpTrainingChip does the same for wide one-layer networks).
  */
 export function layerBand(L: number, l: number): [number, number] {
   if (l === 0) return [90, 126];

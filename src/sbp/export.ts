@@ -61,7 +61,7 @@ export function trainingNetworkFile(x: TrainingExport): NetworkFile {
   for (const c of desc.connections) byName[c.name ?? `${c.pre}->${c.post}`] = c;
   for (const name of PLASTIC_NAMES) byName[PLASTIC_CONNECTIONS[name]].weights = matrices[name];
 
-  // the placement SbpTrainingChip would use: the authors' core ranges if they fit, else packed (or pack, or spread)
+  // the placement SbpTrainingChip would use: the authors' core ranges if they fit, else spread (or pack, or spread)
   const ordering: StepOrdering = stepOrdering(x.order ?? 'chip');
   let placement: CorePlacement = (x.placement ?? 'paper') === 'paper' ? 'hint' : x.placement === 'spread' ? 'spread' : 'pack';
   if (placement === 'hint') {
@@ -69,7 +69,7 @@ export function trainingNetworkFile(x: TrainingExport): NetworkFile {
       compileNetwork(desc, { placement: 'hint', limits: x.limits, chips: x.chips, ordering, numBuckets: 1 });
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      placement = 'pack';
+      placement = 'spread';
     }
   }
 

@@ -102,7 +102,7 @@ export class SbpTrainingChip {
         rowSum: opts.rowSum,
         lean: opts.lean,
       });
-    this.compiled = placeOrPack(opts.placement ?? 'paper', compile);
+    this.compiled = placeOrSpread(opts.placement ?? 'paper', compile);
     if (this.gating === 'robust') {
       // robust gating promises headroom for every reachable weight matrix: refuse a network it
       // cannot prove (after the compiler, so a network that does not fit says so first)
@@ -191,15 +191,15 @@ export type CorePlacement = 'hint' | 'pack' | 'spread';
 
 /**
  * Compile with the authors' core ranges ('paper': the description's hints) and fall back to
- * packing when they do not hold the network (a larger one); 'pack' packs at once, 'spread'
+ * spreading when they do not hold the network (a larger one); 'pack' packs at once, 'spread'
  * packs over as many cores as the network can use (src/net/place.ts).
  */
-export function placeOrPack(placement: Placement, compile: (p: CorePlacement) => CompiledNetwork): CompiledNetwork {
+export function placeOrSpread<T = CompiledNetwork>(placement: Placement, compile: (p: CorePlacement) => T): T {
   if (placement !== 'paper') return compile(placement);
   try {
     return compile('hint');
   } catch (e) {
     if (!(e instanceof Error) || e.name !== 'UserError') throw e;
-    return compile('pack');
+    return compile('spread');
   }
 }
