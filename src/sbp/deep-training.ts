@@ -15,7 +15,7 @@ import { UserError } from '../errors';
 import { deepMatrices, deepActivePhases, deepPhases, deepSchedule, deepTrainingNetwork, blockStart, family, gateName, hiddenLayers, labelPhase, layerName, errorSigns, type DeepMatrix, type DeepSizes } from './deep';
 import { deepOracleState, deepOracleTrain, newDeepTrace } from './deep-oracle';
 import type { Gating } from './gating';
-import { headroom } from './headroom';
+import { requireHeadroom } from './headroom';
 import { toChipWeight } from './init';
 import type { Order } from './oracle';
 import type { LayeredWeights } from './weights-file';
@@ -106,10 +106,7 @@ export class DeepTrainingChip {
         lean: opts.lean,
       });
     this.compiled = placeOrSpread(opts.placement ?? 'paper', compile);
-    if (this.gating === 'robust') {
-      const h = headroom(net, deepSchedule(this.L));
-      if (!h.ok) throw new UserError(`robust gating: ${net.name}: ${h.problems[0]} (use --gating paper or narrower layers)`);
-    }
+    if (this.gating === 'robust') requireHeadroom(net, deepSchedule(this.L));
     this.chip = this.compiled.chip;
     const g = this.compiled.groups;
     this.inputPort = g.input.start;

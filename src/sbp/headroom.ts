@@ -26,6 +26,7 @@
 import { TWO_21, V_MAX, V_MIN, effectiveBias, thresholdUnits, weightScale } from '../chip/arith';
 import { encodeWeight, weightRange, type SignMode } from '../chip/weights';
 import type { NetworkDesc } from '../net/network';
+import { UserError } from '../errors';
 import { INFER_GATES, TRAIN_GATES } from './params';
 import { ACTIVE_PHASES } from './topology';
 
@@ -120,6 +121,12 @@ function connectionBound(c: NetworkDesc['connections'][number], preSize: number,
     return { lo: count * wLo, hi: count * wHi };
   }
   return { lo: count * Math.min(0, wLo), hi: count * Math.max(0, wHi) };
+}
+
+/** Throw a UserError naming the network and its first problem unless headroom() proves it (robust gating's promise). */
+export function requireHeadroom(desc: NetworkDesc, schedule: PhaseSchedule): void {
+  const h = headroom(desc, schedule);
+  if (!h.ok) throw new UserError(`robust gating: ${desc.name}: ${h.problems[0]} (use --gating paper or narrower hidden layers)`);
 }
 
 /** Prove (or refute) the headroom of `desc` under `schedule`; see the module comment. */

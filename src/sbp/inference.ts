@@ -14,8 +14,7 @@ import { HALF, INFER_GATES, phaseStep } from './params';
 import { inferenceNetwork, type SbpSizes } from './topology';
 import type { Placement } from './training';
 import { gatingPlan, outputReadout, type Gating } from './gating';
-import { headroom, inferenceSchedule } from './headroom';
-import { UserError } from '../errors';
+import { inferenceSchedule, requireHeadroom } from './headroom';
 
 export interface TestMetrics {
   samples: number;
@@ -274,10 +273,7 @@ export class SbpInferenceChip {
   ) {
     const plan = gatingPlan(sizes, opts.gating ?? 'paper');
     const desc = inferenceNetwork(sizes, w1, w2, plan.gating);
-    if (plan.gating === 'robust') {
-      const h = headroom(desc, inferenceSchedule());
-      if (!h.ok) throw new UserError(`robust gating: ${desc.name}: ${h.problems[0]} (use --gating paper or a narrower layer)`);
-    }
+    if (plan.gating === 'robust') requireHeadroom(desc, inferenceSchedule());
     this.compiled = compileNetwork(desc, {
       placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : opts.placement === 'spread' ? 'spread' : 'pack',
       chips: opts.chips,

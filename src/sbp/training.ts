@@ -10,7 +10,7 @@ import type { StepOrdering } from '../chip/spec';
 import { compileNetwork, type CompiledNetwork, type GroupLayout } from '../net/compile';
 import type { CompileOptions, CoreLimits } from '../net/network';
 import type { Gating } from './gating';
-import { headroom, trainingSchedule } from './headroom';
+import { requireHeadroom, trainingSchedule } from './headroom';
 import { UserError } from '../errors';
 import type { Order } from './oracle';
 import { phaseStep, TRAIN_GATES } from './params';
@@ -106,8 +106,7 @@ export class SbpTrainingChip {
     if (this.gating === 'robust') {
       // robust gating promises headroom for every reachable weight matrix: refuse a network it
       // cannot prove (after the compiler, so a network that does not fit says so first)
-      const h = headroom(net, trainingSchedule());
-      if (!h.ok) throw new UserError(`robust gating: ${net.name}: ${h.problems[0]} (use --gating paper or a narrower layer)`);
+      requireHeadroom(net, trainingSchedule());
     }
     this.chip = this.compiled.chip;
     const g = this.compiled.groups;
