@@ -3,7 +3,9 @@
 // configuration, from `synfire train --json` results (one file per seed), for BENCHMARKS.md.
 // A row is on the Pareto front when no other row has at least its mean argmax(potential) and at
 // most its EDP, one of them strictly.
-// Usage: node tools/pareto-table.mjs "LABEL=FILE[,FILE...]" ...
+// Usage: node tools/pareto-table.mjs "LABEL=FILE[,FILE...][@PROFILE]" ...
+// With @PROFILE (a `synfire profile --mode train --json` result), energy and latency come from
+// the profile instead of the training runs' own estimate (for example a different placement).
 import { readFileSync } from 'node:fs';
 
 const rows = [];
@@ -11,14 +13,13 @@ for (const arg of process.argv.slice(2)) {
   const eq = arg.indexOf('=');
   if (eq < 0) throw new Error(`expected LABEL=FILE[,FILE...], got ${arg}`);
   const label = arg.slice(0, eq);
-  const runs = arg
-    .slice(eq + 1)
-    .split(',')
-    .map((f) => JSON.parse(readFileSync(f, 'utf8')));
-  const est = runs[0].chipEstimate;
+  const [files, profile] = arg.slice(eq + 1).split('@');
+  const runs = files.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  const p = profile ? JSON.parse(readFileSync(profile, 'utf8')).perSample : null;
+  const est = p ? { energyMilliJoulePerSample: p.energyMilliJoule, latencyMsPerSample: p.latencyMs, edpMilliJouleMsPerSample: p.edpMilliJouleMs } : runs[0].chipEstimate;
   for (const r of runs) {
     if (!r.test) throw new Error(`${label}: a run without a final test evaluation`);
-    if (!r.chipEstimate) throw new Error(`${label}: a run without a cost estimate (no samples trained)`);
+    if (!p && !r.chipEstimate) throw new Error(`${label}: a run without a cost estimate (no samples trained)`);
   }
   const mean = (k) => runs.reduce((a, r) => a + r.test[k], 0) / runs.length;
   const sd = (k) => {
