@@ -22,7 +22,8 @@ import { SerialDeviceHex } from '../firmware-model/serial-device';
 import { Prng } from '../src/chip/prng';
 import { UserError } from '../src/errors';
 import { COMMANDS, encodeFrame, packBits } from '../src/io/protocol';
-import { defaultBundleDir, embeddedRun, type EmbeddedResult } from '../tools/commands/embedded';
+import { command as embeddedCommand, defaultBundleDir, embeddedRun, type EmbeddedResult } from '../tools/commands/embedded';
+import { parseArgs } from '../tools/args';
 import { EngineMemoryError, startEngine } from '../tools/engine-host';
 // @ts-expect-error (a plain .mjs build script without types)
 import { buildBoards, bundleParts, BUNDLE_GOAL_BYTES } from '../tools/build-boards.mjs';
@@ -177,6 +178,16 @@ describe('synfire embedded', () => {
     // the robust network is the paper's with more inhibition (docs/gating.md): more synapses, more synaptic operations
     expect(r.counters.synOps).toBeGreaterThan(p.counters.synOps);
   }, 60_000);
+
+  it('--load-weights takes a shipped model by name, with the dataset and gating it records: inference identical to Node', async () => {
+    const o = parseArgs(embeddedCommand.spec, ['--engine', 'quickjs', '--board', BOARD, '--load-weights', 'mnist-robust-s1-e30', '--samples', '20', '--chunk', '20']);
+    const r = await embeddedRun(o);
+    expectGood(r);
+    expect([r.dataset, r.gating, r.mode]).toEqual(['mnist', 'robust', 'infer']);
+    expect(r.sizes).toEqual([400, 400, 10]);
+    // models/README.md: 97.17% argmax(potential) on the test set; the first 20 images are no exception
+    expect(r.correct).toBeGreaterThanOrEqual(18);
+  }, 120_000);
 
   it('quickjs-ng runs the same bundle identically', async () => {
     const r = await embeddedRun(opts({ engine: 'quickjs-ng', board: BOARD, hidden: 20, samples: 20 }));

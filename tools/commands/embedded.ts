@@ -16,7 +16,7 @@ import { BOARDS } from '../../boards/profiles';
 import { loadDataset } from '../../src/data/datasets';
 import type { SpikeDataset } from '../../src/data/preprocess';
 import { UserError } from '../../src/errors';
-import { weightsFromJson } from '../../src/sbp/weights-file';
+import { loadWeightsArg, resolveWeightsArg } from '../model-file';
 import type { SbpSizes } from '../../src/sbp/topology';
 import type { CliIO, Command } from '../cli';
 import { startEngine, requireEngine, type EngineName, type EngineSession } from '../engine-host';
@@ -40,7 +40,7 @@ export const command: Command = {
       { name: 'samples', type: 'int', default: 100, min: 1, max: 100000000, metavar: 'N', help: 'samples to stream through the firmware' },
       { name: 'seed', type: 'int', default: 1, min: 0, max: 4294967295, metavar: 'S', help: 'seed of the initial weights and of the training order' },
       { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
-      { name: 'load-weights', type: 'string', metavar: 'F', help: 'start from a flash image (SFFW, from --save-image) or a weights file (synfire-weights/1 JSON)' },
+      { name: 'load-weights', type: 'string', metavar: 'F', help: 'start from a flash image (SFFW, from --save-image), a weights file (synfire-weights/1 JSON) or a model by name (models/README.md)' },
       { name: 'save-image', type: 'string', metavar: 'F', help: "write the engine's final flash image to F" },
       { name: 'chunk', type: 'int', default: 50, min: 1, max: 100000, metavar: 'K', help: 'samples per chunk the host sends' },
       { name: 'no-node', type: 'flag', help: 'skip the Node reference run (identicalToNode is then null)' },
@@ -102,7 +102,12 @@ function datasetOf(name: string, split: 'train' | 'test', dataDir?: string): Spi
 }
 
 /** A starting image from --load-weights: an SFFW image as it is, or weights JSON turned into one. */
-function startImage(file: string): { image: Uint8Array; sizes: SbpSizes } {
+/**
+ * The weights --load-weights names: a flash image, a weight file, or a model (by file or by
+ * name, models/README.md), whose recorded dataset and gating become the options not given.
+ */
+function startImage(arg: string, o: Record<string, unknown>): { image: Uint8Array; sizes: SbpSizes } {
+  const file = resolveWeightsArg(arg);
   const bytes = readUserFile(file, 'weights');
   let isImage = bytes.length >= 4;
   for (let i = 0; i < 4 && isImage; i++) if (bytes[i] !== FLASH_MAGIC.charCodeAt(i)) isImage = false;
@@ -119,7 +124,7 @@ function startImage(file: string): { image: Uint8Array; sizes: SbpSizes } {
     }
     return { image: bytes, sizes };
   }
-  const w = weightsFromJson(new TextDecoder().decode(bytes), file);
+  const w = loadWeightsArg(file, o, command.spec).weights;
   const sizes = { input: w.sizes[0], hidden: w.sizes[1], output: w.sizes[2] };
   const toI16 = (a: ArrayLike<number>) => Int16Array.from(a as ArrayLike<number>);
   return { image: encodeFlashImage({ sizes, samplesTrained: 0, seed: 0, w1: toI16(w.w1), w2: toI16(w.w2), w2tPos: toI16(w.w2tPos), w2tNeg: toI16(w.w2tNeg) }), sizes };
@@ -209,7 +214,6 @@ export async function embeddedRun(o: Record<string, unknown>, progress?: (s: str
   const engine = o.engine as Exclude<EngineName, 'node'>;
   const board = o.board as string;
   const mode = o.mode as 'train' | 'infer';
-  const dataset = o.dataset as string;
   const n = o.samples as number;
   const seed = o.seed as number;
   const chunkSize = o.chunk as number;
@@ -218,7 +222,9 @@ export async function embeddedRun(o: Record<string, unknown>, progress?: (s: str
   if (board === undefined) throw new UserError('embedded: --board is required (a microcontroller board: esp32s3-psram, esp32, rp2040)', 2);
   requireEngine(engine);
   // weights before data: a bad file fails first
-  const loaded = o.loadWeights !== undefined ? startImage(o.loadWeights as string) : null;
+  const loaded = o.loadWeights !== undefined ? startImage(o.loadWeights as string, o) : null;
+  // after the weights: a model file sets the dataset and gating it was trained with
+  const dataset = o.dataset as string;
   const ds = datasetOf(dataset, mode === 'train' ? 'train' : 'test', o.dataDir as string | undefined);
   let hidden = o.hidden as number | undefined;
   if (loaded) {
