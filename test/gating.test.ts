@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Op } from '../src/chip/counters';
 import { weightsToJson, type SbpWeights } from '../src/sbp/weights-file';
@@ -205,5 +205,16 @@ describe('synfire train --shadow', () => {
     const v = run(['verify', '--load-weights', file, '--samples', '200', '--no-shuffle', '--keep-going', '--gating', 'paper', '--json', '--quiet']);
     expect(v.status).toBe(1);
     expect(JSON.parse(v.stdout).firstWeightMismatch.sample).toBe(ps.firstDeparture);
+  });
+
+  it('the counts travel in the checkpoint: a resumed run reports them, also when it has nothing left to train', () => {
+    const ckpt = join(dirname(file), 'paper.ckpt');
+    const common = ['train', '--load-weights', file, '--hidden', '16', '--train-limit', '200', '--no-shuffle', '--test-limit', '10', '--gating', 'paper', '--shadow', '--json', '--quiet'];
+    const first = run([...common, '--checkpoint', ckpt]);
+    expect(first.status, first.stderr).toBe(0);
+    const again = run(['train', '--resume', ckpt, '--shadow', '--json', '--quiet']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).samplesTrained).toBe(200);
+    expect(JSON.parse(again.stdout).shadow).toEqual(JSON.parse(first.stdout).shadow);
   });
 });

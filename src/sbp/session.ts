@@ -144,9 +144,9 @@ export class TrainingSession {
     return { trained, boundary: 'none', correct };
   }
 
-  /** The shadow oracle's counts (null without --shadow or before the first sample). */
+  /** The shadow oracle's counts: those of the checkpoint a resumed run started from until it trains a sample; null without --shadow. */
   get shadow(): Shadow['report'] | null {
-    return this.shadowRun ? this.shadowRun.report : null;
+    return this.shadowRun ? this.shadowRun.report : this.opts.shadow ? this.resumedShadow : null;
   }
 
   /** Built at the first evaluation, then reloaded with the current weights. */
