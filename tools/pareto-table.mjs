@@ -3,7 +3,9 @@
 // configuration, from `synfire train --json` results (one file per seed), for BENCHMARKS.md.
 // A row is on the Pareto front when no other row has at least its mean argmax(potential) and at
 // most its EDP, one of them strictly.
-// Usage: node tools/pareto-table.mjs "LABEL=FILE[,FILE...][@PROFILE]" ...
+// Usage: node tools/pareto-table.mjs "LABEL=FILE[:EPOCH][,FILE[:EPOCH]...][@PROFILE]" ...
+// FILE:EPOCH takes the run's evaluation after that epoch from its history (a run continues
+// exactly where a shorter one with the same seed stops) instead of its final one.
 // With @PROFILE (a `synfire profile --mode train --json` result), energy and latency come from
 // the profile instead of the training runs' own estimate (for example a different placement).
 import { readFileSync } from 'node:fs';
@@ -14,7 +16,15 @@ for (const arg of process.argv.slice(2)) {
   if (eq < 0) throw new Error(`expected LABEL=FILE[,FILE...], got ${arg}`);
   const label = arg.slice(0, eq);
   const [files, profile] = arg.slice(eq + 1).split('@');
-  const runs = files.split(',').map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  const runs = files.split(',').map((spec) => {
+    const [f, at] = spec.split(':');
+    const r = JSON.parse(readFileSync(f, 'utf8'));
+    if (at === undefined) return r;
+    const h = r.history.find((e) => e.epoch === Number(at));
+    if (!h) throw new Error(`${f}: no evaluation after epoch ${at}`);
+    // departures only accumulate: none at the end means none at any epoch before it
+    return { ...r, epochs: Number(at), test: h.test, shadow: r.shadow && r.shadow.departures === 0 ? { departures: 0 } : null };
+  });
   const p = profile ? JSON.parse(readFileSync(profile, 'utf8')).perSample : null;
   const est = p ? { energyMilliJoulePerSample: p.energyMilliJoule, latencyMsPerSample: p.latencyMs, edpMilliJouleMsPerSample: p.edpMilliJouleMs } : runs[0].chipEstimate;
   for (const r of runs) {
