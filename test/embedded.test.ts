@@ -180,7 +180,7 @@ describe('synfire embedded', () => {
   }, 60_000);
 
   it('--load-weights takes a shipped model by name, with the dataset and gating it records: inference identical to Node', async () => {
-    const o = parseArgs(embeddedCommand.spec, ['--engine', 'quickjs', '--board', BOARD, '--load-weights', 'mnist-robust-s1-e30', '--samples', '20', '--chunk', '20']);
+    const o = parseArgs(embeddedCommand.spec, ['--engine', 'quickjs', '--board', BOARD, '--load-weights', 'mnist-robust-s1-e60', '--samples', '20', '--chunk', '20']);
     const r = await embeddedRun(o);
     expectGood(r);
     expect([r.dataset, r.gating, r.mode]).toEqual(['mnist', 'robust', 'infer']);
