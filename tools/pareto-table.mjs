@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Accuracy against energy, latency and energy-delay product per training sample, one row per
 // configuration, from `synfire train --json` results (one file per seed), for BENCHMARKS.md.
-// A row is on the Pareto front when no other row has at least its mean argmax(potential) and at
-// most its EDP, one of them strictly.
+// A row is on the Pareto front when no other row has at least its mean argmax(spikes) and
+// argmax(potential) and at most its EDP, one of the three strictly.
 // Usage: node tools/pareto-table.mjs "LABEL=FILE[:EPOCH][,FILE[:EPOCH]...][@PROFILE]" ...
 // FILE:EPOCH takes the run's evaluation after that epoch from its history (a run continues
 // exactly where a shorter one with the same seed stops) instead of its final one.
@@ -50,9 +50,10 @@ for (const arg of process.argv.slice(2)) {
     departures,
   });
 }
-for (const r of rows) {
-  r.front = !rows.some((o) => o !== r && o.potential[0] >= r.potential[0] && o.edp <= r.edp && (o.potential[0] > r.potential[0] || o.edp < r.edp));
-}
+// dominated: another row is at least as accurate by both metrics at no more EDP, and better in one of the three
+const dominates = (o, r) =>
+  o.potential[0] >= r.potential[0] && o.spikes[0] >= r.spikes[0] && o.edp <= r.edp && (o.potential[0] > r.potential[0] || o.spikes[0] > r.spikes[0] || o.edp < r.edp);
+for (const r of rows) r.front = !rows.some((o) => o !== r && dominates(o, r));
 rows.sort((a, b) => a.edp - b.edp);
 const pct = ([m, s]) => `${(100 * m).toFixed(2)} ± ${(100 * s).toFixed(2)}`;
 const out = [
