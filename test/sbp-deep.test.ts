@@ -359,6 +359,10 @@ describe('checkpoints with several hidden layers', () => {
       expect(await trainCommand.run(parseArgs(trainCommand.spec, [...common, '--epochs', '2', '--resume', ck, '--save-weights', b]), io)).toBe(0);
       expect(readFileSync(b, 'utf8')).toBe(readFileSync(a, 'utf8'));
       await expect(trainCommand.run(parseArgs(trainCommand.spec, [...common, '--epochs', '2', '--resume', ck, '--seed', '5']), io)).rejects.toThrow(/option seed = 5 differs from the checkpoint's 1/);
+      // without --hidden the checkpoint's own layers are resumed
+      const c = join(dir, 'c.json');
+      expect(await trainCommand.run(parseArgs(trainCommand.spec, ['--resume', ck, '--epochs', '2', '--kernel', 'js', '--test-limit', '20', '--save-weights', c, '--json']), io)).toBe(0);
+      expect(readFileSync(c, 'utf8')).toBe(readFileSync(a, 'utf8'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -25,7 +25,7 @@ import { createProgress } from '../progress';
 import { wasGiven } from '../args';
 import { DeepShadow } from '../../src/sbp/deep-shadow';
 import { describeShadow, emptyShadowReport, type ShadowReport } from '../../src/sbp/shadow';
-import { decodeDeepCheckpoint, encodeDeepCheckpoint } from '../../src/sbp/deep-checkpoint';
+import { decodeDeepCheckpoint, DEEP_CHECKPOINT_VERSION, encodeDeepCheckpoint } from '../../src/sbp/deep-checkpoint';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { layeredWeightsFromJson, layeredWeightsToJson, type LayeredWeights } from '../../src/sbp/weights-file';
 
@@ -37,6 +37,18 @@ export function loadLayeredWeights(file: string, sizes: number[]): LayeredWeight
 }
 import { createWasmRowSumKernel } from '../wasm-row-sum';
 import type { Placement } from '../../src/sbp/training';
+
+/**
+ * The hidden layer sizes of a checkpoint of several hidden layers (version 2), or null for any
+ * other file (the one-layer reader then names what is wrong with it).
+ */
+export function deepCheckpointLayers(file: string): number[] | null {
+  const bytes = readUserFile(file, 'checkpoint');
+  if (bytes.length < 8 || String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]) !== 'SFCK') return null;
+  const version = bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24);
+  if (version !== DEEP_CHECKPOINT_VERSION) return null;
+  return decodeDeepCheckpoint(bytes, file).sizes.slice(1, -1);
+}
 
 /** The options a deep run does not support, and why (one line each). */
 const UNSUPPORTED: Array<[string, string]> = [

@@ -30,7 +30,7 @@ import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { EvalPool } from '../eval-pool';
 import { BOARDS, boardNames } from '../../boards/profiles';
 import { hiddenListOption, hiddenSizes } from './options';
-import { runDeepTrain } from './train-deep';
+import { deepCheckpointLayers, runDeepTrain } from './train-deep';
 import type { Placement } from '../../src/sbp/training';
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
@@ -80,7 +80,9 @@ export const command: Command = {
   },
   run(o, io) {
     if (o.testLimit === 0 && o.plot !== undefined) throw new UserError('--plot draws learning curves from the evaluations, and --test-limit 0 makes none', 2);
-    const layers = hiddenSizes(o.hidden) as number[];
+    let layers = hiddenSizes(o.hidden) as number[];
+    // a checkpoint of several hidden layers resumes as such without --hidden
+    if (o.resume !== undefined && !wasGiven(o, 'hidden')) layers = deepCheckpointLayers(o.resume as string) ?? layers;
     if (layers.length > 1) return runDeepTrain(o, io, layers);
     if (o.seeds !== undefined) return runSeeds(o, io);
     return runTrain(o, io);
