@@ -63,7 +63,7 @@ export interface PlanOptions {
   kernel?: 'js' | 'naive';
   /** Device storage (ChipSpec.lean), as the firmware builds it (default true); false: the chip as Node builds it. */
   lean?: boolean;
-  /** The gating of the one-hidden-layer networks (default 'paper', as FirmwareConfig); several hidden layers are planned with 'robust'. */
+  /** The gating (default 'paper', as FirmwareConfig's). */
   gating?: Gating;
 }
 
@@ -372,23 +372,16 @@ function arrayCount(t: ArrayTally[]): number {
 function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', lean: boolean, layers: number[], gating: Gating): { compiled: CompiledSpec; names: GroupNames } {
   const names: Record<number, string> = {};
   let compiled: CompiledSpec;
-  if (layers.length > 3) {
-    // several hidden layers: DeepTrainingChip's options (src/sbp/deep-training.ts)
-    const L = layers.length - 2;
-    const net = deepTrainingNetwork(layers, 'robust');
-    const compile = (placement: CorePlacement) =>
-      compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: deepPhases(L) + 1, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', lean, shapeOnly: true });
-    compiled = placeOrSpread('paper', compile);
-    for (const m of deepMatrices(L)) names[compiled.connections[m.connection]] = m.name;
-    return { compiled, names: (gi) => names[gi] };
-  }
   if (mode === 'train') {
-    const net = trainingNetwork(sizes, 'chip', gating);
+    // SbpTrainingChip's or DeepTrainingChip's options (src/sbp/training.ts, compileTraining)
+    const L = layers.length - 2;
+    const net = L > 1 ? deepTrainingNetwork(layers, gating) : trainingNetwork(sizes, 'chip', gating);
     const compile = (placement: CorePlacement) =>
-      compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: TRAIN_BUCKETS, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', lean, shapeOnly: true });
-    // the authors' core ranges hold the 400-hidden network; larger ones are spread instead (as SbpTrainingChip does)
+      compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: L > 1 ? deepPhases(L) + 1 : TRAIN_BUCKETS, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', lean, shapeOnly: true });
+    // the authors' core ranges hold the 400-hidden network; larger ones are spread instead
     compiled = placeOrSpread('paper', compile);
-    for (const p of PLASTIC_NAMES) names[compiled.connections[PLASTIC_CONNECTIONS[p]]] = p;
+    if (L > 1) for (const m of deepMatrices(L)) names[compiled.connections[m.connection]] = m.name;
+    else for (const p of PLASTIC_NAMES) names[compiled.connections[PLASTIC_CONNECTIONS[p]]] = p;
   } else {
     compiled = compileSpec(inferenceNetwork(sizes, undefined, undefined, gating), { placement: 'hint', numBuckets: INFER_GATES + 1, lean, shapeOnly: true });
     names[compiled.connections['x->h1']] = 'w1';

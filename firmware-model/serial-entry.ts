@@ -9,17 +9,9 @@
  */
 import { Firmware } from './firmware';
 import { SerialDeviceHex } from './serial-device';
+import { board, heapBytes } from './build-constants';
 
-declare const SYNFIRE_BOARD: string;
-declare const SYNFIRE_BUNDLE_BYTES: number;
-declare const SYNFIRE_HEAP_BYTES: number;
-
-/** The board this bundle was built for ('' when run from source). */
-export const board: string = typeof SYNFIRE_BOARD === 'string' ? SYNFIRE_BOARD : '';
-/** This bundle's own size in bytes (0 when run from source). */
-export const bundleBytes: number = typeof SYNFIRE_BUNDLE_BYTES === 'number' ? SYNFIRE_BUNDLE_BYTES : 0;
-/** The board's heap for the engine (its profile's budget; 0 when run from source), which each network built is checked against. */
-export const heapBytes: number = typeof SYNFIRE_HEAP_BYTES === 'number' ? SYNFIRE_HEAP_BYTES : 0;
+export { board, bundleBytes, heapBytes } from './build-constants';
 /** The serial protocol's device end over this firmware: bytes in and out as hex. */
 export function serialDevice(boardName: string): SerialDeviceHex {
   return new SerialDeviceHex(boardName || board, heapBytes, (c) => new Firmware(c));

@@ -96,7 +96,7 @@ describe('memory plan: typed arrays', () => {
   for (const [layers, kernel, lean] of deepCases) {
     it(`equal the byteLength of every typed array of the built training network ${layers.join('-')} (kernel ${kernel}${lean ? ', device storage' : ''})`, () => {
       const sizes = { input: layers[0], hidden: layers[1], output: layers[layers.length - 1] };
-      const plan = planMemory({ board: 'esp32s3-psram', mode: 'train', sizes, hiddenLayers: layers.slice(1, -1), kernel, lean });
+      const plan = planMemory({ board: 'esp32s3-psram', mode: 'train', sizes, hiddenLayers: layers.slice(1, -1), kernel, lean, gating: 'robust' });
       expect(plan.layers).toEqual(layers);
       const net = new DeepTrainingChip({ sizes: layers, gating: 'robust', kernel: kernel === 'js' ? 'fast' : 'naive', lean });
       const walked = walkTypedArrays(net);

@@ -213,7 +213,7 @@ export async function buildBoards(only) {
 /**
  * Bytes of the minified ES2020 bundle by part, from esbuild's metafile: 'core' (src/: chip,
  * net, sbp, io, errors), 'firmware' (the firmware loop, firmware.ts), 'flashImage'
- * (flash-image.ts), 'hostLink' (host-link.ts, board-entry.ts), 'planner' (memory-plan.ts,
+ * (flash-image.ts), 'hostLink' (host-link.ts, board-entry.ts, build-constants.ts), 'planner' (memory-plan.ts,
  * engines.ts, boards/), 'typedBinary' (the typed-binary package), 'other'.
  */
 export async function bundleParts(board) {
@@ -229,7 +229,7 @@ export async function bundleParts(board) {
         ? 'firmware'
         : f === 'firmware-model/flash-image.ts'
           ? 'flashImage'
-          : /^firmware-model\/(host-link|board-entry)\.ts$/.test(f)
+          : /^firmware-model\/(host-link|board-entry|build-constants)\.ts$/.test(f)
             ? 'hostLink'
             : /^firmware-model\/(memory-plan|engines)\.ts$/.test(f) || f.startsWith('boards/')
               ? 'planner'

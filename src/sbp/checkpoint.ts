@@ -180,6 +180,17 @@ function hex32(v: number): string {
 }
 
 /**
+ * The envelope version of a synfire checkpoint (CHECKPOINT_VERSION for one hidden layer,
+ * DEEP_CHECKPOINT_VERSION for several, deep-checkpoint.ts), or null when the bytes do not start
+ * like one. Nothing else is checked: the decoder of that version does.
+ */
+export function checkpointVersion(bytes: Uint8Array): number | null {
+  if (bytes.length < 8) return null;
+  for (let i = 0; i < CHECKPOINT_MAGIC.length; i++) if (bytes[i] !== CHECKPOINT_MAGIC.charCodeAt(i)) return null;
+  return (bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24)) >>> 0;
+}
+
+/**
  * Parse and verify a checkpoint. `fileName` is only used in error messages.
  * Throws UserError for a short, foreign, newer, corrupted or inconsistent file.
  */

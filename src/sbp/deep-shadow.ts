@@ -13,8 +13,7 @@
 import { deepActivePhases, deepMatrices, gateName } from './deep';
 import { deepOracleState, deepOracleTrain, newDeepTrace, type DeepOracleState, type DeepOracleTrace } from './deep-oracle';
 import type { DeepTrainingChip } from './deep-training';
-import { emptyShadowReport, type ShadowReport } from './shadow';
-import { countSpurious, diffScratch, matrixDiffers, silentLists, type DiffScratch, type SilentLists, type WatchedMatrix } from './shadow-checks';
+import { checkSample, diffScratch, emptyShadowReport, silentLists, type DiffScratch, type ShadowReport, type SilentLists, type WatchedMatrix } from './shadow-checks';
 import { PhaseRecord } from './training';
 
 export class DeepShadow {
@@ -88,26 +87,11 @@ export class DeepShadow {
    * phase record: run the oracle on the same sample and compare.
    */
   afterSample(active: ArrayLike<number>, start: number, end: number, label: number): void {
-    const k = this.report.samples;
     const x = this.x;
     x.fill(0);
     for (let j = start; j < end; j++) x[active[j]] = 1;
     deepOracleTrain(this.state, x, label, this.net.order, this.tr);
-    const spurious = countSpurious(this.record.flags, this.silent, (group, phase) => {
-      if (this.report.firstSpurious === null) this.report.firstSpurious = { sample: k, group, phase };
-    });
-    if (spurious > 0) {
-      this.report.spuriousSpikes += spurious;
-      this.report.samplesWithSpurious++;
-    }
-    let differs = false;
-    for (const m of this.watched) if (matrixDiffers(this.record.flags, m, this.scratch)) differs = true;
-    this.record.clear();
-    if (differs) {
-      this.report.departures++;
-      if (this.report.firstDeparture === null) this.report.firstDeparture = k;
-      this.state = this.fromChip();
-    }
-    this.report.samples = k + 1;
+    // after a departure the oracle restarts from the chip's weights
+    if (checkSample(this.record, this.silent, this.watched, this.scratch, this.report)) this.state = this.fromChip();
   }
 }

@@ -8,7 +8,7 @@
  */
 import type { Chip, SynapseGroup } from '../chip/chip';
 import { Prng } from '../chip/prng';
-import { compileNetwork, type CompiledNetwork } from '../net/compile';
+import type { CompiledNetwork } from '../net/compile';
 import type { CompileOptions, CoreLimits } from '../net/network';
 import type { SpikeDataset } from '../data/preprocess';
 import { UserError } from '../errors';
@@ -20,7 +20,7 @@ import { toChipWeight } from './init';
 import type { Order } from './oracle';
 import type { LayeredWeights } from './weights-file';
 import { phaseStep } from './params';
-import { PhaseRecord, placeOrSpread, stepOrdering, type CorePlacement, type Placement } from './training';
+import { compileTraining, PhaseRecord, type Placement } from './training';
 
 export interface DeepChipOptions {
   sizes: DeepSizes;
@@ -93,19 +93,7 @@ export class DeepTrainingChip {
       }
     }
     const net = deepTrainingNetwork(this.sizes, this.gating, init);
-    const compile = (placement: CorePlacement) =>
-      compileNetwork(net, {
-        chips: opts.chips,
-        limits: opts.limits,
-        placement,
-        ordering: stepOrdering(this.order),
-        numBuckets: this.phases + 1,
-        seed: 1,
-        kernel: opts.kernel,
-        rowSum: opts.rowSum,
-        lean: opts.lean,
-      });
-    this.compiled = placeOrSpread(opts.placement ?? 'paper', compile);
+    this.compiled = compileTraining(net, this.order, this.phases + 1, opts);
     if (this.gating === 'robust') requireHeadroom(net, deepSchedule(this.L));
     this.chip = this.compiled.chip;
     const g = this.compiled.groups;

@@ -18,7 +18,7 @@ import type { Order } from './oracle';
 import { phaseStep, TRAIN_GATES } from './params';
 import type { Gating } from './gating';
 import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type RewardSource, type SbpSizes } from './topology';
-import { stepOrdering, STARTUP_BUCKET, type CorePlacement, type Placement } from './training';
+import { corePlacement, stepOrdering, STARTUP_BUCKET, type Placement } from './training';
 
 /** One training sample: the active input indices and the label. */
 export interface TrainingSample {
@@ -63,7 +63,7 @@ export function trainingNetworkFile(x: TrainingExport): NetworkFile {
 
   // the placement SbpTrainingChip would use: the authors' core ranges if they fit, else spread (or pack, or spread)
   const ordering: StepOrdering = stepOrdering(x.order ?? 'chip');
-  let placement: CorePlacement = (x.placement ?? 'paper') === 'paper' ? 'hint' : x.placement === 'spread' ? 'spread' : 'pack';
+  let placement = corePlacement(x.placement);
   if (placement === 'hint') {
     try {
       compileNetwork(desc, { placement: 'hint', limits: x.limits, chips: x.chips, ordering, numBuckets: 1 });

@@ -12,7 +12,7 @@ import type { SpikeDataset } from '../data/preprocess';
 import { jsRowSumKernel, type RowSumKernel } from '../chip/row-sum';
 import { HALF, INFER_GATES, phaseStep } from './params';
 import { inferenceNetwork, type SbpSizes } from './topology';
-import type { Placement } from './training';
+import { corePlacement, type Placement } from './training';
 import { gatingPlan, outputReadout, type Gating } from './gating';
 import { inferenceSchedule, requireHeadroom } from './headroom';
 
@@ -275,7 +275,7 @@ export class SbpInferenceChip {
     const desc = inferenceNetwork(sizes, w1, w2, plan.gating);
     if (plan.gating === 'robust') requireHeadroom(desc, inferenceSchedule());
     this.compiled = compileNetwork(desc, {
-      placement: (opts.placement ?? 'paper') === 'paper' ? 'hint' : opts.placement === 'spread' ? 'spread' : 'pack',
+      placement: corePlacement(opts.placement),
       chips: opts.chips,
       numBuckets: INFER_GATES + 1,
       rowSum: opts.rowSum,

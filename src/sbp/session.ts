@@ -18,7 +18,8 @@ import { Evaluator, type EvalSetup, type TestMetrics } from './inference';
 import type { Gating } from './gating';
 import type { Order } from './oracle';
 import { PLASTIC_NAMES, type RewardSource, type SbpSizes } from './topology';
-import { Shadow, type ShadowReport } from './shadow';
+import { Shadow } from './shadow';
+import type { ShadowReport } from './shadow-checks';
 import { loadWeights, SbpTrainingChip, type Placement } from './training';
 
 export interface SessionOptions {

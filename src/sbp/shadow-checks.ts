@@ -1,7 +1,7 @@
 /**
  * The two checks a shadow oracle makes after every training sample (shadow.ts for one hidden
- * layer, deep-shadow.ts for several): spikes outside their phases, and whether a weight the
- * sample can have changed differs from the oracle's.
+ * layer, deep-shadow.ts for several), and the report they add up to: spikes outside their
+ * phases, and whether a weight the sample can have changed differs from the oracle's.
  *
  * Which weights a sample can change: the sBP rule (dw = 4*x0*y0*r1 - 2*x0*y0, tEpoch 1) moves a
  * weight only in a step in which both its pre and its post compartment spiked. So on the chip
@@ -12,6 +12,35 @@
  *
  * Portable: no Node APIs.
  */
+
+import type { PhaseRecord } from './training';
+
+export interface ShadowReport {
+  /** Samples run beside the chip. */
+  samples: number;
+  /** Samples after which some weight differed from the oracle (the oracle restarts from the chip's weights). */
+  departures: number;
+  /** The first departure: position in the run (counted from where the shadow started). */
+  firstDeparture: number | null;
+  /** Spikes outside their groups' active phases, and gate spikes outside their own phase. */
+  spuriousSpikes: number;
+  /** Samples with at least one spurious spike. */
+  samplesWithSpurious: number;
+  /** The first spurious spike: sample, group, phase. */
+  firstSpurious: { sample: number; group: string; phase: number } | null;
+}
+
+/** The counts of a shadow that has not run yet. */
+export function emptyShadowReport(): ShadowReport {
+  return { samples: 0, departures: 0, firstDeparture: null, spuriousSpikes: 0, samplesWithSpurious: 0, firstSpurious: null };
+}
+
+/** The report as one line of text. */
+export function describeShadow(s: ShadowReport): string {
+  const first = s.firstDeparture !== null ? ` (first after sample ${s.firstDeparture})` : '';
+  const spur = s.firstSpurious ? ` (first: ${s.firstSpurious.group} in phase ${s.firstSpurious.phase} of sample ${s.firstSpurious.sample})` : '';
+  return `shadow oracle over ${s.samples.toLocaleString('en-US')} samples: ${s.departures} departure(s)${first}, ${s.spuriousSpikes} spike(s) outside their phases in ${s.samplesWithSpurious} sample(s)${spur}`;
+}
 
 /** A compartment range. */
 export interface Range {
@@ -74,14 +103,16 @@ export interface WatchedMatrix {
   oracleCols: Array<() => Uint8Array>;
 }
 
-/** Scratch for matrixDiffers, sized for the largest group. */
+/** Scratch for matrixDiffers, sized for the largest group, reused every sample. */
 export interface DiffScratch {
   mark: Uint8Array;
   cols: Int32Array;
+  /** The weight arrays already compared for the current matrix. */
+  seen: Int16Array[];
 }
 
 export function diffScratch(largestGroup: number): DiffScratch {
-  return { mark: new Uint8Array(largestGroup), cols: new Int32Array(largestGroup) };
+  return { mark: new Uint8Array(largestGroup), cols: new Int32Array(largestGroup), seen: [] };
 }
 
 /** True when a weight the sample can have changed differs between the chip and the oracle. */
@@ -104,15 +135,15 @@ export function matrixDiffers(flags: Uint8Array[], m: WatchedMatrix, s: DiffScra
   // columns: pre neurons that spiked in any phase on the chip, or that the oracle updated
   const cols = s.cols;
   let nc = 0;
-  const oc = m.oracleCols.map((c) => c());
   for (let i = 0; i < pre; i++) {
     let hit = 0;
     for (let p = 0; p < flags.length && hit === 0; p++) hit = flags[p][m.pre.start + i];
-    for (let c = 0; c < oc.length && hit === 0; c++) hit = oc[c][i];
+    for (let c = 0; c < m.oracleCols.length && hit === 0; c++) hit = m.oracleCols[c]()[i];
     if (hit) cols[nc++] = i;
   }
   const o = m.oracle();
-  const seen: Int16Array[] = [];
+  const seen = s.seen;
+  seen.length = 0;
   for (const weights of m.weights) {
     const a = weights();
     if (seen.indexOf(a) >= 0) continue;
@@ -127,4 +158,29 @@ export function matrixDiffers(flags: Uint8Array[], m: WatchedMatrix, s: DiffScra
     }
   }
   return false;
+}
+
+/**
+ * Both checks after one sample, added to `report`; clears the record for the next sample.
+ * Returns true for a departure (some weight differs): the caller restarts its oracle from the
+ * chip's weights.
+ */
+export function checkSample(record: PhaseRecord, silent: SilentLists, watched: WatchedMatrix[], scratch: DiffScratch, report: ShadowReport): boolean {
+  const k = report.samples;
+  const spurious = countSpurious(record.flags, silent, (group, phase) => {
+    if (report.firstSpurious === null) report.firstSpurious = { sample: k, group, phase };
+  });
+  if (spurious > 0) {
+    report.spuriousSpikes += spurious;
+    report.samplesWithSpurious++;
+  }
+  let differs = false;
+  for (const m of watched) if (matrixDiffers(record.flags, m, scratch)) differs = true;
+  record.clear();
+  if (differs) {
+    report.departures++;
+    if (report.firstDeparture === null) report.firstDeparture = k;
+  }
+  report.samples = k + 1;
+  return differs;
 }

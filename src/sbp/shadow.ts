@@ -13,36 +13,9 @@
  */
 import { newTrace, oracleTrain, type OracleState, type OracleTrace } from './oracle';
 import { TRAIN_GATES } from './params';
-import { countSpurious, diffScratch, matrixDiffers, silentLists, type DiffScratch, type SilentLists, type WatchedMatrix } from './shadow-checks';
+import { checkSample, diffScratch, emptyShadowReport, silentLists, type DiffScratch, type ShadowReport, type SilentLists, type WatchedMatrix } from './shadow-checks';
 import { ACTIVE_PHASES, gateName, type PlasticName } from './topology';
 import { PhaseRecord, type SbpTrainingChip } from './training';
-
-export interface ShadowReport {
-  /** Samples run beside the chip. */
-  samples: number;
-  /** Samples after which some weight differed from the oracle (the oracle restarts from the chip's weights). */
-  departures: number;
-  /** The first departure: position in the run (counted from where the shadow started). */
-  firstDeparture: number | null;
-  /** Spikes outside their groups' active phases, and gate spikes outside their own phase. */
-  spuriousSpikes: number;
-  /** Samples with at least one spurious spike. */
-  samplesWithSpurious: number;
-  /** The first spurious spike: sample, group, phase. */
-  firstSpurious: { sample: number; group: string; phase: number } | null;
-}
-
-/** The counts of a shadow that has not run yet. */
-export function emptyShadowReport(): ShadowReport {
-  return { samples: 0, departures: 0, firstDeparture: null, spuriousSpikes: 0, samplesWithSpurious: 0, firstSpurious: null };
-}
-
-/** The report as one line of text. */
-export function describeShadow(s: ShadowReport): string {
-  const first = s.firstDeparture !== null ? ` (first after sample ${s.firstDeparture})` : '';
-  const spur = s.firstSpurious ? ` (first: ${s.firstSpurious.group} in phase ${s.firstSpurious.phase} of sample ${s.firstSpurious.sample})` : '';
-  return `shadow oracle over ${s.samples.toLocaleString('en-US')} samples: ${s.departures} departure(s)${first}, ${s.spuriousSpikes} spike(s) outside their phases in ${s.samplesWithSpurious} sample(s)${spur}`;
-}
 
 export class Shadow {
   readonly record: PhaseRecord;
@@ -82,34 +55,18 @@ export class Shadow {
    * phase record: run the oracle on the same sample and compare.
    */
   afterSample(active: ArrayLike<number>, start: number, end: number, label: number): void {
-    const k = this.report.samples;
     const x = this.x;
     x.fill(0);
     for (let j = start; j < end; j++) x[active[j]] = 1;
     oracleTrain(this.state, x, label, this.net.order, this.tr);
 
-    // spikes outside their phases
-    const spurious = countSpurious(this.record.flags, this.silent, (group, phase) => {
-      if (this.report.firstSpurious === null) this.report.firstSpurious = { sample: k, group, phase };
-    });
-    if (spurious > 0) {
-      this.report.spuriousSpikes += spurious;
-      this.report.samplesWithSpurious++;
-    }
-
-    // weights: the rows either side can have changed
-    let differs = false;
-    for (const m of this.matrices) if (matrixDiffers(this.record.flags, m, this.scratch)) differs = true;
-    this.record.clear();
-    if (differs) {
-      this.report.departures++;
-      if (this.report.firstDeparture === null) this.report.firstDeparture = k;
+    if (checkSample(this.record, this.silent, this.matrices, this.scratch, this.report)) {
+      // a departure: the oracle restarts from the chip's weights
       const st = this.state;
       st.w1 = this.net.matrix('w1');
       st.w2 = this.net.matrix('w2');
       st.p = this.net.matrix('w2tPos');
       st.m = this.net.matrix('w2tNeg');
     }
-    this.report.samples = k + 1;
   }
 }

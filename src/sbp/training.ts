@@ -8,7 +8,7 @@
 import type { Chip, SynapseGroup } from '../chip/chip';
 import type { StepOrdering } from '../chip/spec';
 import { compileNetwork, type CompiledNetwork, type GroupLayout } from '../net/compile';
-import type { CompileOptions, CoreLimits } from '../net/network';
+import type { CompileOptions, CoreLimits, NetworkDesc } from '../net/network';
 import type { Gating } from './gating';
 import { requireHeadroom, trainingSchedule } from './headroom';
 import { UserError } from '../errors';
@@ -90,19 +90,7 @@ export class SbpTrainingChip {
     this.reward = opts.reward ?? 'chip';
     this.gating = opts.gating ?? 'paper';
     const net = trainingNetwork(opts.sizes, this.reward, this.gating);
-    const compile = (placement: CorePlacement) =>
-      compileNetwork(net, {
-        chips: opts.chips,
-        limits: opts.limits,
-        placement,
-        ordering: stepOrdering(this.order),
-        numBuckets: TRAIN_BUCKETS,
-        seed: opts.seed ?? 1,
-        kernel: opts.kernel,
-        rowSum: opts.rowSum,
-        lean: opts.lean,
-      });
-    this.compiled = placeOrSpread(opts.placement ?? 'paper', compile);
+    this.compiled = compileTraining(net, this.order, TRAIN_BUCKETS, opts);
     if (this.gating === 'robust') {
       // robust gating promises headroom for every reachable weight matrix: refuse a network it
       // cannot prove (after the compiler, so a network that does not fit says so first)
@@ -185,8 +173,33 @@ export function loadWeights(net: SbpTrainingChip, w: Record<WeightMatrixName, Ar
   for (const name of PLASTIC_NAMES) net.setMatrix(name, w[LOADED_FROM[name]]);
 }
 
+/**
+ * Compile a training network as the training chips do (one and several hidden layers): the
+ * step order, one counter bucket per phase plus startup, placed by placeOrSpread.
+ */
+export function compileTraining(net: NetworkDesc, order: Order, numBuckets: number, opts: Omit<SbpChipOptions, 'sizes'>): CompiledNetwork {
+  return placeOrSpread(opts.placement ?? 'paper', (placement) =>
+    compileNetwork(net, {
+      chips: opts.chips,
+      limits: opts.limits,
+      placement,
+      ordering: stepOrdering(order),
+      numBuckets,
+      seed: opts.seed ?? 1,
+      kernel: opts.kernel,
+      rowSum: opts.rowSum,
+      lean: opts.lean,
+    }),
+  );
+}
+
 /** The compiler's placements ('hint': the authors' core ranges). */
 export type CorePlacement = 'hint' | 'pack' | 'spread';
+
+/** The compiler's placement for a Placement: 'paper' is the authors' core ranges, given as hints. */
+export function corePlacement(p: Placement = 'paper'): CorePlacement {
+  return p === 'paper' ? 'hint' : p;
+}
 
 /**
  * Compile with the authors' core ranges ('paper': the description's hints) and fall back to

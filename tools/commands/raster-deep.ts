@@ -34,6 +34,22 @@ function groupOrder(L: number): string[] {
   return g;
 }
 
+/** Train a chip on the first `n` samples of `ds` in file order, with a progress bar (the raster's --train-first). */
+export function trainFirstSamples(
+  net: { trainSample(active: ArrayLike<number>, start: number, end: number, label: number): void },
+  ds: { indices: ArrayLike<number>; offsets: ArrayLike<number>; labels: ArrayLike<number> },
+  n: number,
+  io: CliIO,
+): void {
+  if (n === 0) return;
+  const progress = createProgress({ total: n, label: 'train', io });
+  for (let k = 0; k < n; k++) {
+    net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], ds.labels[k]);
+    progress.update(k + 1);
+  }
+  progress.finish();
+}
+
 export function runDeepRaster(opts: Record<string, unknown>, io: CliIO, layers: number[], out: string): number {
   if (opts.loadWeights !== undefined) throw new UserError(`raster: --load-weights holds one hidden layer; not supported with --hidden ${layers.join(',')}`, 2);
   const dataset = opts.dataset as DatasetName;
@@ -48,14 +64,7 @@ export function runDeepRaster(opts: Record<string, unknown>, io: CliIO, layers: 
   const L = layers.length;
   const P = deepPhases(L);
   const net = new DeepTrainingChip({ sizes, weights: deepInitialWeights(sizes, seed) });
-  if (trainFirst > 0) {
-    const progress = createProgress({ total: trainFirst, label: 'train', io });
-    for (let k = 0; k < trainFirst; k++) {
-      net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], ds.labels[k]);
-      progress.update(k + 1);
-    }
-    progress.finish();
-  }
+  trainFirstSamples(net, ds, trainFirst, io);
   const g = net.compiled.groups;
   const record = new PhaseRecord(net.chip.numCompartments, P);
   // a sample whose error reaches every layer: the output's d± and each hidden layer's error phases

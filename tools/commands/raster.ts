@@ -29,9 +29,9 @@ import { loadWeights, PhaseRecord, SbpTrainingChip } from '../../src/sbp/trainin
 import { rasterChart, type PhaseSpan, type RasterRow } from '../../src/viz/svg';
 import type { CliIO, Command } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
-import { createProgress, formatCount } from '../progress';
+import { formatCount } from '../progress';
 import { DEFAULT_HIDDEN, hiddenListOption, hiddenSizes } from './options';
-import { runDeepRaster } from './raster-deep';
+import { runDeepRaster, trainFirstSamples } from './raster-deep';
 
 /** How many samples after the trained ones are tried when looking for one with errors. */
 const SEARCH_LIMIT = 1000;
@@ -396,14 +396,7 @@ export const command: Command = {
     const net = new SbpTrainingChip({ sizes });
     loadWeights(net, w ?? initialWeights(sizes, seed));
 
-    if (trainFirst > 0) {
-      const progress = createProgress({ total: trainFirst, label: 'train', io });
-      for (let k = 0; k < trainFirst; k++) {
-        net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], ds.labels[k]);
-        progress.update(k + 1);
-      }
-      progress.finish();
-    }
+    trainFirstSamples(net, ds, trainFirst, io);
 
     const record = new PhaseRecord(net.compiled.stats.compartments, TRAIN_GATES);
     let rec: RecordedSample;

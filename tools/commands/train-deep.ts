@@ -24,7 +24,8 @@ import type { CliIO } from '../cli';
 import { createProgress } from '../progress';
 import { wasGiven } from '../args';
 import { DeepShadow } from '../../src/sbp/deep-shadow';
-import { describeShadow, emptyShadowReport, type ShadowReport } from '../../src/sbp/shadow';
+import { describeShadow, emptyShadowReport, type ShadowReport } from '../../src/sbp/shadow-checks';
+import { checkpointVersion } from '../../src/sbp/checkpoint';
 import { decodeDeepCheckpoint, DEEP_CHECKPOINT_VERSION, encodeDeepCheckpoint } from '../../src/sbp/deep-checkpoint';
 import { atomicWriteFile, readUserFile } from '../fsutil';
 import { layeredWeightsFromJson, layeredWeightsToJson, type LayeredWeights } from '../../src/sbp/weights-file';
@@ -44,10 +45,7 @@ import type { Placement } from '../../src/sbp/training';
  */
 export function deepCheckpointLayers(file: string): number[] | null {
   const bytes = readUserFile(file, 'checkpoint');
-  if (bytes.length < 8 || String.fromCharCode(bytes[0], bytes[1], bytes[2], bytes[3]) !== 'SFCK') return null;
-  const version = bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24);
-  if (version !== DEEP_CHECKPOINT_VERSION) return null;
-  return decodeDeepCheckpoint(bytes, file).sizes.slice(1, -1);
+  return checkpointVersion(bytes) === DEEP_CHECKPOINT_VERSION ? decodeDeepCheckpoint(bytes, file).sizes.slice(1, -1) : null;
 }
 
 /** The options a deep run does not support, and why (one line each). */

@@ -21,7 +21,7 @@ import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { TrainingSession, type SessionOptions } from '../../src/sbp/session';
-import { describeShadow, emptyShadowReport } from '../../src/sbp/shadow';
+import { describeShadow, emptyShadowReport } from '../../src/sbp/shadow-checks';
 import { lineChart } from '../../src/viz/svg';
 import type { Command, CliIO } from '../cli';
 import { atomicWriteFile, readUserFile } from '../fsutil';
