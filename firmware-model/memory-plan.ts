@@ -18,8 +18,9 @@ import { ruleUses } from '../src/chip/learning-rule';
 import type { ChipSpec, SynapseGroupSpec } from '../src/chip/spec';
 import { UserError } from '../src/errors';
 import { compileSpec, type CompiledSpec } from '../src/net/compile';
-import { deepMatrices, deepPhases, deepTrainingNetwork } from '../src/sbp/deep';
+import { deepMatrices, deepPhases, deepSchedule, deepTrainingNetwork } from '../src/sbp/deep';
 import type { Gating } from '../src/sbp/gating';
+import { inferenceSchedule, requireHeadroom, trainingSchedule } from '../src/sbp/headroom';
 import { INFER_GATES } from '../src/sbp/params';
 import { inferenceNetwork, PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type SbpSizes } from '../src/sbp/topology';
 import { placeOrSpread, stepOrdering, TRAIN_BUCKETS, type CorePlacement } from '../src/sbp/training';
@@ -330,6 +331,8 @@ export function chipArrays(spec: ChipSpec, kernel: 'js' | 'naive', names: GroupN
   for (let r = 0; r < spec.rewardChannels.length; r++) rewardBytes += ns;
   if (spec.rewardChannels.length > 0) add('reward channels', 'learning', rewardBytes, spec.rewardChannels.length, 'Uint8 flag per source of each reward channel');
   add('rule scratch', 'learning', 80 + 48 + 16, 3, 'Float64 rule variables (10), per-step rule tallies (6); PRNG state (Uint32 x 4)');
+  const streams = plastic.filter((g) => g.learning!.roundingStream !== undefined).length;
+  if (streams > 0) add('rounding streams', 'learning', 16 * streams, streams, `PRNG state (Uint32 x 4) of each of the ${streams} plastic groups with a rounding stream of its own`);
 
   // ---- counters and the time model
   add('op counters', 'counters', 8 * spec.numBuckets * NUM_OPS + 8 * spec.numBuckets, 2, `Float64: ${NUM_OPS} kinds x ${spec.numBuckets} buckets, and latency per bucket`);
@@ -376,6 +379,8 @@ function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', l
     // SbpTrainingChip's or DeepTrainingChip's options (src/sbp/training.ts, compileTraining)
     const L = layers.length - 2;
     const net = L > 1 ? deepTrainingNetwork(layers, gating) : trainingNetwork(sizes, 'chip', gating);
+    // the host proves robust gating's headroom (the board bundle leaves the proof out)
+    if (gating === 'robust') requireHeadroom(net, L > 1 ? deepSchedule(L) : trainingSchedule());
     const compile = (placement: CorePlacement) =>
       compileSpec(net, { placement, ordering: stepOrdering('chip'), numBuckets: L > 1 ? deepPhases(L) + 1 : TRAIN_BUCKETS, seed: 1, kernel: kernel === 'js' ? 'fast' : 'naive', lean, shapeOnly: true });
     // the authors' core ranges hold the 400-hidden network; larger ones are spread instead
@@ -383,7 +388,9 @@ function compileShape(mode: PlanMode, sizes: SbpSizes, kernel: 'js' | 'naive', l
     if (L > 1) for (const m of deepMatrices(L)) names[compiled.connections[m.connection]] = m.name;
     else for (const p of PLASTIC_NAMES) names[compiled.connections[PLASTIC_CONNECTIONS[p]]] = p;
   } else {
-    compiled = compileSpec(inferenceNetwork(sizes, undefined, undefined, gating), { placement: 'hint', numBuckets: INFER_GATES + 1, lean, shapeOnly: true });
+    const net = inferenceNetwork(sizes, undefined, undefined, gating);
+    if (gating === 'robust') requireHeadroom(net, inferenceSchedule());
+    compiled = compileSpec(net, { placement: 'hint', numBuckets: INFER_GATES + 1, lean, shapeOnly: true });
     names[compiled.connections['x->h1']] = 'w1';
     names[compiled.connections['h1->o']] = 'w2';
   }

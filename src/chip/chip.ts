@@ -38,7 +38,7 @@ import { SpikeGenerators } from './generators';
 import type { Kernel } from './kernel';
 import { LearningEngine } from './learning-engine';
 import { NaiveKernel } from './naive-kernel';
-import { Prng } from './prng';
+import { Prng, streamSeed } from './prng';
 import { RoutingTable } from './routing-table';
 import { jsRowSumKernel, type RowSumKernel } from './row-sum';
 import type { ChipSpec } from './spec';
@@ -124,6 +124,10 @@ export class Chip {
 
     const lean = spec.lean === true;
     this.groups = spec.synapseGroups.map((g) => new SynapseGroup(g, lean));
+    for (const g of this.groups) {
+      const stream = g.learning ? g.learning.roundingStream : undefined;
+      if (stream !== undefined) g.roundRng = g.ownRng = new Prng(streamSeed(spec.seed, stream));
+    }
     const integralInputs = this.groups.every((g) => Number.isInteger(g.scale));
     this.compartments = new Compartments(spec, k, fast, integralInputs);
     const cx = this.compartments;

@@ -4,7 +4,10 @@
  * and identical weights and, if plastic, the same rule, epoch and reward channel (sBP's W1
  * and W2 each drive three such groups). A copy adds no rows: it reads its leader's row sums.
  * A plastic copy also follows its leader: its store is the leader's array, so the leader's
- * learning is its learning (counted for both), at no extra cost.
+ * learning is its learning (counted for both), at no extra cost. Under a rule that rounds,
+ * a copy follows only if it shares the leader's rounding stream in the same state; it then
+ * draws from the leader's generator too (roundRng), and takes its state along when it stops
+ * following.
  *
  * While groups share storage, this module is the only way to their weights from outside:
  * SynapseGroup.weights and setPostMajor call release() first, which gives every member of
@@ -59,6 +62,7 @@ export class Copies implements WeightSharing {
           if (gs[b].learning) {
             gs[b].followsLeader = true;
             gs[b].store = gs[a].store;
+            gs[b].roundRng = gs[a].roundRng;
             gs[b].sharing = this;
             gs[a].sharing = this;
             gs[a].copies++;
@@ -128,6 +132,7 @@ export class Copies implements WeightSharing {
       const L = this.groups[h.leader];
       h.followsLeader = true;
       h.store = L.store;
+      h.roundRng = L.roundRng;
       h.sharing = this;
       L.sharing = this;
       L.copies++;
@@ -145,6 +150,11 @@ export class Copies implements WeightSharing {
     if (g.followsLeader) {
       g.own.set(g.store);
       g.store = g.own;
+      // its rounding stream is where the leader's is: they drew alike
+      if (g.ownRng && g.roundRng !== g.ownRng) {
+        g.ownRng.restoreState(g.roundRng!.state);
+        g.roundRng = g.ownRng;
+      }
     }
     g.followsLeader = false;
     g.sharing = null;
@@ -160,7 +170,7 @@ export class Copies implements WeightSharing {
     if ((la === null) !== (lb === null)) return false;
     if (la && lb) {
       if (la.rule.text !== lb.rule.text || la.tEpoch !== lb.tEpoch || la.rewardChannel !== lb.rewardChannel) return false;
-      if (!a.pairFast || !b.pairFast || !this.neverRounds(a)) return false;
+      if (!a.pairFast || !b.pairFast || !this.roundsAlike(a, b)) return false;
     }
     const wa = a.store;
     const wb = b.store;
@@ -169,14 +179,27 @@ export class Copies implements WeightSharing {
   }
 
   /**
-   * Copies may follow their leader only if learning never draws from the PRNG for them: a
-   * reward channel without decay (r1 is 0 or its impulse) and a dw that is always a multiple
-   * of the weight LSB. Then following cannot change the PRNG stream.
+   * Copies may follow their leader only if following changes no random draw: a reward channel
+   * without decay (r1 is 0 or its impulse: nothing drawn for it), and either a dw that is
+   * always a multiple of the weight LSB (nothing drawn for the weights) or the same rounding
+   * stream of their own in the same state (the leader's draws are the copy's: it follows the
+   * leader's generator as it follows its storage).
    */
+  private roundsAlike(a: SynapseGroup, b: SynapseGroup): boolean {
+    const ch = this.rewards[a.learning!.rewardChannel];
+    if (ch && ch.tau > 0) return false;
+    if (this.neverRounds(a)) return true;
+    const ra = a.roundRng;
+    const rb = b.roundRng;
+    if (ra === null || rb === null || a.learning!.roundingStream !== b.learning!.roundingStream) return false;
+    for (let k = 0; k < 4; k++) if (ra.state[k] !== rb.state[k]) return false;
+    return true;
+  }
+
+  /** A dw that is always a multiple of the weight LSB (for the reward values the channel can give). */
   private neverRounds(g: SynapseGroup): boolean {
     const l = g.learning!;
     const ch = this.rewards[l.rewardChannel];
-    if (ch && ch.tau > 0) return false;
     const v = new Float64Array(10);
     v[VAR_INDEX.x0] = 1;
     v[VAR_INDEX.y0] = 1;

@@ -3,7 +3,9 @@
  * group's traces and applies its sum-of-products rule to the synapses whose pre and post
  * spiked in the epoch (see docs/chip-model.md, "Learning engine"): dw enters a 15-bit-plus-sign
  * accumulator with 7 fractional bits, is rounded stochastically to the weight's LSB and
- * saturated to its range. Reward channels give r0 and r1. Every rule that fires is counted.
+ * saturated to its range, the rounding drawn from the group's own stream if it has one
+ * (SynapseGroup.roundRng), else from the chip's generator. Reward channels give r0 and r1.
+ * Every rule that fires is counted.
  *
  * A plastic copy that follows its leader (the fast kernel's copies, ./copies) shares its
  * storage and learns through it: the leader's updates are counted once per group.
@@ -356,9 +358,9 @@ export class LearningEngine {
     const steps = (old * ACC_FRAC + a) / (lsb * ACC_FRAC);
     let k = Math.floor(steps);
     const frac = steps - k;
-    if (frac > 0 && this.prng.nextFloat() < frac) {
+    if (frac > 0 && (g.roundRng ?? this.prng).nextFloat() < frac) {
       k++;
-      cd[cOff + Op.roundUp]++;
+      cd[cOff + Op.roundUp] += g.copies;
     }
     let nw = k * lsb;
     if (nw > g.wMax) {

@@ -105,3 +105,13 @@ export class Prng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/**
+ * The seed of a named stream: the chip seed mixed with the name's FNV-1a hash, so that
+ * every name gives its own sequence and equal names give equal ones.
+ */
+export function streamSeed(seed: number, name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return (h ^ (seed >>> 0)) >>> 0;
+}

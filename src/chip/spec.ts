@@ -43,6 +43,8 @@ export interface LearningSpec {
   tEpoch: number;
   /** Which reward channel r0/r1 read. */
   rewardChannel: number;
+  /** A rounding stream of the group's own (LearningDesc.roundingStream); absent: the chip's generator. */
+  roundingStream?: string;
   x1?: TraceSpec;
   x2?: TraceSpec;
   y1?: TraceSpec;

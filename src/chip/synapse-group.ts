@@ -11,6 +11,7 @@
  * written there changes this group alone.
  */
 import { weightScale } from './arith';
+import type { Prng } from './prng';
 import { ruleUses } from './learning-rule';
 import type { LearningSpec, SynapseGroupSpec } from './spec';
 import { storeWeight, weightLsb, weightRange, type SignMode } from './weights';
@@ -56,7 +57,8 @@ export class SynapseGroup {
   readonly scale: number;
   readonly delay: number;
   readonly numSynapses: number;
-  readonly learning: LearningSpec | null;
+  /** The learning spec; its rule can be replaced at run time (./reprogram), the rest is fixed. */
+  learning: LearningSpec | null;
   readonly signMode: SignMode;
   readonly numWeightBits: number;
   readonly wMin: number;
@@ -139,6 +141,10 @@ export class SynapseGroup {
   y3: Float64Array | null = null;
   /** Reward trace r1 as this group's learning rule sees it (decays over the group's epochs). */
   r1 = 0;
+  /** The generator of the group's own rounding stream (LearningSpec.roundingStream), or null: the chip's. */
+  ownRng: Prng | null = null;
+  /** The rounding generator learning draws from: ownRng, or the leader's while this group follows it (as store is own or the leader's). */
+  roundRng: Prng | null = null;
   /**
    * A dense plastic group whose rule has pair support, no traces and no w: every term is a
    * multiple of x0*y0 and reads no per-synapse state (LearningEngine.applyRule's fast path).
@@ -207,6 +213,7 @@ export class SynapseGroup {
     }
     this.pairFast = l !== null && l.rule.support === 'pair' && this.dense && !this.x1 && !this.x2 && !this.y1 && !this.y2 && !this.y3 && !ruleUses(l.rule, 'w');
   }
+
 
   /**
    * The weights, to read or write from outside (dense: [pre * postSize + post]; sparse:

@@ -104,7 +104,7 @@ function encodeConnection(d: Described, c: ConnectionDesc, rewardNames: string[]
       rewardChannel = rewardNames.indexOf(c.learning.rewardChannel);
       if (rewardChannel < 0) throw new UserError(`${where}: unknown reward channel '${c.learning.rewardChannel}'`);
     }
-    learning = { rule, tEpoch, rewardChannel, x1: c.learning.x1, x2: c.learning.x2, y1: c.learning.y1, y2: c.learning.y2, y3: c.learning.y3 };
+    learning = { rule, tEpoch, rewardChannel, roundingStream: c.learning.roundingStream, x1: c.learning.x1, x2: c.learning.x2, y1: c.learning.y1, y2: c.learning.y2, y3: c.learning.y3 };
     out.plasticSynapses += count;
   }
   out.synapses += count;

@@ -192,7 +192,7 @@ function trace(f: Field): { impulse: number; tau: number } {
 const TRACE_NAMES = ['x1', 'x2', 'y1', 'y2', 'y3'] as const;
 
 function learning(f: Field, rewardNames: string[]): LearningDesc {
-  f.object(['rule', 'tEpoch', 'rewardChannel', 'x1', 'x2', 'y1', 'y2', 'y3']);
+  f.object(['rule', 'tEpoch', 'rewardChannel', 'roundingStream', 'x1', 'x2', 'y1', 'y2', 'y3']);
   const rule = f.at('rule').string();
   try {
     parseLearningRule(rule);
@@ -207,6 +207,7 @@ function learning(f: Field, rewardNames: string[]): LearningDesc {
     if (rewardNames.indexOf(name) < 0) r.fail(`no reward channel is named '${name}'${rewardNames.length ? ` (channels: ${rewardNames.join(', ')})` : ''}`);
     out.rewardChannel = name;
   }
+  if (f.has('roundingStream')) out.roundingStream = f.at('roundingStream').string();
   for (const t of TRACE_NAMES) if (f.has(t)) out[t] = trace(f.at(t));
   return out;
 }

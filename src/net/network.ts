@@ -36,6 +36,13 @@ export interface LearningDesc {
   tEpoch?: number;
   /** Name of the reward channel r0/r1 read (default: the first one). */
   rewardChannel?: string;
+  /**
+   * A rounding stream of this connection's own: its weight updates round stochastically from
+   * a generator seeded from the chip seed and this name, not the chip's shared one.
+   * Connections that name the same stream and see the same spikes round alike, so exact
+   * copies of a matrix stay exact under a rule that rounds.
+   */
+  roundingStream?: string;
   x1?: TraceSpec;
   x2?: TraceSpec;
   y1?: TraceSpec;

@@ -10,6 +10,7 @@
  *  - 'reference' (learn-then-route, the authors' numpy order): phase 6 reads P and M after
  *    the phase-5 update, phase 10 after the phase-9 update.
  */
+import { Prng } from '../chip/prng';
 import { PLASTIC } from './matrices';
 import { HALF, UNIT } from './params';
 
@@ -27,6 +28,25 @@ export interface OracleState {
   p: Int16Array;
   /** M = -W2^T, hidden x out */
   m: Int16Array;
+  /** A learning step below one LSB (OracleRounding); absent: the paper's exact step. */
+  rounding?: OracleRounding;
+}
+
+/**
+ * A learning rate below the paper's (docs/sbp-network.md, "A smaller learning step"): every
+ * update that the paper's rule makes by one LSB (2) happens with probability 2^-shift. On the
+ * chip each stored matrix rounds from a generator of its own (its rounding stream, seeded from
+ * the chip seed and the matrix's name), drawing one 32-bit number per updated synapse; W1's
+ * three copies share W1's stream and see the same spikes, so they draw alike and stay equal
+ * (and W2's). The oracle keeps one generator per stream, in the chip's state.
+ */
+export interface OracleRounding {
+  /** 0..MAX_LR_SHIFT (params.ts); 0 steps exactly and draws nothing. */
+  shift: number;
+  w1: Prng;
+  w2: Prng;
+  p: Prng;
+  m: Prng;
 }
 
 /** The intermediates of one sample, as 0/1 vectors (the per-phase spikes they must equal). */
@@ -73,94 +93,95 @@ function activeScratch(nin: number): Int32Array {
   return activeList;
 }
 
+/** The paper's exact step: nothing is drawn (the generators are never read). */
+const NO_ROUNDING: OracleRounding = { shift: 0, w1: new Prng(0), w2: new Prng(0), p: new Prng(0), m: new Prng(0) };
+
 const clip = (w: number) => (w > PLASTIC.max ? PLASTIC.max : w < PLASTIC.min ? PLASTIC.min : w);
 
-/** One training sample: x is a 0/1 vector of length nin, label in 0..nout-1. Updates the state. */
+/**
+ * One training sample: x is a 0/1 vector of length nin, label in 0..nout-1. Updates the state.
+ *
+ * With a learning step below one LSB (s.rounding, OracleRounding) every update is a draw from
+ * its matrix's stream. Within a learning phase a matrix draws pre by
+ * pre, post by post, both ascending (the chip's memory order): W1 over (active input, hidden
+ * error), W2 over (h, output error), P and M over (output error, h). A step up happens when
+ * the draw r (uint32) is below 2^(32-shift); a step down when r >= 2^32 - 2^(32-shift): the
+ * learning engine rounds old + dw and old - dw stochastically to the LSB, up with
+ * probability equal to the fraction.
+ */
 export function oracleTrain(s: OracleState, x: Uint8Array, label: number, order: Order, tr: OracleTrace): void {
   const { nin, nhid, nout, w1, w2, p, m } = s;
   const step = PLASTIC.step;
-  // the active inputs, in increasing order (the sums and updates below visit only them)
+  const r = s.rounding ?? NO_ROUNDING;
+  const shift = r.shift;
+  const below = Math.pow(2, 32 - shift);
+  const up = (g: Prng, w: number) => (shift === 0 || g.nextU32() < below ? clip(w + step) : w);
+  const down = (g: Prng, w: number) => (shift === 0 || g.nextU32() >= 4294967296 - below ? clip(w - step) : w);
   let na = 0;
   const act = activeScratch(nin);
   for (let i = 0; i < nin; i++) if (x[i]) act[na++] = i;
-  // 1. hidden sums and activations
   for (let j = 0; j < nhid; j++) {
     let sum = 0;
-    const row = j * nin;
-    for (let a = 0; a < na; a++) sum += w1[row + act[a]];
+    for (let a = 0; a < na; a++) sum += w1[j * nin + act[a]];
     tr.hid[j] = sum;
     tr.h[j] = sum > HALF ? 1 : 0;
     tr.hLow[j] = sum > 0 ? 1 : 0;
     tr.hHigh[j] = sum > UNIT ? 1 : 0;
   }
-  // 2. output sums
   for (let k = 0; k < nout; k++) {
     let sum = 0;
-    const row = k * nhid;
-    for (let j = 0; j < nhid; j++) if (tr.h[j]) sum += w2[row + j];
+    for (let j = 0; j < nhid; j++) if (tr.h[j]) sum += w2[k * nhid + j];
     tr.out[k] = sum;
     tr.o[k] = sum > HALF ? 1 : 0;
     tr.oLow[k] = sum > 0 ? 1 : 0;
     tr.oHigh[k] = sum > UNIT ? 1 : 0;
   }
-  // 3. output error signs
   for (let k = 0; k < nout; k++) {
     const t = k === label ? 1 : 0;
     tr.dPos[k] = tr.oLow[k] & t & (1 - tr.o[k]);
     tr.dNeg[k] = tr.oLow[k] & tr.o[k] & (1 - t) & (1 - tr.oHigh[k]);
   }
   const sumPM = (out: Float64Array, a: Uint8Array, b: Uint8Array) => {
-    // out_j = sum_k P[j,k] a_k + M[j,k] b_k
     for (let j = 0; j < nhid; j++) {
       let sum = 0;
-      const row = j * nout;
       for (let k = 0; k < nout; k++) {
-        if (a[k]) sum += p[row + k];
-        if (b[k]) sum += m[row + k];
+        if (a[k]) sum += p[j * nout + k];
+        if (b[k]) sum += m[j * nout + k];
       }
       out[j] = sum;
     }
   };
-  // 4 (chip order): backprop sums before this sample's updates
   if (order === 'chip') {
     sumPM(tr.s6, tr.dPos, tr.dNeg);
     sumPM(tr.s10, tr.dNeg, tr.dPos);
   }
-  // 5. phase 5: W2 += 2 d+ (x) h; P += 2 h (x) d+; M += 2 h (x) d-
-  for (let k = 0; k < nout; k++) {
+  // W2: pre h, post e; P: pre eP, post h; M: pre eM, post h
+  const phaseW2 = (e: Uint8Array, eP: Uint8Array, eM: Uint8Array, move: (g: Prng, w: number) => number) => {
     for (let j = 0; j < nhid; j++) {
       if (!tr.h[j]) continue;
-      if (tr.dPos[k]) w2[k * nhid + j] = clip(w2[k * nhid + j] + step);
-      if (tr.dPos[k]) p[j * nout + k] = clip(p[j * nout + k] + step);
-      if (tr.dNeg[k]) m[j * nout + k] = clip(m[j * nout + k] + step);
+      for (let k = 0; k < nout; k++) if (e[k]) w2[k * nhid + j] = move(r.w2, w2[k * nhid + j]);
     }
-  }
+    for (const [w, pre, g] of [[p, eP, r.p], [m, eM, r.m]] as Array<[Int16Array, Uint8Array, Prng]>)
+      for (let k = 0; k < nout; k++) {
+        if (!pre[k]) continue;
+        for (let j = 0; j < nhid; j++) if (tr.h[j]) w[j * nout + k] = move(g, w[j * nout + k]);
+      }
+  };
+  // W1: pre x, post d
+  const phaseW1 = (d: Uint8Array, move: (g: Prng, w: number) => number) => {
+    for (let a = 0; a < na; a++)
+      for (let j = 0; j < nhid; j++) if (d[j]) w1[j * nin + act[a]] = move(r.w1, w1[j * nin + act[a]]);
+  };
+  // phase 5: W2 += d+ (x) h, P += h (x) d+, M += h (x) d-
+  phaseW2(tr.dPos, tr.dPos, tr.dNeg, up);
   if (order === 'reference') sumPM(tr.s6, tr.dPos, tr.dNeg);
-  // phase 9: W2 -= 2 d- (x) h; P -= 2 h (x) d-; M -= 2 h (x) d+
-  for (let k = 0; k < nout; k++) {
-    for (let j = 0; j < nhid; j++) {
-      if (!tr.h[j]) continue;
-      if (tr.dNeg[k]) w2[k * nhid + j] = clip(w2[k * nhid + j] - step);
-      if (tr.dNeg[k]) p[j * nout + k] = clip(p[j * nout + k] - step);
-      if (tr.dPos[k]) m[j * nout + k] = clip(m[j * nout + k] - step);
-    }
-  }
+  for (let j = 0; j < nhid; j++) tr.d1Pos[j] = tr.hLow[j] & (1 - tr.hHigh[j]) & (tr.s6[j] > 0 ? 1 : 0);
+  // phase 7: W1 += d1+ (x) x
+  phaseW1(tr.d1Pos, up);
+  // phase 9: W2 -= d- (x) h, P -= h (x) d-, M -= h (x) d+
+  phaseW2(tr.dNeg, tr.dNeg, tr.dPos, down);
   if (order === 'reference') sumPM(tr.s10, tr.dNeg, tr.dPos);
-  // 6. hidden errors
-  for (let j = 0; j < nhid; j++) {
-    const b = tr.hLow[j] & (1 - tr.hHigh[j]);
-    tr.d1Pos[j] = b & (tr.s6[j] > 0 ? 1 : 0);
-    tr.d1Neg[j] = b & (tr.s10[j] > 0 ? 1 : 0);
-  }
-  // 7. W1 += 2 d1+ (x) x (phase 7), then -= 2 d1- (x) x (phase 11)
-  for (let j = 0; j < nhid; j++) {
-    if (!tr.d1Pos[j]) continue;
-    const row = j * nin;
-    for (let a = 0; a < na; a++) w1[row + act[a]] = clip(w1[row + act[a]] + step);
-  }
-  for (let j = 0; j < nhid; j++) {
-    if (!tr.d1Neg[j]) continue;
-    const row = j * nin;
-    for (let a = 0; a < na; a++) w1[row + act[a]] = clip(w1[row + act[a]] - step);
-  }
+  for (let j = 0; j < nhid; j++) tr.d1Neg[j] = tr.hLow[j] & (1 - tr.hHigh[j]) & (tr.s10[j] > 0 ? 1 : 0);
+  // phase 11: W1 -= d1- (x) x
+  phaseW1(tr.d1Neg, down);
 }

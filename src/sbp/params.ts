@@ -19,6 +19,21 @@ export const LAYER_BIAS_WU = -8192;
 export const SBP_RULE = 'dw = y0*x0*r1*4 - y0*x0*2';
 export const SBP_TEPOCH = 1;
 
+/**
+ * The largest learning-rate shift. With shift k the rule's dw is 2 * 2^-k weight units, a
+ * fraction of the weight's LSB (2) that the learning engine rounds stochastically: the weight
+ * moves by one LSB with probability 2^-k, so the expected step is 2^-k of the paper's. The
+ * accumulator holds 7 fractional bits; k <= 6 keeps dw at least 2^-5.
+ */
+export const MAX_LR_SHIFT = 6;
+
+/** The sBP rule with its step scaled by 2^-shift (shift 0: the authors' rule, SBP_RULE). */
+export function sbpRule(shift: number): string {
+  if (!(Number.isInteger(shift) && shift >= 0 && shift <= MAX_LR_SHIFT)) throw new RangeError(`learning-rate shift ${shift} outside 0..${MAX_LR_SHIFT}`);
+  if (shift === 0) return SBP_RULE;
+  return `dw = y0*x0*r1*4*2^-${shift} - y0*x0*2*2^-${shift}`;
+}
+
 /** Initialization (weights2loihi): x1024, clip +-240, truncate toward zero to an even number. */
 export const INIT_CLIP = 240;
 

@@ -10,6 +10,10 @@
  * permutation and continues at the same sample.
  */
 import { Prng } from '../chip/prng';
+import { restoreRounding, saveRounding } from '../chip/reprogram';
+import { setLearningShift } from './learning-rate';
+import { UserError } from '../errors';
+import { MAX_LR_SHIFT } from './params';
 import type { SpikeDataset } from '../data/preprocess';
 import type { Checkpoint, MatrixName } from './checkpoint';
 import type { SbpWeights } from './matrices';
@@ -45,6 +49,20 @@ export interface SessionOptions {
   gating?: Gating;
   /** Run the integer oracle in lock step beside the chip (shadow.ts). */
   shadow?: boolean;
+  /**
+   * Epochs (multiples of 0.5, ascending) at which the expected learning step halves: from the
+   * k-th of them on the chip learns with setLearningShift(net, k) (learning-rate.ts). Default none.
+   */
+  lrHalvings?: number[];
+}
+
+/** Check a learning-rate schedule (SessionOptions.lrHalvings); `where` names it in errors. */
+export function checkLrHalvings(h: number[], where: string): void {
+  if (h.length > MAX_LR_SHIFT) throw new UserError(`${where}: at most ${MAX_LR_SHIFT} halvings (got ${h.length})`, 2);
+  for (let i = 0; i < h.length; i++) {
+    if (!(isFinite(h[i]) && h[i] >= 0 && Math.round(h[i] * 2) === h[i] * 2)) throw new UserError(`${where}: '${h[i]}' is not an epoch (a multiple of 0.5, e.g. 15 or 7.5)`, 2);
+    if (i > 0 && h[i] <= h[i - 1]) throw new UserError(`${where}: the epochs must increase (${h[i - 1]} then ${h[i]})`, 2);
+  }
 }
 
 export interface HistoryEntry {
@@ -79,6 +97,7 @@ export class TrainingSession {
     readonly test: SpikeDataset,
     weights: SbpWeights,
   ) {
+    if (opts.lrHalvings) checkLrHalvings(opts.lrHalvings, 'lrHalvings');
     this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, limits: opts.limits, rowSum: opts.rowSum, gating: opts.gating });
     loadWeights(this.net, weights);
     this.rng = dataPrng(opts.seed);
@@ -116,6 +135,12 @@ export class TrainingSession {
    */
   trainChunk(max: number): { trained: number; boundary: 'none' | 'half' | 'epoch'; correct: number } {
     const order = this.ensureOrder();
+    // (halvings fall on half epochs, and a chunk never crosses one)
+    const shift = this.lrShiftNow();
+    if (shift !== this.net.lrShift) {
+      setLearningShift(this.net, shift);
+      if (this.shadowRun) this.shadowRun.learningShiftChanged();
+    }
     const spe = this.samplesPerEpoch;
     const half = Math.floor(spe / 2);
     const ds = this.train;
@@ -143,6 +168,15 @@ export class TrainingSession {
       return { trained, boundary: 'epoch', correct };
     }
     return { trained, boundary: 'none', correct };
+  }
+
+  /** The learning-rate shift at the current position: the halvings at or before it. */
+  lrShiftNow(): number {
+    const h = this.opts.lrHalvings ?? [];
+    const pos = this.epoch + this.sampleInEpoch / Math.max(1, this.samplesPerEpoch);
+    let k = 0;
+    while (k < h.length && h[k] <= pos) k++;
+    return k;
   }
 
   /** The shadow oracle's counts: those of the checkpoint a resumed run started from until it trains a sample; null without --shadow. */
@@ -196,7 +230,7 @@ export class TrainingSession {
       samplesTrained: this.samplesTrained,
       seed: this.opts.seed,
       rngState: this.epochRngState.slice(),
-      meta: { ...meta, history: this.history, chipRng: this.net.chip.prng.saveState(), ...(this.shadowRun ? { shadow: this.shadowRun.report } : {}) },
+      meta: { ...meta, history: this.history, chipRng: this.net.chip.prng.saveState(), roundingRng: saveRounding(this.net.chip), ...(this.shadowRun ? { shadow: this.shadowRun.report } : {}) },
     };
   }
 
@@ -213,9 +247,10 @@ export class TrainingSession {
     this.samplesTrained = cp.samplesTrained;
     this.rng.restoreState(cp.rngState);
     this.order = null;
-    const meta = cp.meta as { history?: HistoryEntry[]; chipRng?: number[]; shadow?: ShadowReport } | null;
+    const meta = cp.meta as { history?: HistoryEntry[]; chipRng?: number[]; roundingRng?: Record<string, number[]>; shadow?: ShadowReport } | null;
     if (meta && Array.isArray(meta.history)) for (const h of meta.history) this.history.push(h);
     if (meta && Array.isArray(meta.chipRng)) this.net.chip.prng.restoreState(meta.chipRng);
+    if (meta && meta.roundingRng) restoreRounding(this.net.chip, meta.roundingRng);
     // the shadow's counts continue (its oracle restarts from the checkpoint's weights, which the chip has too)
     if (meta && meta.shadow && this.opts.shadow) this.resumedShadow = meta.shadow;
     this.ensureOrder();

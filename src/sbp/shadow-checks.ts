@@ -162,10 +162,11 @@ export function matrixDiffers(flags: Uint8Array[], m: WatchedMatrix, s: DiffScra
 
 /**
  * Both checks after one sample, added to `report`; clears the record for the next sample.
- * Returns true for a departure (some weight differs): the caller restarts its oracle from the
- * chip's weights.
+ * Returns true for a departure (some weight differs, or `alsoDiffers`: the caller found other
+ * state that differs, such as the rounding generator's): the caller restarts its oracle from
+ * the chip's state.
  */
-export function checkSample(record: PhaseRecord, silent: SilentLists, watched: WatchedMatrix[], scratch: DiffScratch, report: ShadowReport): boolean {
+export function checkSample(record: PhaseRecord, silent: SilentLists, watched: WatchedMatrix[], scratch: DiffScratch, report: ShadowReport, alsoDiffers = false): boolean {
   const k = report.samples;
   const spurious = countSpurious(record.flags, silent, (group, phase) => {
     if (report.firstSpurious === null) report.firstSpurious = { sample: k, group, phase };
@@ -174,7 +175,7 @@ export function checkSample(record: PhaseRecord, silent: SilentLists, watched: W
     report.spuriousSpikes += spurious;
     report.samplesWithSpurious++;
   }
-  let differs = false;
+  let differs = alsoDiffers;
   for (const m of watched) if (matrixDiffers(record.flags, m, scratch)) differs = true;
   record.clear();
   if (differs) {

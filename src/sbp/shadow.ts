@@ -11,6 +11,8 @@
  *
  * Portable: no Node APIs.
  */
+import { Prng } from '../chip/prng';
+import { LOADED_FROM, PLASTIC_NAMES, type WeightMatrixName } from './matrices';
 import { newTrace, oracleTrain, type OracleState, type OracleTrace } from './oracle';
 import { TRAIN_GATES } from './params';
 import { checkSample, diffScratch, emptyShadowReport, silentLists, type DiffScratch, type ShadowReport, type SilentLists, type WatchedMatrix } from './shadow-checks';
@@ -48,6 +50,54 @@ export class Shadow {
       { weights: weights(['w2tNeg']), pre: g['oT-'], posts: [g.h1T], oracle: () => st.m, oracleRows: [() => tr.h], oracleCols: [() => tr.dPos, () => tr.dNeg] },
     ];
     this.scratch = diffScratch(Math.max(nin, nhid, nout));
+    this.learningShiftChanged();
+  }
+
+  /**
+   * Call before the next sample whenever the chip's learning shift changed
+   * (learning-rate.ts, setLearningShift): the oracle takes the new shift; the first time the
+   * step drops below one LSB it takes the chip's rounding generators as they are.
+   */
+  learningShiftChanged(): void {
+    const st = this.state;
+    if (st.rounding) st.rounding.shift = this.net.lrShift;
+    else if (this.net.lrShift > 0) this.takeChipState();
+  }
+
+  /** The rounding stream of a matrix's group on the chip (copies draw alike: checked after every sample). */
+  private chipRng(name: PlasticName): Prng {
+    const r = this.net.group(name).roundRng;
+    if (r === null) throw new Error(`plastic group ${name} has no rounding stream`);
+    return r;
+  }
+
+  /** Start (or restart) the oracle from the chip's weights and, below one LSB, its rounding generators. */
+  private takeChipState(): void {
+    const st = this.state;
+    const net = this.net;
+    st.w1 = net.matrix('w1');
+    st.w2 = net.matrix('w2');
+    st.p = net.matrix('w2tPos');
+    st.m = net.matrix('w2tNeg');
+    if (net.lrShift > 0 || st.rounding) {
+      const copy = (name: PlasticName) => {
+        const g = new Prng(0);
+        g.restoreState(this.chipRng(name).state);
+        return g;
+      };
+      st.rounding = { shift: net.lrShift, w1: copy('w1'), w2: copy('w2'), p: copy('w2tPos'), m: copy('w2tNeg') };
+    }
+  }
+
+  /** Whether some chip group's rounding generator is in another state than its stream's in the oracle. */
+  private generatorsDiffer(): boolean {
+    const r = this.state.rounding;
+    if (!r) return false;
+    for (const name of PLASTIC_NAMES) {
+      const mine = r[ORACLE_STREAM[LOADED_FROM[name]]];
+      if (!sameState(mine.state, this.chipRng(name).state)) return true;
+    }
+    return false;
   }
 
   /**
@@ -60,13 +110,17 @@ export class Shadow {
     for (let j = start; j < end; j++) x[active[j]] = 1;
     oracleTrain(this.state, x, label, this.net.order, this.tr);
 
-    if (checkSample(this.record, this.silent, this.matrices, this.scratch, this.report)) {
-      // a departure: the oracle restarts from the chip's weights
-      const st = this.state;
-      st.w1 = this.net.matrix('w1');
-      st.w2 = this.net.matrix('w2');
-      st.p = this.net.matrix('w2tPos');
-      st.m = this.net.matrix('w2tNeg');
-    }
+    // below one LSB the generators must agree too (a draw too many or too few shows there first)
+    const differs = checkSample(this.record, this.silent, this.matrices, this.scratch, this.report, this.generatorsDiffer());
+    // a departure: the oracle restarts from the chip's state
+    if (differs) this.takeChipState();
   }
 }
+
+function sameState(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The oracle's generator of each stored matrix's stream. */
+const ORACLE_STREAM: Record<WeightMatrixName, 'w1' | 'w2' | 'p' | 'm'> = { w1: 'w1', w2: 'w2', w2tPos: 'p', w2tNeg: 'm' };

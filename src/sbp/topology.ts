@@ -4,7 +4,7 @@
  * reward comes from the host) and the 4-phase inference network.
  */
 import type { ConnectionDesc, GroupDesc, NetworkDesc, RewardChannelDesc } from '../net/network';
-import { PLASTIC, PLASTIC_NAMES, type PlasticName, type SbpSizes } from './matrices';
+import { LOADED_FROM, PLASTIC, PLASTIC_NAMES, type PlasticName, type SbpSizes } from './matrices';
 import { CONN_TYPES, CORE_RANGES, INFER_GATES, NEURON_TYPES, SBP_RULE, SBP_TEPOCH, TRAIN_GATES, type ConnTypeName } from './params';
 import { gatingPlan, robustInference, robustTraining, type Gating } from './gating';
 
@@ -145,6 +145,12 @@ export function trainingNetwork(sizes: SbpSizes, reward: RewardSource = 'chip', 
       sources: reward === 'host' ? [{ group: 'reward' }] : [{ group: 'g06' }, { group: 'g08' }],
     },
   ];
+  // each stored matrix rounds from its own stream, which its copies share (a learning step
+  // below one LSB: learning-rate.ts)
+  for (const name of PLASTIC_NAMES) {
+    const l = c.find((x) => x.name === PLASTIC_CONNECTIONS[name])!.learning!;
+    l.roundingStream = LOADED_FROM[name];
+  }
   const desc: NetworkDesc = { name: `sbp-train-${nin}-${nhid}-${nout}`, groups, connections: c, rewardChannels };
   return gating === 'paper' ? desc : robustTraining(desc, gatingPlan(sizes, gating));
 }

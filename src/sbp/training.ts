@@ -17,6 +17,9 @@ import { phaseStep, TRAIN_GATES } from './params';
 import { LOADED_FROM, PLASTIC_NAMES, type PlasticName, type SbpSizes, type WeightMatrixName } from './matrices';
 import { PLASTIC_CONNECTIONS, trainingNetwork, type RewardSource } from './topology';
 
+/** True in a board bundle, undeclared elsewhere (see SYNFIRE_DEVICE in ../chip/chip). */
+declare const SYNFIRE_DEVICE: boolean | undefined;
+
 export type Placement = 'paper' | 'pack' | 'spread';
 
 export interface SbpChipOptions {
@@ -26,7 +29,7 @@ export interface SbpChipOptions {
   placement?: Placement;
   chips?: number;
   limits?: CoreLimits;
-  /** Seed of the chip's learning-engine PRNG (unused by the sBP rule, whose dw is exact). */
+  /** Seed of the chip's learning-engine PRNG (the sBP rule draws nothing from it; its matrices round from their own streams: learning-rate.ts). */
   seed?: number;
   kernel?: 'fast' | 'naive';
   rowSum?: CompileOptions['rowSum'];
@@ -91,9 +94,11 @@ export class SbpTrainingChip {
     this.gating = opts.gating ?? 'paper';
     const net = trainingNetwork(opts.sizes, this.reward, this.gating);
     this.compiled = compileTraining(net, this.order, TRAIN_BUCKETS, opts);
-    if (this.gating === 'robust') {
+    if (this.gating === 'robust' && typeof SYNFIRE_DEVICE !== 'boolean') {
       // robust gating promises headroom for every reachable weight matrix: refuse a network it
-      // cannot prove (after the compiler, so a network that does not fit says so first)
+      // cannot prove (after the compiler, so a network that does not fit says so first). A
+      // board bundle leaves the proof out: the host proves it when it plans the board's memory
+      // (firmware-model/memory-plan.ts), before any configuration reaches the device.
       requireHeadroom(net, trainingSchedule());
     }
     this.chip = this.compiled.chip;
@@ -149,6 +154,9 @@ export class SbpTrainingChip {
     }
     this.samples = n + 1;
   }
+
+  /** The learning-rate shift the plastic groups' rule has now (learning-rate.ts, setLearningShift; 0: the paper's step). */
+  lrShift = 0;
 
   /** A plastic matrix as post x pre (a copy). */
   matrix(name: PlasticName): Int16Array {

@@ -23,6 +23,11 @@ import { UserError } from '../errors';
 import { matrixShape, PLASTIC, WEIGHT_FILE_MATRICES, type SbpWeights } from './matrices';
 import type { Gating } from './gating';
 import { newTrace, oracleTrain, type Order, type OracleState, type OracleTrace } from './oracle';
+import { Prng, streamSeed } from '../chip/prng';
+import { setLearningShift } from './learning-rate';
+
+/** The seed of the chip under test (SbpTrainingChip's default), from which its rounding streams are seeded. */
+const CHIP_SEED = 1;
 import { TRAIN_GATES } from './params';
 import { ACTIVE_PHASES, gateName, type PlasticName, type RewardSource, type SbpSizes } from './topology';
 import { loadWeights, PhaseRecord, SbpTrainingChip, type Placement } from './training';
@@ -66,6 +71,12 @@ export interface VerifyOptions {
   keepGoing?: boolean;
   /** Gating variant of the chip under test (gating.ts; default 'paper'). */
   gating?: Gating;
+  /**
+   * Learning-rate shift (params.ts, sbpRule; default 0, the paper's exact step): above 0 every
+   * update is a stochastic rounding, drawn on the chip from each matrix's rounding stream and
+   * in the oracle from generators it seeds itself from the chip seed (1) and the stream names.
+   */
+  lrShift?: number;
 }
 
 /** One discrepancy between the chip and the oracle (or a broken invariant). */
@@ -217,6 +228,12 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
     p: copyMatrix(w.w2tPos),
     m: copyMatrix(w.w2tNeg),
   };
+  const shift = opts.lrShift ?? 0;
+  if (shift > 0) {
+    setLearningShift(net, shift);
+    const stream = (name: string) => new Prng(streamSeed(CHIP_SEED, name));
+    state.rounding = { shift, w1: stream('w1'), w2: stream('w2'), p: stream('w2tPos'), m: stream('w2tNeg') };
+  }
   const tr = newTrace(nhid, nout);
   const x = new Uint8Array(nin);
   const target = new Uint8Array(nout);

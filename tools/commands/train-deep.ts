@@ -54,6 +54,7 @@ const UNSUPPORTED: Array<[string, string]> = [
   ['plot', '--plot'],
   ['seeds', '--seeds'],
   ['exportNetwork', '--export-network'],
+  ['lrHalving', '--lr-halving'],
 ];
 
 /** Dense evaluation of the deep network with the chip's current weights. */

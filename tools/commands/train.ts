@@ -20,7 +20,7 @@ import { modelToJson, type ModelInfo } from '../../src/sbp/model';
 import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { TestMetrics } from '../../src/sbp/inference';
-import { TrainingSession, type SessionOptions } from '../../src/sbp/session';
+import { checkLrHalvings, TrainingSession, type SessionOptions } from '../../src/sbp/session';
 import { describeShadow, emptyShadowReport } from '../../src/sbp/shadow-checks';
 import { lineChart } from '../../src/viz/svg';
 import type { Command, CliIO } from '../cli';
@@ -70,6 +70,7 @@ export const command: Command = {
       { name: 'checkpoint', type: 'string', metavar: 'F', help: 'write a checkpoint every half epoch (atomically)' },
       { name: 'resume', type: 'string', metavar: 'F', help: 'continue exactly where this checkpoint left off' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'draw the learning curves' },
+      { name: 'lr-halving', type: 'string', metavar: 'E1,E2,...', help: 'halve the expected learning step at these epochs (multiples of 0.5, at most 6 of them): the learning engine then moves a weight by one LSB with probability 1/2, 1/4, ... (stochastic rounding; docs/sbp-network.md)' },
       { name: 'shadow', type: 'flag', help: 'run the integer oracle in lock step beside the chip: count the samples after which a weight left the oracle (departures) and the spikes outside their phases' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
       { name: 'seeds', type: 'string', metavar: 'S1,S2,...', help: 'train one run per seed (file options get a .s<seed> suffix) and report mean and spread' },
@@ -188,6 +189,15 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     }
     // checkpoints from before --gating existed were trained with the authors' gating
     if (prev.gating === undefined && !wasGiven(o, 'gating')) o.gating = 'paper';
+    // the learning-rate schedule may change only after the checkpoint: the halvings up to it made the run so far
+    if (o.lrHalving === undefined) o.lrHalving = prev.lrHalving;
+    else {
+      const pos = resumed.epoch + resumed.sampleInEpoch / Math.max(1, (prev.trainLimit as number | undefined) ?? 1);
+      const before = (h: number[]) => h.filter((e) => e < pos).join(',');
+      const was = lrHalvings(prev.lrHalving as string | undefined);
+      if (before(was) !== before(lrHalvings(o.lrHalving as string)))
+        throw new UserError(`--resume: --lr-halving ${String(o.lrHalving)} changes the schedule before the checkpoint (epoch ${pos}), which had ${was.length ? was.join(',') : 'no halvings'}`, 2);
+    }
   }
   // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
   const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
@@ -224,6 +234,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     rowSum: o.kernel === 'wasm' ? createWasmRowSumKernel : undefined,
     gating: o.gating as Gating,
     shadow: o.shadow as boolean,
+    lrHalvings: lrHalvings(o.lrHalving as string | undefined),
   };
   const session = new TrainingSession(sopts, train, test, weights);
   if (resumed) {
@@ -274,7 +285,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
   async function trainAndReport(): Promise<number> {
     const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
-    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs };
+    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs, lrHalving: o.lrHalving };
     const saveCheckpoint = () => {
       if (!checkpointFile) return;
       atomicWriteFile(checkpointFile, encodeCheckpoint(session.checkpoint({ options })));
@@ -359,6 +370,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       reward: sopts.reward,
       gating: sopts.gating,
       shadow: sopts.shadow ? session.shadow ?? emptyShadowReport() : null,
+      lrHalvings: sopts.lrHalvings ?? [],
       network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
       // null with --test-limit 0 (nothing evaluated)
       test: finalTest,
@@ -396,6 +408,18 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     }
     return 0;
   }
+}
+
+/** --lr-halving E1,E2,...: the epochs at which the learning step halves (none when absent). */
+function lrHalvings(text: string | undefined): number[] {
+  if (text === undefined || text === '') return [];
+  const h = text.split(',').map((x) => {
+    const n = Number(x.trim());
+    if (x.trim() === '' || !isFinite(n)) throw new UserError(`--lr-halving: '${x}' is not an epoch (e.g. --lr-halving 15,30,45)`, 2);
+    return n;
+  });
+  checkLrHalvings(h, '--lr-halving');
+  return h;
 }
 
 /** The command line that reproduces this run's weights (options at their defaults left out). */

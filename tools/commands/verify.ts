@@ -8,6 +8,7 @@ import { loadDataset } from '../../src/data/datasets';
 import { Prng } from '../../src/chip/prng';
 import { UserError } from '../../src/errors';
 import { initialWeights } from '../../src/sbp/init';
+import { MAX_LR_SHIFT } from '../../src/sbp/params';
 import { checkWeightsFit, NUM_CLASSES, PLASTIC, type SbpWeights } from '../../src/sbp/matrices';
 import { weightsFromJson } from '../../src/sbp/weights-file';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
@@ -35,6 +36,7 @@ export const command: Command = {
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn: backprop reads W2 before the update) or 'reference' (learn, then route: the authors' numpy order)" },
       hiddenListOption(true),
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
+      { name: 'lr-shift', type: 'int', default: 0, min: 0, max: MAX_LR_SHIFT, metavar: 'K', help: 'verify a learning step of 2^-K LSB (train --lr-halving): every update a stochastic rounding, the oracle drawing from its own copies of the rounding streams' },
       { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: "chip simulation kernel: the fast kernel with its WebAssembly SIMD parts ('wasm', what train runs) or in portable JavaScript ('js'), or 'naive' (every synapse, every copy in its own memory)" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
@@ -106,7 +108,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const indices = sampleOrder(train.count, n, seed, shuffle);
 
   const label = `${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output}`;
-  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, gating ${gating}, kernel ${kernel}, seed ${seed}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
+  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, gating ${gating}, kernel ${kernel}, seed ${seed}${o.lrShift ? `, learning step 2^-${o.lrShift as number} LSB` : ''}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
   const progress = createProgress({ total: n, label: 'verify', io, quiet });
   const r = verifyRun({
     sizes,
@@ -118,6 +120,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     samples: { dataset: train, indices },
     keepGoing: o.keepGoing as boolean,
     gating,
+    lrShift: o.lrShift as number,
     onSample(done, bad) {
       progress.update(done, { mismatches: String(bad) });
     },
@@ -181,6 +184,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
 function runDeepVerify(o: Record<string, unknown>, io: CliIO, layers: number[]): number {
   if (o.reward !== 'chip') throw new UserError('verify: several hidden layers take the reward from the gating chain only (--reward chip)', 2);
   if (o.keepGoing) throw new UserError('verify: --keep-going is for one hidden layer; several hidden layers stop at the first discrepancy', 2);
+  if (o.lrShift !== 0) throw new UserError('verify: --lr-shift is for one hidden layer', 2);
   const dataset = o.dataset as 'mnist' | 'fashion';
   const n = o.samples as number;
   const seed = o.seed as number;
