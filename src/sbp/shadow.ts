@@ -7,6 +7,8 @@
  * The weight check is exact but visits only the weights a sample can have changed
  * (shadow-checks.ts): in the oracle, rows d1+/d1-, columns x for W1; rows d+/d-, columns h for
  * W2; rows h, columns d+/d- for W2ᵀ. (src/sbp/verify.ts compares everything, every sample.)
+ * With a learning step below one LSB (learning-rate.ts) the oracle draws from copies of the
+ * chip's rounding streams, and every stream's state is compared too.
  * Several hidden layers: deep-shadow.ts.
  *
  * Portable: no Node APIs.
