@@ -16,6 +16,7 @@ import { initialWeights } from '../src/sbp/init';
 import { setLearningShift } from '../src/sbp/learning-rate';
 import { PLASTIC_NAMES, type SbpSizes } from '../src/sbp/matrices';
 import { sbpRule } from '../src/sbp/params';
+import { halvingStart, lrShiftAt } from '../src/sbp/session';
 import { PLASTIC_CONNECTIONS } from '../src/sbp/topology';
 import { loadWeights, SbpTrainingChip } from '../src/sbp/training';
 import { verifyRun } from '../src/sbp/verify';
@@ -114,6 +115,18 @@ describe('the fast kernel with rounding streams', () => {
     expect(() => sbpRule(7)).toThrow(RangeError);
     setLearningRule(net.chip, gi, sbpRule(3));
     expect(net.group('w1').learning!.rule.text).toBe('dw = y0*x0*r1*4*2^-3 - y0*x0*2*2^-3');
+  });
+});
+
+describe('the schedule', () => {
+  it('a halving takes effect at the start of its epoch or at its half-epoch boundary (odd epochs round the half down, as evaluations do)', () => {
+    expect(halvingStart(0, 2001)).toBe(0);
+    expect(halvingStart(0.5, 2001)).toBe(1000);
+    expect(halvingStart(3, 2001)).toBe(6003);
+    expect(halvingStart(3.5, 2001)).toBe(7003);
+    const h = [0.5, 1, 3.5];
+    expect([0, 999, 1000, 2000, 2001, 7002, 7003, 99999].map((n) => lrShiftAt(h, n, 2001))).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    expect(lrShiftAt([], 5000, 2001)).toBe(0);
   });
 });
 

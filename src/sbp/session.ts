@@ -56,6 +56,22 @@ export interface SessionOptions {
   lrHalvings?: number[];
 }
 
+/**
+ * The position in a run (samples from its start) at which the halving at epoch `h` (a
+ * multiple of 0.5) takes effect, with `perEpoch` samples per epoch: the start of that epoch,
+ * or its half-epoch boundary (the one where evaluations and checkpoints happen).
+ */
+export function halvingStart(h: number, perEpoch: number): number {
+  return Math.floor(h) * perEpoch + (h !== Math.floor(h) ? Math.floor(perEpoch / 2) : 0);
+}
+
+/** The learning-rate shift at `position` (samples from the run's start): the halvings that took effect by then. */
+export function lrShiftAt(halvings: number[], position: number, perEpoch: number): number {
+  let k = 0;
+  while (k < halvings.length && halvingStart(halvings[k], perEpoch) <= position) k++;
+  return k;
+}
+
 /** Check a learning-rate schedule (SessionOptions.lrHalvings); `where` names it in errors. */
 export function checkLrHalvings(h: number[], where: string): void {
   if (h.length > MAX_LR_SHIFT) throw new UserError(`${where}: at most ${MAX_LR_SHIFT} halvings (got ${h.length})`, 2);
@@ -135,8 +151,8 @@ export class TrainingSession {
    */
   trainChunk(max: number): { trained: number; boundary: 'none' | 'half' | 'epoch'; correct: number } {
     const order = this.ensureOrder();
-    // (halvings fall on half epochs, and a chunk never crosses one)
-    const shift = this.lrShiftNow();
+    // (halvings fall on half-epoch boundaries, and a chunk never crosses one)
+    const shift = lrShiftAt(this.opts.lrHalvings ?? [], this.epoch * this.samplesPerEpoch + this.sampleInEpoch, this.samplesPerEpoch);
     if (shift !== this.net.lrShift) {
       setLearningShift(this.net, shift);
       if (this.shadowRun) this.shadowRun.learningShiftChanged();
@@ -168,15 +184,6 @@ export class TrainingSession {
       return { trained, boundary: 'epoch', correct };
     }
     return { trained, boundary: 'none', correct };
-  }
-
-  /** The learning-rate shift at the current position: the halvings at or before it. */
-  lrShiftNow(): number {
-    const h = this.opts.lrHalvings ?? [];
-    const pos = this.epoch + this.sampleInEpoch / Math.max(1, this.samplesPerEpoch);
-    let k = 0;
-    while (k < h.length && h[k] <= pos) k++;
-    return k;
   }
 
   /** The shadow oracle's counts: those of the checkpoint a resumed run started from until it trains a sample; null without --shadow. */

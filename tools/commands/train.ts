@@ -20,7 +20,7 @@ import { modelToJson, type ModelInfo } from '../../src/sbp/model';
 import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { TestMetrics } from '../../src/sbp/inference';
-import { checkLrHalvings, TrainingSession, type SessionOptions } from '../../src/sbp/session';
+import { checkLrHalvings, halvingStart, TrainingSession, type SessionOptions } from '../../src/sbp/session';
 import { describeShadow, emptyShadowReport } from '../../src/sbp/shadow-checks';
 import { lineChart } from '../../src/viz/svg';
 import type { Command, CliIO } from '../cli';
@@ -192,8 +192,11 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     // the learning-rate schedule may change only after the checkpoint: the halvings up to it made the run so far
     if (o.lrHalving === undefined) o.lrHalving = prev.lrHalving;
     else {
-      const pos = resumed.epoch + resumed.sampleInEpoch / Math.max(1, (prev.trainLimit as number | undefined) ?? 1);
-      const before = (h: number[]) => h.filter((e) => e < pos).join(',');
+      const perEpoch = (prev.trainLimit as number | undefined) ?? 1;
+      const position = resumed.epoch * perEpoch + resumed.sampleInEpoch;
+      const pos = resumed.epoch + resumed.sampleInEpoch / Math.max(1, perEpoch);
+      // the halvings some sample before the checkpoint was trained with
+      const before = (h: number[]) => h.filter((e) => halvingStart(e, perEpoch) < position).join(',');
       const was = lrHalvings(prev.lrHalving as string | undefined);
       if (before(was) !== before(lrHalvings(o.lrHalving as string)))
         throw new UserError(`--resume: --lr-halving ${String(o.lrHalving)} changes the schedule before the checkpoint (epoch ${pos}), which had ${was.length ? was.join(',') : 'no halvings'}`, 2);
