@@ -202,6 +202,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
         throw new UserError(`--resume: --lr-halving ${String(o.lrHalving)} changes the schedule before the checkpoint (epoch ${pos}), which had ${was.length ? was.join(',') : 'no halvings'}`, 2);
     }
   }
+  // (a bad schedule fails before the data is loaded)
+  const halvings = lrHalvings(o.lrHalving as string | undefined);
   // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
   const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const dataset = o.dataset as 'mnist' | 'fashion';
@@ -237,7 +239,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     rowSum: o.kernel === 'wasm' ? createWasmRowSumKernel : undefined,
     gating: o.gating as Gating,
     shadow: o.shadow as boolean,
-    lrHalvings: lrHalvings(o.lrHalving as string | undefined),
+    lrHalvings: halvings,
   };
   const session = new TrainingSession(sopts, train, test, weights);
   if (resumed) {
