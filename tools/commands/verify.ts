@@ -36,7 +36,7 @@ export const command: Command = {
       { name: 'order', type: 'choice', choices: ['chip', 'reference'], default: 'chip', help: "step ordering: 'chip' (route, then learn: backprop reads W2 before the update) or 'reference' (learn, then route: the authors' numpy order)" },
       hiddenListOption(true),
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
-      { name: 'lr-shift', type: 'int', default: 0, min: 0, max: MAX_LR_SHIFT, metavar: 'K', help: 'verify a learning step of 2^-K LSB (train --lr-halving): every update a stochastic rounding, the oracle drawing from its own copies of the rounding streams' },
+      { name: 'lr-shift', type: 'int', default: 0, min: 0, max: MAX_LR_SHIFT, metavar: 'K', help: 'verify a learning step of 2^-K LSB (train --lr-halving): every update a stochastic rounding, the oracle drawing from rounding streams it seeds itself' },
       { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: "chip simulation kernel: the fast kernel with its WebAssembly SIMD parts ('wasm', what train runs) or in portable JavaScript ('js'), or 'naive' (every synapse, every copy in its own memory)" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
