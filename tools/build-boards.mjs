@@ -73,7 +73,7 @@ hasSpareNormal identity imageAt impulse indices inferSample inferer inputAxons i
 integralInputs kernel kernelState kind labelPort labels lastSpike lastUpdate latencyNs layout
 leader lean learn learnVisitsEveryStep learning lengths limits listUpdate listUpdateAlt lsb
 mant mark memoCount memoDelta memoDirty memoId memoStamp memoSum mesh n nRef nSpiked
-nVisit net neuron neverRounds roundsAlike ownRng roundRng roundingStream nextFloat nextInt nextNormal nextU32 noteChange nout numBuckets
+nVisit net neuron neverRounds roundsAlike ownRng ownRounding roundRng roundingStream nextFloat nextInt nextNormal nextU32 noteChange nout numBuckets
 numCompartments numCores numGeneratorPorts numPorts numSources numSynapses numWeightBits oStart
 offsets order ordering outAxons outGroup outPre outStart outputAxons own pBias pDecayU pDecayV
 pMemoryless pQHi pQLo pQuiet pRef pRestV pVth pairFast payloadLength pending pendingCount

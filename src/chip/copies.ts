@@ -150,11 +150,7 @@ export class Copies implements WeightSharing {
     if (g.followsLeader) {
       g.own.set(g.store);
       g.store = g.own;
-      // its rounding stream is where the leader's is: they drew alike
-      if (g.ownRng && g.roundRng !== g.ownRng) {
-        g.ownRng.restoreState(g.roundRng!.state);
-        g.roundRng = g.ownRng;
-      }
+      g.ownRounding();
     }
     g.followsLeader = false;
     g.sharing = null;

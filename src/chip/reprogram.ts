@@ -42,10 +42,7 @@ export function restoreRounding(chip: Chip, states: Record<string, number[]>): v
   for (const g of chip.groups) {
     if (!g.ownRng) continue;
     // a copy that followed its leader draws from its own generator again until derived
-    if (g.roundRng !== g.ownRng) {
-      g.ownRng.restoreState(g.roundRng!.state);
-      g.roundRng = g.ownRng;
-    }
+    g.ownRounding();
     if (states[g.name]) g.ownRng.restoreState(states[g.name]);
   }
   chip.weightsChanged();

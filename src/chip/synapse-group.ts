@@ -145,6 +145,14 @@ export class SynapseGroup {
   ownRng: Prng | null = null;
   /** The rounding generator learning draws from: ownRng, or the leader's while this group follows it (as store is own or the leader's). */
   roundRng: Prng | null = null;
+
+  /** Stop drawing from a leader's generator: the own one takes over where that one is (the two drew alike). */
+  ownRounding(): void {
+    if (this.ownRng && this.roundRng !== this.ownRng) {
+      this.ownRng.restoreState(this.roundRng!.state);
+      this.roundRng = this.ownRng;
+    }
+  }
   /**
    * A dense plastic group whose rule has pair support, no traces and no w: every term is a
    * multiple of x0*y0 and reads no per-synapse state (LearningEngine.applyRule's fast path).

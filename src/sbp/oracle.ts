@@ -93,6 +93,13 @@ function activeScratch(nin: number): Int32Array {
   return activeList;
 }
 
+/** Scratch list of the hidden units a W1 phase updates (its error's), grown on demand. */
+let errorList = new Int32Array(0);
+function errorScratch(nhid: number): Int32Array {
+  if (errorList.length < nhid) errorList = new Int32Array(nhid);
+  return errorList;
+}
+
 /** The paper's exact step: nothing is drawn (the generators are never read). */
 const NO_ROUNDING: OracleRounding = { shift: 0, w1: new Prng(0), w2: new Prng(0), p: new Prng(0), m: new Prng(0) };
 
@@ -155,22 +162,32 @@ export function oracleTrain(s: OracleState, x: Uint8Array, label: number, order:
     sumPM(tr.s6, tr.dPos, tr.dNeg);
     sumPM(tr.s10, tr.dNeg, tr.dPos);
   }
-  // W2: pre h, post e; P: pre eP, post h; M: pre eM, post h
+  // P and M: pre the output error eP (eM), post h
+  const phaseT = (w: Int16Array, pre: Uint8Array, g: Prng, move: (g: Prng, w: number) => number) => {
+    for (let k = 0; k < nout; k++) {
+      if (!pre[k]) continue;
+      for (let j = 0; j < nhid; j++) if (tr.h[j]) w[j * nout + k] = move(g, w[j * nout + k]);
+    }
+  };
+  // W2: pre h, post e; then P and M
   const phaseW2 = (e: Uint8Array, eP: Uint8Array, eM: Uint8Array, move: (g: Prng, w: number) => number) => {
     for (let j = 0; j < nhid; j++) {
       if (!tr.h[j]) continue;
       for (let k = 0; k < nout; k++) if (e[k]) w2[k * nhid + j] = move(r.w2, w2[k * nhid + j]);
     }
-    for (const [w, pre, g] of [[p, eP, r.p], [m, eM, r.m]] as Array<[Int16Array, Uint8Array, Prng]>)
-      for (let k = 0; k < nout; k++) {
-        if (!pre[k]) continue;
-        for (let j = 0; j < nhid; j++) if (tr.h[j]) w[j * nout + k] = move(g, w[j * nout + k]);
-      }
+    phaseT(p, eP, r.p, move);
+    phaseT(m, eM, r.m, move);
   };
-  // W1: pre x, post d
+  // W1: pre x, post d (the units with an error listed first, so a phase costs active inputs x errors)
+  const dl = errorScratch(nhid);
   const phaseW1 = (d: Uint8Array, move: (g: Prng, w: number) => number) => {
+    let nd = 0;
+    for (let j = 0; j < nhid; j++) if (d[j]) dl[nd++] = j;
     for (let a = 0; a < na; a++)
-      for (let j = 0; j < nhid; j++) if (d[j]) w1[j * nin + act[a]] = move(r.w1, w1[j * nin + act[a]]);
+      for (let b = 0; b < nd; b++) {
+        const at = dl[b] * nin + act[a];
+        w1[at] = move(r.w1, w1[at]);
+      }
   };
   // phase 5: W2 += d+ (x) h, P += h (x) d+, M += h (x) d-
   phaseW2(tr.dPos, tr.dPos, tr.dNeg, up);

@@ -26,7 +26,7 @@ import { newTrace, oracleTrain, type Order, type OracleState, type OracleTrace }
 import { Prng, streamSeed } from '../chip/prng';
 import { setLearningShift } from './learning-rate';
 
-/** The seed of the chip under test (SbpTrainingChip's default), from which its rounding streams are seeded. */
+/** The seed of the chip under test, from which its rounding streams are seeded (the oracle seeds its own from it). */
 const CHIP_SEED = 1;
 import { TRAIN_GATES } from './params';
 import { ACTIVE_PHASES, gateName, type PlasticName, type RewardSource, type SbpSizes } from './topology';
@@ -217,7 +217,7 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
 
   const tSetup = Date.now();
   const kernel = opts.kernel ?? 'fast';
-  const net = new SbpTrainingChip({ sizes, order, reward, placement: opts.placement, kernel, rowSum: opts.rowSum, gating: opts.gating });
+  const net = new SbpTrainingChip({ sizes, order, reward, placement: opts.placement, kernel, rowSum: opts.rowSum, gating: opts.gating, seed: CHIP_SEED });
   loadWeights(net, w);
   const state: OracleState = {
     nin,
