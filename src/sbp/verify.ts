@@ -25,12 +25,12 @@ import type { Gating } from './gating';
 import { newTrace, oracleTrain, type Order, type OracleState, type OracleTrace } from './oracle';
 import { Prng, streamSeed } from '../chip/prng';
 import { setLearningShift } from './learning-rate';
-
-/** The seed of the chip under test, from which its rounding streams are seeded (the oracle seeds its own from it). */
-const CHIP_SEED = 1;
 import { TRAIN_GATES } from './params';
 import { ACTIVE_PHASES, gateName, type PlasticName, type RewardSource, type SbpSizes } from './topology';
 import { loadWeights, PhaseRecord, SbpTrainingChip, type Placement } from './training';
+
+/** The seed of the chip under test, from which its rounding streams are seeded (the oracle seeds its own from it). */
+const CHIP_SEED = 1;
 
 /** Where the samples come from: a binarized dataset and the dataset indices to train on, in order. */
 export interface SampleSource {

@@ -189,19 +189,10 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     }
     // checkpoints from before --gating existed were trained with the authors' gating
     if (prev.gating === undefined && !wasGiven(o, 'gating')) o.gating = 'paper';
-    // the learning-rate schedule may change only after the checkpoint: the halvings up to it made the run so far
-    if (o.lrHalving === undefined) o.lrHalving = prev.lrHalving;
-    else {
-      const perEpoch = (prev.trainLimit as number | undefined) ?? 1;
-      const position = resumed.epoch * perEpoch + resumed.sampleInEpoch;
-      const pos = resumed.epoch + resumed.sampleInEpoch / Math.max(1, perEpoch);
-      // the halvings some sample before the checkpoint was trained with
-      const before = (h: number[]) => h.filter((e) => halvingStart(e, perEpoch) < position).join(',');
-      const was = lrHalvings(prev.lrHalving as string | undefined);
-      if (before(was) !== before(lrHalvings(o.lrHalving as string)))
-        throw new UserError(`--resume: --lr-halving ${String(o.lrHalving)} changes the schedule before the checkpoint (epoch ${pos}), which had ${was.length ? was.join(',') : 'no halvings'}`, 2);
-    }
   }
+  // the learning-rate schedule: a resumed run keeps the checkpoint's unless given (checked against it below)
+  const scheduleGiven = o.lrHalving !== undefined;
+  if (resumed && !scheduleGiven) o.lrHalving = prev.lrHalving;
   // (a bad schedule fails before the data is loaded)
   const halvings = lrHalvings(o.lrHalving as string | undefined);
   // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
@@ -214,6 +205,15 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   const sizes = { input: train.numInputs, hidden, output: NUM_CLASSES };
   const trainLimit = (o.trainLimit as number | undefined) ?? train.count;
   if (trainLimit > train.count) throw new UserError(`--train-limit ${trainLimit} exceeds the ${train.count} training samples of ${dataset}`);
+  // a new schedule may change only after the checkpoint: the halvings up to it made the run so far
+  if (resumed && scheduleGiven) {
+    const position = resumed.epoch * trainLimit + resumed.sampleInEpoch;
+    // the halvings some sample before the checkpoint was trained with
+    const before = (h: number[]) => h.filter((e) => halvingStart(e, trainLimit) < position).join(',');
+    const was = lrHalvings(prev.lrHalving as string | undefined);
+    if (before(was) !== before(halvings))
+      throw new UserError(`--resume: --lr-halving ${String(o.lrHalving)} changes the schedule before the checkpoint (epoch ${resumed.epoch + resumed.sampleInEpoch / Math.max(1, trainLimit)}), which had ${was.length ? was.join(',') : 'no halvings'}`, 2);
+  }
   const seed = o.seed as number;
 
   let weights: SbpWeights;
