@@ -88,4 +88,14 @@ describe('model files', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).test).toEqual(model!.test);
   });
+
+  it('without --hidden a plain weight file sets the hidden size; a contradicting --hidden is named', () => {
+    const r = run(['train', '--load-weights', 'plain.json', '--epochs', '0', '--test-limit', '20', '--json', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).sizes).toEqual([400, 16, 10]);
+    const bad = run(['train', '--load-weights', 'plain.json', '--hidden', '20', '--epochs', '0', '--test-limit', '20', '--quiet']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/plain\.json: sizes 400-16-10 do not match the network 400-20-10/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
 });

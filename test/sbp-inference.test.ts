@@ -191,6 +191,48 @@ describe('MetricsAccumulator (the paper metrics) on hand-made cases', () => {
     expect(r.accExact).toBeCloseTo(1 / 4, 12);
   });
 
+  it('an output whose potential is <= 0 on every image of its class is reported dead', () => {
+    const m = new MetricsAccumulator(4);
+    // class 1: output 1 at 0 and below on both of its images (0 counts: the error needs > 0)
+    m.add([0, 0, 0, 0], [100, 0, 50, 50], 1);
+    m.add([1, 0, 0, 0], [900, -40, 50, 50], 1);
+    // class 2: output 2 below 0 once, above once: not dead
+    m.add([0, 0, 0, 0], [0, 0, -10, 0], 2);
+    m.add([0, 0, 0, 0], [0, 0, 1, 0], 2);
+    // class 3: one image, output 3 at -1; output 1 stays negative on class 3 but that is not its class
+    m.add([0, 0, 0, 0], [0, -5, 0, -1], 3);
+    // class 0 has no image: nothing can be said of output 0
+    expect(m.result().deadOutputs).toEqual([1, 3]);
+    // shards add up: the same five images split 2 + 3
+    const a = new MetricsAccumulator(4);
+    const b = new MetricsAccumulator(4);
+    a.add([0, 0, 0, 0], [100, 0, 50, 50], 1);
+    a.add([1, 0, 0, 0], [900, -40, 50, 50], 1);
+    b.add([0, 0, 0, 0], [0, 0, -10, 0], 2);
+    b.add([0, 0, 0, 0], [0, 0, 1, 0], 2);
+    b.add([0, 0, 0, 0], [0, -5, 0, -1], 3);
+    const whole = new MetricsAccumulator(4);
+    whole.addSums(a.sums());
+    whole.addSums(b.sums());
+    expect(whole.result()).toEqual(m.result());
+    // no dead output: the field is absent
+    const ok = new MetricsAccumulator(2);
+    ok.add([1, 0], [600, -3], 0);
+    ok.add([0, 1], [-3, 1], 1);
+    expect('deadOutputs' in ok.result()).toBe(false);
+  });
+
+  it('weights that hold an output at or below 0 give a dead output on real images', () => {
+    const test = loadDataset('mnist', 'test');
+    const w = initialWeights(SIZES, 5);
+    // output 6's weights all <= 0: its potential W2.h is a sum of non-positive terms
+    for (let j = 0; j < 400; j++) w.w2[6 * 400 + j] = -2 * (j % 3);
+    const r = evaluateDense(SIZES, w.w1, w.w2, test, TEST_IMAGES);
+    expect(r.deadOutputs).toContain(6);
+    // and the chip's evaluation says the same
+    expect(new SbpInferenceChip(SIZES, w.w1, w.w2).evaluate(test, TEST_IMAGES).deadOutputs).toEqual(r.deadOutputs);
+  }, 60_000);
+
   it('an empty accumulator reports zeros, not NaN', () => {
     const r = new MetricsAccumulator(10).result();
     expect(r).toEqual({ samples: 0, accExact: 0, accArgmaxSpikes: 0, accArgmaxPotential: 0, mse: 0 });

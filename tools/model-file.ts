@@ -43,7 +43,8 @@ export function resolveWeightsArg(arg: string): string {
 
 /**
  * Load weights or a model. A model's recorded settings replace the options not given on the
- * command line; an option given as something else than the model records is an error.
+ * command line; an option given as something else than the model records is an error. Without
+ * --hidden, the file's hidden size is the network's.
  */
 export function loadWeightsArg(arg: string, o: Record<string, unknown>, spec: CommandSpec): { file: string; weights: SbpWeights; model: ModelInfo | null } {
   const file = resolveWeightsArg(arg);
@@ -58,10 +59,8 @@ export function loadWeightsArg(arg: string, o: Record<string, unknown>, spec: Co
       if (!wasGiven(o, k)) o[k] = want;
       else if (o[k] !== want) throw new UserError(`${file}: the model was trained with --${key} ${want}, not ${String(o[k])}`, 2);
     }
-    if (spec.options.some((x) => x.name === 'hidden')) {
-      const opt = spec.options.find((x) => x.name === 'hidden');
-      if (opt && !wasGiven(o, 'hidden')) o.hidden = weights.sizes[1];
-    }
   }
+  // without --hidden, the file's hidden layer is the network's (a plain weight file's too)
+  if (spec.options.some((x) => x.name === 'hidden') && !wasGiven(o, 'hidden')) o.hidden = weights.sizes[1];
   return { file, weights, model };
 }

@@ -29,6 +29,13 @@ export interface TestMetrics {
   accArgmaxPotential: number;
   /** Mean over samples and outputs of (target - o)^2. */
   mse: number;
+  /**
+   * Dead outputs, present only when there are any: each output k whose potential stayed at or
+   * below 0 on every test image of class k. Below 0 the sBP error is zero (a missed target
+   * counts only when 0 < potential <= 512: docs/sbp-network.md, "Dead outputs"), so no image
+   * of its own class raises its weights again, and it has lost that class for good.
+   */
+  deadOutputs?: number[];
 }
 
 /** The integer tallies behind TestMetrics: shards of a test set add up exactly. */
@@ -38,6 +45,10 @@ export interface MetricsSums {
   argSpikes: number;
   argPotential: number;
   sqErr: number;
+  /** Per class: the test images of that class. */
+  classImages: number[];
+  /** Per class k: the images of class k on which output k's potential was <= 0. */
+  ownNonPositive: number[];
 }
 
 /** Accumulates the metrics one sample at a time. */
@@ -47,7 +58,16 @@ export class MetricsAccumulator {
   argSpikes = 0;
   argPotential = 0;
   sqErr = 0;
-  constructor(readonly nout: number) {}
+  readonly classImages: number[];
+  readonly ownNonPositive: number[];
+  constructor(readonly nout: number) {
+    this.classImages = [];
+    this.ownNonPositive = [];
+    for (let k = 0; k < nout; k++) {
+      this.classImages.push(0);
+      this.ownNonPositive.push(0);
+    }
+  }
 
   add(o: ArrayLike<number>, out: ArrayLike<number>, label: number): void {
     let exact = 1;
@@ -64,12 +84,22 @@ export class MetricsAccumulator {
     }
     this.samples++;
     this.exact += exact;
+    this.classImages[label]++;
+    if (out[label] <= 0) this.ownNonPositive[label]++;
     if (bestS === label) this.argSpikes++;
     if (bestP === label) this.argPotential++;
   }
 
   sums(): MetricsSums {
-    return { samples: this.samples, exact: this.exact, argSpikes: this.argSpikes, argPotential: this.argPotential, sqErr: this.sqErr };
+    return {
+      samples: this.samples,
+      exact: this.exact,
+      argSpikes: this.argSpikes,
+      argPotential: this.argPotential,
+      sqErr: this.sqErr,
+      classImages: this.classImages.slice(),
+      ownNonPositive: this.ownNonPositive.slice(),
+    };
   }
 
   /** Add another shard's tallies. */
@@ -79,17 +109,25 @@ export class MetricsAccumulator {
     this.argSpikes += s.argSpikes;
     this.argPotential += s.argPotential;
     this.sqErr += s.sqErr;
+    for (let k = 0; k < this.nout; k++) {
+      this.classImages[k] += s.classImages[k];
+      this.ownNonPositive[k] += s.ownNonPositive[k];
+    }
   }
 
   result(): TestMetrics {
     const n = this.samples || 1;
-    return {
+    const r: TestMetrics = {
       samples: this.samples,
       accExact: this.exact / n,
       accArgmaxSpikes: this.argSpikes / n,
       accArgmaxPotential: this.argPotential / n,
       mse: this.sqErr / (n * this.nout),
     };
+    const dead: number[] = [];
+    for (let k = 0; k < this.nout; k++) if (this.classImages[k] > 0 && this.ownNonPositive[k] === this.classImages[k]) dead.push(k);
+    if (dead.length > 0) r.deadOutputs = dead;
+    return r;
   }
 }
 

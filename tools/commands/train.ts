@@ -36,7 +36,10 @@ import type { Placement } from '../../src/sbp/training';
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 function metricsLine(m: TestMetrics): string {
-  return `exact ${pct(m.accExact)}  argmax(spikes) ${pct(m.accArgmaxSpikes)}  argmax(potential) ${pct(m.accArgmaxPotential)}  mse ${m.mse.toFixed(4)}  (${m.samples} test images)`;
+  const dead = m.deadOutputs
+    ? `  dead output${m.deadOutputs.length > 1 ? 's' : ''} ${m.deadOutputs.join(', ')} (potential <= 0 on every test image of its class: sBP's error cannot revive it; docs/sbp-network.md)`
+    : '';
+  return `exact ${pct(m.accExact)}  argmax(spikes) ${pct(m.accArgmaxSpikes)}  argmax(potential) ${pct(m.accArgmaxPotential)}  mse ${m.mse.toFixed(4)}  (${m.samples} test images)${dead}`;
 }
 
 export const command: Command = {
