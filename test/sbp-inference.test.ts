@@ -54,8 +54,11 @@ function compareChipDense(test: SpikeDataset, w: SbpWeights, n: number) {
   for (let s = 0; s < n; s++) {
     const a = test.offsets[s];
     const b = test.offsets[s + 1];
-    chip.inferSample(test.indices, a, b, oc, outc);
+    const hiddenChip = chip.inferSample(test.indices, a, b, oc, outc);
     denseForward(SIZES, w.w1, w.w2, test.indices, a, b, h, outd, od);
+    let hiddenDense = 0;
+    for (let j = 0; j < 400; j++) hiddenDense += h[j];
+    if (hiddenChip !== hiddenDense) throw new Error(`image ${s}: ${hiddenChip} hidden spikes on the chip, ${hiddenDense} in the dense pass`);
     for (let k = 0; k < 10; k++) {
       if (oc[k] !== od[k] || outc[k] !== outd[k]) {
         throw new Error(`image ${s}, output ${k}: chip o=${oc[k]} out=${outc[k]}, dense o=${od[k]} out=${outd[k]}`);
@@ -231,6 +234,35 @@ describe('MetricsAccumulator (the paper metrics) on hand-made cases', () => {
     expect(r.deadOutputs).toContain(6);
     // and the chip's evaluation says the same
     expect(new SbpInferenceChip(SIZES, w.w1, w.w2).evaluate(test, TEST_IMAGES).deadOutputs).toEqual(r.deadOutputs);
+  }, 60_000);
+
+  it('hiddenActive is the mean number of hidden units with W1.x > 512, counted here from W1 directly', () => {
+    const train = loadDataset('mnist', 'train');
+    const test = loadDataset('mnist', 'test');
+    const w = trainedWeights(train, 6, 500);
+    const n = 200;
+    let expected = 0;
+    for (let s = 0; s < n; s++) {
+      for (let j = 0; j < 400; j++) {
+        let sum = 0;
+        for (let q = test.offsets[s]; q < test.offsets[s + 1]; q++) sum += w.w1[j * 400 + test.indices[q]];
+        if (sum > 512) expected++;
+      }
+    }
+    expected /= n;
+    // not vacuous: some but not all hidden units fire
+    expect(expected).toBeGreaterThan(10);
+    expect(expected).toBeLessThan(390);
+    const dense = evaluateDense(SIZES, w.w1, w.w2, test, n);
+    expect(dense.hiddenActive).toBe(expected);
+    expect(new SbpInferenceChip(SIZES, w.w1, w.w2).evaluate(test, n).hiddenActive).toBe(expected);
+    // shards add up; an accumulator that was not given hidden counts reports none
+    const a = new DenseInference(SIZES, w.w1, w.w2).evaluateRange(test, 0, 77);
+    a.addSums(new DenseInference(SIZES, w.w1, w.w2).evaluateRange(test, 77, n).sums());
+    expect(a.result().hiddenActive).toBe(expected);
+    const m = new MetricsAccumulator(2);
+    m.add([1, 0], [600, 0], 0);
+    expect('hiddenActive' in m.result()).toBe(false);
   }, 60_000);
 
   it('an empty accumulator reports zeros, not NaN', () => {

@@ -36,6 +36,12 @@ export interface TestMetrics {
    * of its own class raises its weights again, and it has lost that class for good.
    */
   deadOutputs?: number[];
+  /**
+   * Mean number of hidden units that spiked per test image, present when the evaluation
+   * counted them (the single-hidden-layer paths do). One update of an output row moves that
+   * output's potential on the image by about twice this (docs/sbp-network.md, "Dead outputs").
+   */
+  hiddenActive?: number;
 }
 
 /** The integer tallies behind TestMetrics: shards of a test set add up exactly. */
@@ -49,6 +55,10 @@ export interface MetricsSums {
   classImages: number[];
   /** Per class k: the images of class k on which output k's potential was <= 0. */
   ownNonPositive: number[];
+  /** Hidden units that spiked, summed over the samples that counted them. */
+  hiddenSpikes: number;
+  /** Samples whose hidden spikes were counted (all of them, or none). */
+  hiddenCounted: number;
 }
 
 /** Accumulates the metrics one sample at a time. */
@@ -60,6 +70,8 @@ export class MetricsAccumulator {
   sqErr = 0;
   readonly classImages: number[];
   readonly ownNonPositive: number[];
+  hiddenSpikes = 0;
+  hiddenCounted = 0;
   constructor(readonly nout: number) {
     this.classImages = [];
     this.ownNonPositive = [];
@@ -69,7 +81,8 @@ export class MetricsAccumulator {
     }
   }
 
-  add(o: ArrayLike<number>, out: ArrayLike<number>, label: number): void {
+  /** One sample: its output spikes o, potentials out and, if known, how many hidden units spiked. */
+  add(o: ArrayLike<number>, out: ArrayLike<number>, label: number, hiddenSpikes?: number): void {
     let exact = 1;
     let bestS = 0;
     let bestP = 0;
@@ -86,6 +99,10 @@ export class MetricsAccumulator {
     this.exact += exact;
     this.classImages[label]++;
     if (out[label] <= 0) this.ownNonPositive[label]++;
+    if (hiddenSpikes !== undefined) {
+      this.hiddenSpikes += hiddenSpikes;
+      this.hiddenCounted++;
+    }
     if (bestS === label) this.argSpikes++;
     if (bestP === label) this.argPotential++;
   }
@@ -99,6 +116,8 @@ export class MetricsAccumulator {
       sqErr: this.sqErr,
       classImages: this.classImages.slice(),
       ownNonPositive: this.ownNonPositive.slice(),
+      hiddenSpikes: this.hiddenSpikes,
+      hiddenCounted: this.hiddenCounted,
     };
   }
 
@@ -113,6 +132,8 @@ export class MetricsAccumulator {
       this.classImages[k] += s.classImages[k];
       this.ownNonPositive[k] += s.ownNonPositive[k];
     }
+    this.hiddenSpikes += s.hiddenSpikes;
+    this.hiddenCounted += s.hiddenCounted;
   }
 
   result(): TestMetrics {
@@ -127,6 +148,7 @@ export class MetricsAccumulator {
     const dead: number[] = [];
     for (let k = 0; k < this.nout; k++) if (this.classImages[k] > 0 && this.ownNonPositive[k] === this.classImages[k]) dead.push(k);
     if (dead.length > 0) r.deadOutputs = dead;
+    if (this.hiddenCounted > 0 && this.hiddenCounted === this.samples) r.hiddenActive = this.hiddenSpikes / this.samples;
     return r;
   }
 }
@@ -216,8 +238,8 @@ export class DenseInference {
     return 2 * (nin * nhid + nhid * nout) + 4 * (nin + 2 * nhid + nout) + 6 * 16;
   }
 
-  /** One sample: writes o (0/1) and out = W2.h, as denseForward does. */
-  inferSample(active: ArrayLike<number>, start: number, end: number, o: Uint8Array, out: Float64Array): void {
+  /** One sample: writes o (0/1) and out = W2.h, as denseForward does; returns how many hidden units spiked. */
+  inferSample(active: ArrayLike<number>, start: number, end: number, o: Uint8Array, out: Float64Array): number {
     const { hidden: nhid, output: nout } = this.sizes;
     const rows = this.rows;
     const n = end - start;
@@ -233,6 +255,7 @@ export class DenseInference {
       out[k] = s;
       o[k] = s > HALF ? 1 : 0;
     }
+    return m;
   }
 
   /** The samples first..end-1, as tallies (a shard of an evaluation). */
@@ -263,7 +286,8 @@ function transposeInto(src: ArrayLike<number>, rows: number, cols: number, dst: 
 /** What evaluates one sample: its output spikes o and potentials out = W2.h. */
 interface Inference {
   readonly sizes: SbpSizes;
-  inferSample(active: ArrayLike<number>, start: number, end: number, o: Uint8Array, out: Float64Array): void;
+  /** Returns how many hidden units spiked. */
+  inferSample(active: ArrayLike<number>, start: number, end: number, o: Uint8Array, out: Float64Array): number;
 }
 
 /** The metrics' tallies of samples first..end-1 of ds (which must exist) under `inf`. */
@@ -276,8 +300,8 @@ function evaluateSamples(inf: Inference, ds: SpikeDataset, first: number, end: n
   const o = new Uint8Array(nout);
   const out = new Float64Array(nout);
   for (let s = first; s < end; s++) {
-    inf.inferSample(ds.indices, ds.offsets[s], ds.offsets[s + 1], o, out);
-    acc.add(o, out, ds.labels[s]);
+    const hidden = inf.inferSample(ds.indices, ds.offsets[s], ds.offsets[s + 1], o, out);
+    acc.add(o, out, ds.labels[s], hidden);
   }
   return acc;
 }
@@ -301,6 +325,7 @@ export class SbpInferenceChip {
   samples = 0;
   private readonly inputPort: number;
   private readonly oStart: number;
+  private readonly hStart: number;
   /** The g03 gate's contribution to o's input in phase 3, in hardware units. */
   private readonly gateUnits: number;
   /** Hardware units per weight unit of W2 (64, or less with robust gating). */
@@ -326,6 +351,7 @@ export class SbpInferenceChip {
     this.chip = this.compiled.chip;
     this.inputPort = this.compiled.groups.input.start;
     this.oStart = this.compiled.groups.o.start;
+    this.hStart = this.compiled.groups.h1.start;
     const readout = outputReadout(plan);
     this.gateUnits = readout.gateUnits;
     this.outScale = readout.scale;
@@ -352,16 +378,26 @@ export class SbpInferenceChip {
     g2.setPostMajor(w2);
   }
 
-  /** Run one sample; writes the phase-3 output spikes o and potentials out = W2.h. */
-  inferSample(active: ArrayLike<number>, start: number, end: number, o: Uint8Array, out: Float64Array): void {
+  /**
+   * Run one sample; writes the phase-3 output spikes o and potentials out = W2.h, and returns
+   * the spikes of the hidden group in the sample's four steps.
+   */
+  inferSample(active: ArrayLike<number>, start: number, end: number, o: Uint8Array, out: Float64Array): number {
     const chip = this.chip;
     const n = this.samples;
     const nout = this.sizes.output;
+    const h0 = this.hStart;
+    const h1 = h0 + this.sizes.hidden;
+    let hidden = 0;
     for (let p = 0; p < INFER_GATES; p++) {
       const step = phaseStep(INFER_GATES, n, p);
       if (p === 0) chip.scheduleMany(active, start, end, this.inputPort, step);
       chip.setBucket(p);
       chip.step();
+      for (let k = 0; k < chip.spikedCount; k++) {
+        const cx = chip.spikedCx[k];
+        if (cx >= h0 && cx < h1) hidden++;
+      }
       if (p === 3) {
         o.fill(0);
         for (let k = 0; k < chip.spikedCount; k++) {
@@ -373,6 +409,7 @@ export class SbpInferenceChip {
       }
     }
     this.samples = n + 1;
+    return hidden;
   }
 
   evaluate(ds: SpikeDataset, limit = ds.count): TestMetrics {
