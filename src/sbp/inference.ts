@@ -389,21 +389,19 @@ export class SbpInferenceChip {
     const h0 = this.hStart;
     const h1 = h0 + this.sizes.hidden;
     let hidden = 0;
+    o.fill(0);
     for (let p = 0; p < INFER_GATES; p++) {
       const step = phaseStep(INFER_GATES, n, p);
       if (p === 0) chip.scheduleMany(active, start, end, this.inputPort, step);
       chip.setBucket(p);
       chip.step();
+      // one pass over the step's spikes: hidden spikes in any phase, output spikes in phase 3
       for (let k = 0; k < chip.spikedCount; k++) {
         const cx = chip.spikedCx[k];
         if (cx >= h0 && cx < h1) hidden++;
+        else if (p === 3 && cx >= this.oStart && cx < this.oStart + nout) o[cx - this.oStart] = 1;
       }
       if (p === 3) {
-        o.fill(0);
-        for (let k = 0; k < chip.spikedCount; k++) {
-          const cx = chip.spikedCx[k] - this.oStart;
-          if (cx >= 0 && cx < nout) o[cx] = 1;
-        }
         // u holds W2.h * scale + gate this step (scale 2^6 with the paper's gating): the gate is known, so W2.h is exact
         for (let k = 0; k < nout; k++) out[k] = (chip.current(this.oStart + k) - this.gateUnits) / this.outScale;
       }
