@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { UserError } from '../errors';
 import { pairImagesLabels, parseIdxImages, parseIdxLabels } from './idx';
-import { DEFAULT_THRESHOLD, type Preprocessing, preprocess, type SpikeDataset, takeFirst } from './preprocess';
+import { DEFAULT_THRESHOLD, type Preprocessing, preprocess, type ShiftedCrops, shiftedCrops, type SpikeDataset, takeFirst } from './preprocess';
 
 export type DatasetName = 'mnist' | 'fashion';
 export type Split = 'train' | 'test';
@@ -197,6 +197,27 @@ export function loadDataset(name: DatasetName, split: Split, opts: LoadOptions =
     cache.set(key, entry);
   }
   return opts.limit === undefined ? entry.ds : takeFirst(entry.ds, opts.limit);
+}
+
+/**
+ * The pixels of one split, hash-checked, for binarizing each sample through a shifted crop
+ * window (`train --shift R`; preprocess.ts, cropActive). Same files and checks as loadDataset.
+ */
+export function loadShiftedCrops(name: DatasetName, split: Split, opts: LoadOptions & { radius: number }): ShiftedCrops {
+  checkNameSplit(name, split);
+  const kind: Preprocessing = opts.preprocessing ?? (name === 'mnist' ? 'mnist20' : 'fashion28');
+  const files = datasetFiles(name, split, opts.dataDir);
+  const bases = baseNames(split);
+  const imgBytes = readIdxBytes(files.images);
+  const labBytes = readIdxBytes(files.labels);
+  if (opts.verifyHash ?? true) {
+    verify(name, files.images, bases.images, imgBytes);
+    verify(name, files.labels, bases.labels, labBytes);
+  }
+  const images = parseIdxImages(imgBytes, files.images);
+  const labels = parseIdxLabels(labBytes, files.labels);
+  pairImagesLabels(images, labels, files.images, files.labels);
+  return shiftedCrops(images, labels.data, kind, `${kind}-${split}`, { radius: opts.radius, threshold: opts.threshold });
 }
 
 function checkNameSplit(name: string, split: string): void {

@@ -199,3 +199,86 @@ export function sampleBits(ds: SpikeDataset, k: number, out: Uint8Array): Uint8A
   for (let j = ds.offsets[k]; j < end; j++) out[ds.indices[j]] = 1;
   return out;
 }
+
+/**
+ * Training images kept as pixels, so that every training sample can be binarized through a
+ * crop window moved by (dy, dx) pixels (`synfire train --shift R`; docs/sbp-network.md,
+ * "Shifted crops"). The test set is never shifted.
+ */
+export interface ShiftedCrops {
+  kind: Preprocessing;
+  /** Largest shift in each direction: dy, dx in -radius..radius. */
+  radius: number;
+  threshold: number;
+  numInputs: number;
+  count: number;
+  labels: Uint8Array;
+  /** count x 28 x 28, row-major. */
+  pixels: Uint8Array;
+}
+
+/** Largest --shift: the 20x20 MNIST crop has 4 pixels of margin on every side. */
+export const MAX_SHIFT = CROP;
+
+/** Keeps the 28x28 images of a training split for shifted binarization (kinds mnist20, mnist28, fashion28). */
+export function shiftedCrops(
+  images: { dims: number[]; data: Uint8Array },
+  labels: Uint8Array,
+  kind: Preprocessing,
+  name: string,
+  opts: { radius: number; threshold?: number },
+): ShiftedCrops {
+  const { radius } = opts;
+  if (!(Number.isInteger(radius) && radius >= 0 && radius <= MAX_SHIFT)) {
+    throw new UserError(`${name}: shift radius must be an integer 0..${MAX_SHIFT}, got ${radius}`);
+  }
+  if (kind === 'mnist10') throw new UserError(`${name}: shifted crops are not defined for mnist10 (use mnist20, mnist28 or fashion28)`);
+  const side = sideOf(kind);
+  const dims = images.dims;
+  if (dims.length !== 3 || dims[1] !== SIDE_IN || dims[2] !== SIDE_IN) {
+    throw new UserError(`${name}: expected images of shape Nx28x28, got ${dims.join('x')}`);
+  }
+  if (labels.length !== dims[0]) throw new UserError(`${name}: ${dims[0]} images but ${labels.length} labels`);
+  for (let k = 0; k < labels.length; k++) {
+    if (labels[k] > 9) throw new UserError(`${name}: label ${labels[k]} of sample ${k} is out of range 0..9`);
+  }
+  const threshold = opts.threshold ?? DEFAULT_THRESHOLD;
+  if (!Number.isInteger(threshold) || threshold < 0 || threshold > 256) {
+    throw new UserError(`${name}: threshold must be an integer 0..256, got ${threshold}`);
+  }
+  return { kind, radius, threshold, numInputs: side * side, count: dims[0], labels, pixels: images.data };
+}
+
+/** Number of crop positions: (2·radius + 1)². */
+export function shiftVariants(radius: number): number {
+  return (2 * radius + 1) * (2 * radius + 1);
+}
+
+/**
+ * Active inputs of sample k with the crop window moved by variant v (0 <= v < shiftVariants):
+ * dy = floor(v / (2r+1)) - r rows down, dx = v mod (2r+1) - r columns right. Input i of the
+ * window reads pixel (row + dy, column + dx) of the 28x28 image; a pixel outside the image
+ * (fashion28 and mnist28 only; the 20x20 window stays inside its 4-pixel margin) is inactive.
+ * Writes the indices, ascending, to `out` (at least numInputs long) and returns their number.
+ */
+export function cropActive(sc: ShiftedCrops, k: number, v: number, out: Uint16Array): number {
+  const span = 2 * sc.radius + 1;
+  const dy = Math.floor(v / span) - sc.radius;
+  const dx = (v % span) - sc.radius;
+  const side = sc.kind === 'mnist20' ? 20 : SIDE_IN;
+  const origin = sc.kind === 'mnist20' ? CROP : 0;
+  const px = sc.pixels;
+  const base = k * SIDE_IN * SIDE_IN;
+  const t = sc.threshold;
+  let n = 0;
+  for (let r = 0; r < side; r++) {
+    const y = origin + r + dy;
+    if (y < 0 || y >= SIDE_IN) continue;
+    const row = base + y * SIDE_IN;
+    for (let c = 0; c < side; c++) {
+      const x = origin + c + dx;
+      if (x >= 0 && x < SIDE_IN && px[row + x] >= t) out[n++] = r * side + c;
+    }
+  }
+  return n;
+}

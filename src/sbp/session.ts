@@ -8,13 +8,17 @@
  * `shuffle: false` the first `trainLimit` samples in file order. A checkpoint stores the
  * data PRNG's state at the start of the current epoch, so a resumed run redraws the same
  * permutation and continues at the same sample.
+ *
+ * Shifted crops (`shift`): after the permutation the same PRNG draws one crop position per
+ * training sample for the epoch, and each sample is binarized through its crop window as it
+ * is trained, so a resumed run redraws the positions too.
  */
 import { Prng } from '../chip/prng';
 import { restoreRounding, saveRounding } from '../chip/reprogram';
 import { setLearningShift } from './learning-rate';
 import { UserError } from '../errors';
 import { MAX_LR_SHIFT } from './params';
-import type { SpikeDataset } from '../data/preprocess';
+import { cropActive, shiftVariants, type ShiftedCrops, type SpikeDataset } from '../data/preprocess';
 import type { Checkpoint, MatrixName } from './checkpoint';
 import type { SbpWeights } from './matrices';
 import type { CompileOptions, CoreLimits } from '../net/network';
@@ -54,6 +58,12 @@ export interface SessionOptions {
    * k-th of them on the chip learns with setLearningShift(net, k) (learning-rate.ts). Default none.
    */
   lrHalvings?: number[];
+  /**
+   * Train on shifted crops: each sample of each epoch through a crop window moved by up to
+   * `radius` pixels (preprocess.ts, cropActive), the position drawn from the data PRNG after
+   * the epoch's permutation. The pixels must be those of `train`. Default: the fixed crop.
+   */
+  shift?: ShiftedCrops;
 }
 
 /**
@@ -101,6 +111,9 @@ export class TrainingSession {
   private readonly rng: Prng;
   private epochRngState: number[];
   private order: Uint32Array | null = null;
+  /** With opts.shift: the crop position of each training sample in this epoch. */
+  private positions: Uint8Array | null = null;
+  private readonly cropBuf: Uint16Array;
   /** Output spikes of the last trained sample (o in phase 3), read out for the running accuracy. */
   readonly lastOut: Uint8Array;
   /** The oracle beside the chip, with --shadow (created after the weights are loaded or restored). */
@@ -119,6 +132,11 @@ export class TrainingSession {
     this.rng = dataPrng(opts.seed);
     this.epochRngState = this.rng.saveState();
     this.lastOut = new Uint8Array(opts.sizes.output);
+    const sc = opts.shift;
+    if (sc && (sc.count !== train.count || sc.numInputs !== train.numInputs)) {
+      throw new UserError(`shifted crops: ${sc.count} images of ${sc.numInputs} inputs, but the training set has ${train.count} of ${train.numInputs}`);
+    }
+    this.cropBuf = new Uint16Array(sc ? sc.numInputs : 0);
   }
 
   get samplesPerEpoch(): number {
@@ -136,6 +154,12 @@ export class TrainingSession {
     else {
       this.order = new Uint32Array(this.train.count);
       for (let i = 0; i < this.train.count; i++) this.order[i] = i;
+    }
+    const sc = this.opts.shift;
+    if (sc) {
+      const n = shiftVariants(sc.radius);
+      const pos = this.positions ?? (this.positions = new Uint8Array(this.train.count));
+      for (let i = 0; i < pos.length; i++) pos[i] = this.rng.nextInt(n);
     }
     return this.order;
   }
@@ -160,6 +184,7 @@ export class TrainingSession {
     const spe = this.samplesPerEpoch;
     const half = Math.floor(spe / 2);
     const ds = this.train;
+    const sc = this.opts.shift;
     let trained = 0;
     let correct = 0;
     const out = this.lastOut;
@@ -167,8 +192,16 @@ export class TrainingSession {
       const k = order[this.sampleInEpoch];
       const label = ds.labels[k];
       const sh = this.opts.shadow ? this.shadowRun ?? (this.shadowRun = new Shadow(this.net, this.resumedShadow)) : null;
-      this.net.trainSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label, sh ? sh.record : undefined, out);
-      if (sh) sh.afterSample(ds.indices, ds.offsets[k], ds.offsets[k + 1], label);
+      let active = ds.indices;
+      let from = ds.offsets[k];
+      let to = ds.offsets[k + 1];
+      if (sc) {
+        active = this.cropBuf;
+        from = 0;
+        to = cropActive(sc, k, (this.positions as Uint8Array)[this.sampleInEpoch], active);
+      }
+      this.net.trainSample(active, from, to, label, sh ? sh.record : undefined, out);
+      if (sh) sh.afterSample(active, from, to, label);
       let exact = 1;
       for (let c = 0; c < out.length; c++) if (out[c] !== (c === label ? 1 : 0)) exact = 0;
       correct += exact;

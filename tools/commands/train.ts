@@ -4,7 +4,8 @@
  * resumes exactly, saves and loads weight files, draws learning curves.
  */
 import { existsSync } from 'node:fs';
-import { loadDataset } from '../../src/data/datasets';
+import { loadDataset, loadShiftedCrops } from '../../src/data/datasets';
+import { MAX_SHIFT } from '../../src/data/preprocess';
 import { costReport, perSample } from '../../src/energy/model';
 import { attachTimeModel, resetMeasurement } from '../../src/energy/report';
 import { camelCase, wasGiven } from '../args';
@@ -73,6 +74,7 @@ export const command: Command = {
       { name: 'checkpoint', type: 'string', metavar: 'F', help: 'write a checkpoint every half epoch (atomically)' },
       { name: 'resume', type: 'string', metavar: 'F', help: 'continue exactly where this checkpoint left off' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'draw the learning curves' },
+      { name: 'shift', type: 'int', min: 0, max: MAX_SHIFT, default: 0, metavar: 'R', help: 'train on shifted crops: each training sample of each epoch is binarized through a crop window moved by up to R pixels in each direction, the position drawn from the data order\'s generator; the test set is never shifted (docs/sbp-network.md)' },
       { name: 'lr-halving', type: 'string', metavar: 'E1,E2,...', help: 'halve the expected learning step at these epochs (multiples of 0.5, at most 6 of them): the learning engine then moves a weight by one LSB with probability 1/2, 1/4, ... (stochastic rounding; docs/sbp-network.md)' },
       { name: 'shadow', type: 'flag', help: 'run the integer oracle in lock step beside the chip: count the samples after which a weight left the oracle (departures) and the spikes outside their phases' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
@@ -87,7 +89,10 @@ export const command: Command = {
     let layers = hiddenSizes(o.hidden) as number[];
     // a checkpoint of several hidden layers resumes as such without --hidden
     if (o.resume !== undefined && !wasGiven(o, 'hidden')) layers = deepCheckpointLayers(o.resume as string) ?? layers;
-    if (layers.length > 1) return runDeepTrain(o, io, layers);
+    if (layers.length > 1) {
+      if ((o.shift as number) > 0) throw new UserError('--shift: shifted crops train one hidden layer; drop --shift or give --hidden H', 2);
+      return runDeepTrain(o, io, layers);
+    }
     if (o.seeds !== undefined) return runSeeds(o, io);
     return runTrain(o, io);
   },
@@ -185,7 +190,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   // a resumed run continues with the options it was started with, unless overridden... except
   // the ones that define the trajectory, which must match
   if (resumed) {
-    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden', 'gating'] as const) {
+    // checkpoints from before --shift existed trained on the fixed crop
+    if (prev.shift === undefined) prev.shift = 0;
+    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden', 'gating', 'shift'] as const) {
       if (prev[key] !== undefined && o[key] !== undefined && o[key] !== prev[key] && o[key] !== defaultOf(key))
         throw new UserError(`--resume: option ${key} = ${String(o[key])} differs from the checkpoint's ${String(prev[key])}`);
       if (prev[key] !== undefined) o[key] = prev[key];
@@ -204,6 +211,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
   const test = loadDataset(dataset, 'test', { dataDir: o.dataDir as string | undefined });
+  const shiftRadius = o.shift as number;
+  const shift = shiftRadius > 0 ? loadShiftedCrops(dataset, 'train', { dataDir: o.dataDir as string | undefined, radius: shiftRadius }) : undefined;
   const hidden = o.hidden as number;
   const sizes = { input: train.numInputs, hidden, output: NUM_CLASSES };
   const trainLimit = (o.trainLimit as number | undefined) ?? train.count;
@@ -243,6 +252,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     gating: o.gating as Gating,
     shadow: o.shadow as boolean,
     lrHalvings: halvings,
+    shift,
   };
   const session = new TrainingSession(sopts, train, test, weights);
   if (resumed) {
@@ -252,6 +262,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   }
   if (o.exportNetwork !== undefined) {
     if (resumed) throw new UserError('--export-network: export from the start of a run, not with --resume', 2);
+    if (shift) throw new UserError('--export-network: the file holds the fixed crops; drop --shift', 2);
     if (sopts.epochs !== 1 || trainLimit > 10000) throw new UserError(`--export-network: the file holds one epoch of at most 10,000 samples; use --epochs 1 and --train-limit N (got ${sopts.epochs} epoch(s) of ${trainLimit})`, 2);
     const samples: TrainingSample[] = [];
     for (let k = 0; k < trainLimit; k++) {
@@ -293,7 +304,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
   async function trainAndReport(): Promise<number> {
     const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
-    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs, lrHalving: o.lrHalving };
+    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs, lrHalving: o.lrHalving, shift: shiftRadius };
     const saveCheckpoint = () => {
       if (!checkpointFile) return;
       atomicWriteFile(checkpointFile, encodeCheckpoint(session.checkpoint({ options })));
@@ -379,6 +390,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       gating: sopts.gating,
       shadow: sopts.shadow ? session.shadow ?? emptyShadowReport() : null,
       lrHalvings: sopts.lrHalvings ?? [],
+      shift: shiftRadius,
       network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
       // null with --test-limit 0 (nothing evaluated)
       test: finalTest,
