@@ -1,5 +1,5 @@
 /**
- * Shifted crops (`synfire train --shift R`; docs/sbp-network.md, "Shifted crops"): each
+ * Shifted crops (`synfire train --shift R`; docs/sbp-network.md, "Data"): each
  * training sample is binarized through a crop window moved by (dy, dx). The crop is checked
  * against an independent construction (move the whole 28x28 image, fill with 0, then apply
  * the fixed crop of `preprocess`); the CLI runs stay equal to the oracle, resume exactly and

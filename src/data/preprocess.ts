@@ -202,8 +202,8 @@ export function sampleBits(ds: SpikeDataset, k: number, out: Uint8Array): Uint8A
 
 /**
  * Training images kept as pixels, so that every training sample can be binarized through a
- * crop window moved by (dy, dx) pixels (`synfire train --shift R`; docs/sbp-network.md,
- * "Shifted crops"). The test set is never shifted.
+ * crop window moved by (dy, dx) pixels (`synfire train --shift R`; docs/sbp-network.md, "Data").
+ * The test set is never shifted.
  */
 export interface ShiftedCrops {
   kind: Preprocessing;
