@@ -182,16 +182,7 @@ export function loadDataset(name: DatasetName, split: Split, opts: LoadOptions =
 
   let entry = cache.get(key);
   if (entry === undefined || (verifyHash && !entry.verified)) {
-    const bases = baseNames(split);
-    const imgBytes = readIdxBytes(files.images);
-    const labBytes = readIdxBytes(files.labels);
-    if (verifyHash) {
-      verify(name, files.images, bases.images, imgBytes);
-      verify(name, files.labels, bases.labels, labBytes);
-    }
-    const images = parseIdxImages(imgBytes, files.images);
-    const labels = parseIdxLabels(labBytes, files.labels);
-    pairImagesLabels(images, labels, files.images, files.labels);
+    const { images, labels } = readSplit(name, split, files, verifyHash);
     const ds = preprocess(images, labels.data, kind, `${kind}-${split}`, { threshold });
     entry = { ds, verified: verifyHash };
     cache.set(key, entry);
@@ -206,18 +197,23 @@ export function loadDataset(name: DatasetName, split: Split, opts: LoadOptions =
 export function loadShiftedCrops(name: DatasetName, split: Split, opts: LoadOptions & { radius: number }): ShiftedCrops {
   checkNameSplit(name, split);
   const kind: Preprocessing = opts.preprocessing ?? (name === 'mnist' ? 'mnist20' : 'fashion28');
-  const files = datasetFiles(name, split, opts.dataDir);
+  const { images, labels } = readSplit(name, split, datasetFiles(name, split, opts.dataDir), opts.verifyHash ?? true);
+  return shiftedCrops(images, labels.data, kind, `${kind}-${split}`, { radius: opts.radius, threshold: opts.threshold });
+}
+
+/** Reads, hash-checks (unless verifyHash is false), parses and pairs the two files of a split. */
+function readSplit(name: DatasetName, split: Split, files: { images: string; labels: string }, verifyHash: boolean) {
   const bases = baseNames(split);
   const imgBytes = readIdxBytes(files.images);
   const labBytes = readIdxBytes(files.labels);
-  if (opts.verifyHash ?? true) {
+  if (verifyHash) {
     verify(name, files.images, bases.images, imgBytes);
     verify(name, files.labels, bases.labels, labBytes);
   }
   const images = parseIdxImages(imgBytes, files.images);
   const labels = parseIdxLabels(labBytes, files.labels);
   pairImagesLabels(images, labels, files.images, files.labels);
-  return shiftedCrops(images, labels.data, kind, `${kind}-${split}`, { radius: opts.radius, threshold: opts.threshold });
+  return { images, labels };
 }
 
 function checkNameSplit(name: string, split: string): void {

@@ -76,6 +76,52 @@ function roundHalfEven(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
+/** Checks the shape of 28x28 images against their labels; returns the number of images. */
+function checkImages(images: { dims: number[]; data: Uint8Array }, labels: Uint8Array, name: string): number {
+  const dims = images.dims;
+  if (dims.length !== 3 || dims[1] !== SIDE_IN || dims[2] !== SIDE_IN) {
+    throw new UserError(`${name}: expected images of shape Nx28x28, got ${dims.join('x')}`);
+  }
+  const total = dims[0];
+  if (images.data.length !== total * SIDE_IN * SIDE_IN) {
+    throw new UserError(`${name}: image data has ${images.data.length} bytes, expected ${total * SIDE_IN * SIDE_IN}`);
+  }
+  if (labels.length !== total) {
+    throw new UserError(`${name}: ${total} images but ${labels.length} labels`);
+  }
+  return total;
+}
+
+/** The uint8 threshold, default 129, checked to be an integer 0..256. */
+function checkThreshold(t: number | undefined, name: string): number {
+  const threshold = t ?? DEFAULT_THRESHOLD;
+  if (!Number.isInteger(threshold) || threshold < 0 || threshold > 256) {
+    throw new UserError(`${name}: threshold must be an integer 0..256, got ${threshold}`);
+  }
+  return threshold;
+}
+
+/**
+ * Binarizes the window of image `base` (offset of its first pixel) for kind mnist20 (20x20 from
+ * row and column 4), mnist28 or fashion28 (the whole 28x28), moved by dy rows and dx columns:
+ * input (r, c) is active iff pixel (origin + r + dy, origin + c + dx) is inside the image and
+ * >= t. Appends the active indices, ascending, to out from position n; returns the new end.
+ */
+function windowActive(px: Uint8Array, base: number, kind: Preprocessing, dy: number, dx: number, t: number, out: Uint16Array, n: number): number {
+  const side = kind === 'mnist20' ? 20 : SIDE_IN;
+  const origin = kind === 'mnist20' ? CROP : 0;
+  for (let r = 0; r < side; r++) {
+    const y = origin + r + dy;
+    if (y < 0 || y >= SIDE_IN) continue;
+    const row = base + y * SIDE_IN;
+    for (let c = 0; c < side; c++) {
+      const x = origin + c + dx;
+      if (x >= 0 && x < SIDE_IN && px[row + x] >= t) out[n++] = r * side + c;
+    }
+  }
+  return n;
+}
+
 /**
  * Binarizes images (dims [count, 28, 28]) with the given preprocessing.
  * opts.threshold: uint8 threshold 0..256, default 129 (active iff pixel, or 2x2 block mean for
@@ -89,21 +135,8 @@ export function preprocess(
   opts?: { threshold?: number; limit?: number },
 ): SpikeDataset {
   const side = sideOf(kind);
-  const dims = images.dims;
-  if (dims.length !== 3 || dims[1] !== SIDE_IN || dims[2] !== SIDE_IN) {
-    throw new UserError(`${name}: expected images of shape Nx28x28, got ${dims.join('x')}`);
-  }
-  const total = dims[0];
-  if (images.data.length !== total * SIDE_IN * SIDE_IN) {
-    throw new UserError(`${name}: image data has ${images.data.length} bytes, expected ${total * SIDE_IN * SIDE_IN}`);
-  }
-  if (labels.length !== total) {
-    throw new UserError(`${name}: ${total} images but ${labels.length} labels`);
-  }
-  const threshold = opts?.threshold ?? DEFAULT_THRESHOLD;
-  if (!Number.isInteger(threshold) || threshold < 0 || threshold > 256) {
-    throw new UserError(`${name}: threshold must be an integer 0..256, got ${threshold}`);
-  }
+  const total = checkImages(images, labels, name);
+  const threshold = checkThreshold(opts?.threshold, name);
   let count = total;
   if (opts?.limit !== undefined) {
     const limit = opts.limit;
@@ -135,15 +168,7 @@ export function preprocess(
       indices = grown;
     }
     const base = k * SIDE_IN * SIDE_IN;
-    if (kind === 'mnist20') {
-      let i = 0;
-      for (let r = CROP; r < SIDE_IN - CROP; r++) {
-        const row = base + r * SIDE_IN;
-        for (let c = CROP; c < SIDE_IN - CROP; c++, i++) {
-          if (px[row + c] >= threshold) indices[n++] = i;
-        }
-      }
-    } else if (kind === 'mnist10') {
+    if (kind === 'mnist10') {
       let i = 0;
       for (let br = 0; br < 10; br++) {
         const row = base + (CROP + 2 * br) * SIDE_IN + CROP;
@@ -153,11 +178,7 @@ export function preprocess(
           if (sum >= blockThreshold) indices[n++] = i;
         }
       }
-    } else {
-      for (let i = 0; i < SIDE_IN * SIDE_IN; i++) {
-        if (px[base + i] >= threshold) indices[n++] = i;
-      }
-    }
+    } else n = windowActive(px, base, kind, 0, 0, threshold, indices, n);
     offsets[k + 1] = n;
   }
   // Exact-size copy (subarray + set rather than slice: Duktape lacks TypedArray.prototype.slice).
@@ -234,19 +255,12 @@ export function shiftedCrops(
   }
   if (kind === 'mnist10') throw new UserError(`${name}: shifted crops are not defined for mnist10 (use mnist20, mnist28 or fashion28)`);
   const side = sideOf(kind);
-  const dims = images.dims;
-  if (dims.length !== 3 || dims[1] !== SIDE_IN || dims[2] !== SIDE_IN) {
-    throw new UserError(`${name}: expected images of shape Nx28x28, got ${dims.join('x')}`);
-  }
-  if (labels.length !== dims[0]) throw new UserError(`${name}: ${dims[0]} images but ${labels.length} labels`);
-  for (let k = 0; k < labels.length; k++) {
+  const count = checkImages(images, labels, name);
+  for (let k = 0; k < count; k++) {
     if (labels[k] > 9) throw new UserError(`${name}: label ${labels[k]} of sample ${k} is out of range 0..9`);
   }
-  const threshold = opts.threshold ?? DEFAULT_THRESHOLD;
-  if (!Number.isInteger(threshold) || threshold < 0 || threshold > 256) {
-    throw new UserError(`${name}: threshold must be an integer 0..256, got ${threshold}`);
-  }
-  return { kind, radius, threshold, numInputs: side * side, count: dims[0], labels, pixels: images.data };
+  const threshold = checkThreshold(opts.threshold, name);
+  return { kind, radius, threshold, numInputs: side * side, count, labels, pixels: images.data };
 }
 
 /** Number of crop positions: (2·radius + 1)². */
@@ -263,22 +277,5 @@ export function shiftVariants(radius: number): number {
  */
 export function cropActive(sc: ShiftedCrops, k: number, v: number, out: Uint16Array): number {
   const span = 2 * sc.radius + 1;
-  const dy = Math.floor(v / span) - sc.radius;
-  const dx = (v % span) - sc.radius;
-  const side = sc.kind === 'mnist20' ? 20 : SIDE_IN;
-  const origin = sc.kind === 'mnist20' ? CROP : 0;
-  const px = sc.pixels;
-  const base = k * SIDE_IN * SIDE_IN;
-  const t = sc.threshold;
-  let n = 0;
-  for (let r = 0; r < side; r++) {
-    const y = origin + r + dy;
-    if (y < 0 || y >= SIDE_IN) continue;
-    const row = base + y * SIDE_IN;
-    for (let c = 0; c < side; c++) {
-      const x = origin + c + dx;
-      if (x >= 0 && x < SIDE_IN && px[row + x] >= t) out[n++] = r * side + c;
-    }
-  }
-  return n;
+  return windowActive(sc.pixels, k * SIDE_IN * SIDE_IN, sc.kind, Math.floor(v / span) - sc.radius, (v % span) - sc.radius, sc.threshold, out, 0);
 }
