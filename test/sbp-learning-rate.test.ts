@@ -128,6 +128,15 @@ describe('the schedule', () => {
     expect([0, 999, 1000, 2000, 2001, 7002, 7003, 99999].map((n) => lrShiftAt(h, n, 2001))).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
     expect(lrShiftAt([], 5000, 2001)).toBe(0);
   });
+
+  it('a warm-up halves the step once more until its epoch, then the halvings alone count', () => {
+    // warm-up to epoch 1.5 over halvings at 1 and 3: 1 before epoch 1, 2 from 1 to 1.5, 1 to 3, 2 after
+    const h = [1, 3];
+    expect([0, 2000, 2001, 3000, 3001, 6002, 6003, 99999].map((n) => lrShiftAt(h, n, 2001, 1.5))).toEqual([1, 1, 2, 2, 1, 1, 2, 2]);
+    // no warm-up (0) is the plain schedule
+    expect([0, 2001, 6003].map((n) => lrShiftAt(h, n, 2001, 0))).toEqual([0, 1, 2]);
+    expect([0, 999, 1000].map((n) => lrShiftAt([], n, 2001, 0.5))).toEqual([1, 1, 0]);
+  });
 });
 
 describe('synfire train --lr-halving', () => {
@@ -159,6 +168,41 @@ describe('synfire train --lr-halving', () => {
     expect(existsSync(join(dir, 'no.json'))).toBe(false);
   });
 
+  it('--lr-warmup: the first epoch at half the step equals --lr-halving 0 and draws as much, the second draws nothing; the shadow follows the step back up; a resume keeps the warm-up', () => {
+    const dir = tempDir('warmup');
+    const warm = runCli([...common, '--epochs', '2', '--lr-warmup', '1', '--shadow', '--checkpoint', join(dir, 'warm.ckpt'), '--save-weights', join(dir, 'warm.json')]);
+    expect(warm.status, warm.stderr).toBe(0);
+    const w = JSON.parse(warm.stdout);
+    expect(w.lrWarmup).toBe(1);
+    expect(w.shadow).toMatchObject({ samples: 600, departures: 0, spuriousSpikes: 0 });
+    // one epoch at 1/2 LSB: the same weights and the same rounding as the warm-up's first epoch
+    const half = runCli([...common, '--epochs', '1', '--lr-halving', '0', '--save-weights', join(dir, 'half1.json')]);
+    expect(half.status, half.stderr).toBe(0);
+    const h = JSON.parse(half.stdout);
+    expect(h.counts.roundUp).toBeGreaterThan(0);
+    expect(w.counts.roundUp).toBe(h.counts.roundUp);
+    const first = runCli([...common, '--epochs', '1', '--lr-warmup', '1', '--save-weights', join(dir, 'warm1.json')]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'warm1.json'), 'utf8')).toBe(readFileSync(join(dir, 'half1.json'), 'utf8'));
+    // the second epoch moved weights at the full step (the run differs from two epochs at 1/2 LSB)
+    const half2 = runCli([...common, '--epochs', '2', '--lr-halving', '0', '--save-weights', join(dir, 'half2.json')]);
+    expect(half2.status, half2.stderr).toBe(0);
+    expect(JSON.parse(half2.stdout).counts.roundUp).toBeGreaterThan(h.counts.roundUp);
+    expect(readFileSync(join(dir, 'warm.json'), 'utf8')).not.toBe(readFileSync(join(dir, 'half2.json'), 'utf8'));
+    // resuming the 1-epoch warm-up run's checkpoint to epoch 2 equals the whole run
+    const ck = join(dir, 'w1.ckpt');
+    const part = runCli([...common, '--epochs', '1', '--lr-warmup', '1', '--checkpoint', ck]);
+    expect(part.status, part.stderr).toBe(0);
+    const rest = runCli(['train', '--resume', ck, '--epochs', '2', '--test-limit', '50', '--json', '--quiet', '--save-weights', join(dir, 'rest.json')]);
+    expect(rest.status, rest.stderr).toBe(0);
+    expect(JSON.parse(rest.stdout).lrWarmup).toBe(1);
+    expect(readFileSync(join(dir, 'rest.json'), 'utf8')).toBe(readFileSync(join(dir, 'warm.json'), 'utf8'));
+    const other = runCli(['train', '--resume', ck, '--epochs', '2', '--lr-warmup', '0.5', '--quiet']);
+    expect(other.status).not.toBe(0);
+    expect(other.stderr).toMatch(/option lrWarmup = 0\.5 differs from the checkpoint's 1/);
+    expect(other.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('bad schedules are usage errors (exit 2) that say what is wrong', () => {
     for (const [arg, msg] of [
       ['1,0.7', /'0\.7' is not an epoch/],
@@ -170,6 +214,18 @@ describe('synfire train --lr-halving', () => {
       expect(r.status, arg).toBe(2);
       expect(r.stderr).toMatch(msg);
     }
+    const notEpoch = runCli([...common, '--epochs', '1', '--lr-warmup', '0.7']);
+    expect(notEpoch.status).toBe(2);
+    expect(notEpoch.stderr).toMatch(/--lr-warmup: '0\.7' is not an epoch/);
+    // six halvings before the warm-up ends, plus its own: seven, one more than the engine takes
+    const deepShift = runCli([...common, '--epochs', '1', '--lr-halving', '0,0.5,1,1.5,2,2.5', '--lr-warmup', '3']);
+    expect(deepShift.status).toBe(2);
+    expect(deepShift.stderr).toMatch(/--lr-warmup: 6 halving\(s\) before epoch 3 plus the warm-up's own make 7; the learning engine takes at most 6/);
+    const fine = runCli([...common, '--epochs', '1', '--lr-halving', '0,0.5,1,1.5,2,2.5', '--lr-warmup', '2.5']);
+    expect(fine.status, fine.stderr).toBe(0);
+    const deepWarm = runCli(['train', '--hidden', '16,8', '--train-limit', '10', '--lr-warmup', '1', '--quiet']);
+    expect(deepWarm.status).toBe(2);
+    expect(deepWarm.stderr).toMatch(/--lr-warmup: the learning-rate schedule is for one hidden layer/);
     const deep = runCli(['train', '--hidden', '16,8', '--train-limit', '10', '--lr-halving', '1', '--quiet']);
     expect(deep.status).toBe(2);
     expect(deep.stderr).toMatch(/--lr-halving is for one hidden layer/);

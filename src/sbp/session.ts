@@ -59,6 +59,11 @@ export interface SessionOptions {
    */
   lrHalvings?: number[];
   /**
+   * Warm-up: the epoch (a multiple of 0.5) before which the step is halved once more, on top
+   * of lrHalvings (the step doubles there). Default 0: no warm-up.
+   */
+  lrWarmup?: number;
+  /**
    * Train on shifted crops: each sample of each epoch through a crop window moved by up to
    * `radius` pixels (preprocess.ts, cropActive), the position drawn from the data PRNG after
    * the epoch's permutation. The pixels must be those of `train`. Default: the fixed crop.
@@ -75,20 +80,35 @@ export function halvingStart(h: number, perEpoch: number): number {
   return Math.floor(h) * perEpoch + (h !== Math.floor(h) ? Math.floor(perEpoch / 2) : 0);
 }
 
-/** The learning-rate shift at `position` (samples from the run's start): the halvings that took effect by then. */
-export function lrShiftAt(halvings: number[], position: number, perEpoch: number): number {
+/**
+ * The learning-rate shift at `position` (samples from the run's start): the halvings that took
+ * effect by then, plus one while the warm-up (ending at epoch `warmup`, 0 for none) lasts.
+ */
+export function lrShiftAt(halvings: number[], position: number, perEpoch: number, warmup = 0): number {
   let k = 0;
   while (k < halvings.length && halvingStart(halvings[k], perEpoch) <= position) k++;
-  return k;
+  return position < halvingStart(warmup, perEpoch) ? k + 1 : k;
 }
 
-/** Check a learning-rate schedule (SessionOptions.lrHalvings); `where` names it in errors. */
-export function checkLrHalvings(h: number[], where: string): void {
+function isEpoch(e: number): boolean {
+  return isFinite(e) && e >= 0 && Math.round(e * 2) === e * 2;
+}
+
+/**
+ * Check a learning-rate schedule (SessionOptions.lrHalvings and lrWarmup); `where` names the
+ * halvings and `warmupWhere` the warm-up in errors.
+ */
+export function checkLrHalvings(h: number[], where: string, warmup = 0, warmupWhere = 'lrWarmup'): void {
   if (h.length > MAX_LR_SHIFT) throw new UserError(`${where}: at most ${MAX_LR_SHIFT} halvings (got ${h.length})`, 2);
   for (let i = 0; i < h.length; i++) {
-    if (!(isFinite(h[i]) && h[i] >= 0 && Math.round(h[i] * 2) === h[i] * 2)) throw new UserError(`${where}: '${h[i]}' is not an epoch (a multiple of 0.5, e.g. 15 or 7.5)`, 2);
+    if (!isEpoch(h[i])) throw new UserError(`${where}: '${h[i]}' is not an epoch (a multiple of 0.5, e.g. 15 or 7.5)`, 2);
     if (i > 0 && h[i] <= h[i - 1]) throw new UserError(`${where}: the epochs must increase (${h[i - 1]} then ${h[i]})`, 2);
   }
+  if (!isEpoch(warmup)) throw new UserError(`${warmupWhere}: '${warmup}' is not an epoch (a multiple of 0.5, e.g. 1 or 0.5)`, 2);
+  // the deepest shift during the warm-up: the halvings before its end, plus its own
+  const during = h.filter((e) => e < warmup).length + 1;
+  if (warmup > 0 && during > MAX_LR_SHIFT)
+    throw new UserError(`${warmupWhere}: ${during - 1} halving(s) before epoch ${warmup} plus the warm-up's own make ${during}; the learning engine takes at most ${MAX_LR_SHIFT}`, 2);
 }
 
 export interface HistoryEntry {
@@ -126,7 +146,7 @@ export class TrainingSession {
     readonly test: SpikeDataset,
     weights: SbpWeights,
   ) {
-    if (opts.lrHalvings) checkLrHalvings(opts.lrHalvings, 'lrHalvings');
+    checkLrHalvings(opts.lrHalvings ?? [], 'lrHalvings', opts.lrWarmup ?? 0);
     this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, limits: opts.limits, rowSum: opts.rowSum, gating: opts.gating });
     loadWeights(this.net, weights);
     this.rng = dataPrng(opts.seed);
@@ -175,8 +195,8 @@ export class TrainingSession {
    */
   trainChunk(max: number): { trained: number; boundary: 'none' | 'half' | 'epoch'; correct: number } {
     const order = this.ensureOrder();
-    // (halvings fall on half-epoch boundaries, and a chunk never crosses one)
-    const shift = lrShiftAt(this.opts.lrHalvings ?? [], this.epoch * this.samplesPerEpoch + this.sampleInEpoch, this.samplesPerEpoch);
+    // (halvings and the warm-up's end fall on half-epoch boundaries, and a chunk never crosses one)
+    const shift = lrShiftAt(this.opts.lrHalvings ?? [], this.epoch * this.samplesPerEpoch + this.sampleInEpoch, this.samplesPerEpoch, this.opts.lrWarmup ?? 0);
     if (shift !== this.net.lrShift) {
       setLearningShift(this.net, shift);
       if (this.shadowRun) this.shadowRun.learningShiftChanged();

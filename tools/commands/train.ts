@@ -76,6 +76,7 @@ export const command: Command = {
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'draw the learning curves' },
       { name: 'shift', type: 'int', min: 0, max: MAX_SHIFT, default: 0, metavar: 'R', help: 'train on shifted crops: each training sample of each epoch is binarized through a crop window moved by up to R pixels in each direction, the position drawn from the data order\'s generator; the test set is never shifted (docs/sbp-network.md)' },
       { name: 'lr-halving', type: 'string', metavar: 'E1,E2,...', help: 'halve the expected learning step at these epochs (multiples of 0.5, at most 6 of them): the learning engine then moves a weight by one LSB with probability 1/2, 1/4, ... (stochastic rounding; docs/sbp-network.md)' },
+      { name: 'lr-warmup', type: 'number', min: 0, max: 1000, default: 0, metavar: 'E', help: 'halve the learning step once more until epoch E (a multiple of 0.5), on top of --lr-halving: the step doubles at E (docs/sbp-network.md)' },
       { name: 'shadow', type: 'flag', help: 'run the integer oracle in lock step beside the chip: count the samples after which a weight left the oracle (departures) and the spikes outside their phases' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
       { name: 'seeds', type: 'string', metavar: 'S1,S2,...', help: 'train one run per seed (file options get a .s<seed> suffix) and report mean and spread' },
@@ -91,6 +92,7 @@ export const command: Command = {
     if (o.resume !== undefined && !wasGiven(o, 'hidden')) layers = deepCheckpointLayers(o.resume as string) ?? layers;
     if (layers.length > 1) {
       if ((o.shift as number) > 0) throw new UserError('--shift: shifted crops train one hidden layer; drop --shift or give --hidden H', 2);
+      if ((o.lrWarmup as number) > 0) throw new UserError('--lr-warmup: the learning-rate schedule is for one hidden layer; drop --lr-warmup or give --hidden H', 2);
       return runDeepTrain(o, io, layers);
     }
     if (o.seeds !== undefined) return runSeeds(o, io);
@@ -192,7 +194,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   if (resumed) {
     // checkpoints from before --shift existed trained on the fixed crop
     if (prev.shift === undefined) prev.shift = 0;
-    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden', 'gating', 'shift'] as const) {
+    // and those from before --lr-warmup existed had none
+    if (prev.lrWarmup === undefined) prev.lrWarmup = 0;
+    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden', 'gating', 'shift', 'lrWarmup'] as const) {
       if (prev[key] !== undefined && o[key] !== undefined && o[key] !== prev[key] && o[key] !== defaultOf(key))
         throw new UserError(`--resume: option ${key} = ${String(o[key])} differs from the checkpoint's ${String(prev[key])}`);
       if (prev[key] !== undefined) o[key] = prev[key];
@@ -205,6 +209,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   if (resumed && !scheduleGiven) o.lrHalving = prev.lrHalving;
   // (a bad schedule fails before the data is loaded)
   const halvings = lrHalvings(o.lrHalving as string | undefined);
+  const warmup = o.lrWarmup as number;
+  checkLrHalvings(halvings, '--lr-halving', warmup, '--lr-warmup');
   // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
   const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const dataset = o.dataset as 'mnist' | 'fashion';
@@ -252,6 +258,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     gating: o.gating as Gating,
     shadow: o.shadow as boolean,
     lrHalvings: halvings,
+    lrWarmup: warmup,
     shift,
   };
   const session = new TrainingSession(sopts, train, test, weights);
@@ -304,7 +311,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
   async function trainAndReport(): Promise<number> {
     const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
-    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs, lrHalving: o.lrHalving, shift: shiftRadius };
+    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs, lrHalving: o.lrHalving, shift: shiftRadius, lrWarmup: warmup };
     const saveCheckpoint = () => {
       if (!checkpointFile) return;
       atomicWriteFile(checkpointFile, encodeCheckpoint(session.checkpoint({ options })));
@@ -390,6 +397,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       gating: sopts.gating,
       shadow: sopts.shadow ? session.shadow ?? emptyShadowReport() : null,
       lrHalvings: sopts.lrHalvings ?? [],
+      lrWarmup: warmup,
       shift: shiftRadius,
       network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
       // null with --test-limit 0 (nothing evaluated)
