@@ -185,7 +185,7 @@ describe('synfire embedded', () => {
     expectGood(r);
     expect([r.dataset, r.gating, r.mode]).toEqual(['mnist', 'robust', 'infer']);
     expect(r.sizes).toEqual([400, 400, 10]);
-    // models/README.md: 97.17% argmax(potential) on the test set; the first 20 images are no exception
+    // models/README.md: 97.35% argmax(potential) on the test set; the first 20 images are no exception
     expect(r.correct).toBeGreaterThanOrEqual(18);
   }, 120_000);
 
