@@ -208,9 +208,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   const scheduleGiven = o.lrHalving !== undefined;
   if (resumed && !scheduleGiven) o.lrHalving = prev.lrHalving;
   // (a bad schedule fails before the data is loaded)
-  const halvings = lrHalvings(o.lrHalving as string | undefined);
   const warmup = o.lrWarmup as number;
-  checkLrHalvings(halvings, '--lr-halving', warmup, '--lr-warmup');
+  const halvings = lrHalvings(o.lrHalving as string | undefined, warmup);
   // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
   const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const dataset = o.dataset as 'mnist' | 'fashion';
@@ -438,15 +437,17 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   }
 }
 
-/** --lr-halving E1,E2,...: the epochs at which the learning step halves (none when absent). */
-function lrHalvings(text: string | undefined): number[] {
-  if (text === undefined || text === '') return [];
-  const h = text.split(',').map((x) => {
+/**
+ * --lr-halving E1,E2,...: the epochs at which the learning step halves (none when absent),
+ * checked together with the warm-up (--lr-warmup) that runs on top of them.
+ */
+function lrHalvings(text: string | undefined, warmup = 0): number[] {
+  const h = text === undefined || text === '' ? [] : text.split(',').map((x) => {
     const n = Number(x.trim());
     if (x.trim() === '' || !isFinite(n)) throw new UserError(`--lr-halving: '${x}' is not an epoch (e.g. --lr-halving 15,30,45)`, 2);
     return n;
   });
-  checkLrHalvings(h, '--lr-halving');
+  checkLrHalvings(h, '--lr-halving', warmup, '--lr-warmup');
   return h;
 }
 
