@@ -39,6 +39,10 @@ export interface TrainingExport {
   seed?: number;
   /** Gating variant (SbpTrainingChip's default 'paper'). */
   gating?: Gating;
+  /** The error window (error-window.ts; default 0, the paper's). */
+  errorWindow?: number;
+  /** The missed-target window's upper edge (error-window.ts; default 512, the paper's). */
+  targetTop?: 512 | 1024;
 }
 
 /** The sBP training network, its weights and the samples' input spikes as a network file. */
@@ -46,7 +50,7 @@ export function trainingNetworkFile(x: TrainingExport): NetworkFile {
   const [nin, nhid, nout] = x.weights.sizes;
   const sizes: SbpSizes = { input: nin, hidden: nhid, output: nout };
   const reward = x.reward ?? 'chip';
-  const desc = trainingNetwork(sizes, reward, x.gating ?? 'paper');
+  const desc = trainingNetwork(sizes, reward, x.gating ?? 'paper', x.errorWindow ?? 0, x.targetTop ?? 512);
   const matrices: Record<string, ArrayLike<number>> = {
     w1: x.weights.w1,
     w1c1: x.weights.w1,

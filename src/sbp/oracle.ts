@@ -30,6 +30,16 @@ export interface OracleState {
   m: Int16Array;
   /** A learning step below one LSB (OracleRounding); absent: the paper's exact step. */
   rounding?: OracleRounding;
+  /**
+   * The error window W (error-window.ts): a missed target counts for a potential in (-W, 512],
+   * o< = [W2h > -W]. Absent or 0: the paper's (0, 512].
+   */
+  errorWindow?: number;
+  /**
+   * The upper edge of the missed-target window (error-window.ts, TargetTop): 1024 counts a
+   * missed target until its potential exceeds 1024, d+ = o< & t & !o>. Absent: 512, d+ = o< & t & !o.
+   */
+  targetTop?: 512 | 1024;
 }
 
 /**
@@ -135,17 +145,19 @@ export function oracleTrain(s: OracleState, x: Uint8Array, label: number, order:
     tr.hLow[j] = sum > 0 ? 1 : 0;
     tr.hHigh[j] = sum > UNIT ? 1 : 0;
   }
+  const low = -(s.errorWindow ?? 0);
+  const margin = s.targetTop === 1024;
   for (let k = 0; k < nout; k++) {
     let sum = 0;
     for (let j = 0; j < nhid; j++) if (tr.h[j]) sum += w2[k * nhid + j];
     tr.out[k] = sum;
     tr.o[k] = sum > HALF ? 1 : 0;
-    tr.oLow[k] = sum > 0 ? 1 : 0;
+    tr.oLow[k] = sum > low ? 1 : 0;
     tr.oHigh[k] = sum > UNIT ? 1 : 0;
   }
   for (let k = 0; k < nout; k++) {
     const t = k === label ? 1 : 0;
-    tr.dPos[k] = tr.oLow[k] & t & (1 - tr.o[k]);
+    tr.dPos[k] = tr.oLow[k] & t & (1 - (margin ? tr.oHigh[k] : tr.o[k]));
     tr.dNeg[k] = tr.oLow[k] & tr.o[k] & (1 - t) & (1 - tr.oHigh[k]);
   }
   const sumPM = (out: Float64Array, a: Uint8Array, b: Uint8Array) => {

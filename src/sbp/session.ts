@@ -63,6 +63,10 @@ export interface SessionOptions {
    * of lrHalvings (the step doubles there). Default 0: no warm-up.
    */
   lrWarmup?: number;
+  /** The error window (error-window.ts; default 0, the paper's (0, 512]). */
+  errorWindow?: number;
+  /** The missed-target window's upper edge (error-window.ts; default 512, the paper's). */
+  targetTop?: 512 | 1024;
   /**
    * Train on shifted crops: each sample of each epoch through a crop window moved by up to
    * `radius` pixels (preprocess.ts, cropActive), the position drawn from the data PRNG after
@@ -147,7 +151,7 @@ export class TrainingSession {
     weights: SbpWeights,
   ) {
     checkLrHalvings(opts.lrHalvings ?? [], 'lrHalvings', opts.lrWarmup ?? 0);
-    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, limits: opts.limits, rowSum: opts.rowSum, gating: opts.gating });
+    this.net = new SbpTrainingChip({ sizes: opts.sizes, order: opts.order, reward: opts.reward, placement: opts.placement, chips: opts.chips, limits: opts.limits, rowSum: opts.rowSum, gating: opts.gating, errorWindow: opts.errorWindow, targetTop: opts.targetTop });
     loadWeights(this.net, weights);
     this.rng = dataPrng(opts.seed);
     this.epochRngState = this.rng.saveState();

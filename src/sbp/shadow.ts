@@ -37,7 +37,7 @@ export class Shadow {
     this.report = counts ? { ...counts } : emptyShadowReport();
     const { input: nin, hidden: nhid, output: nout } = net.sizes;
     this.record = new PhaseRecord(net.chip.numCompartments, TRAIN_GATES);
-    this.state = { nin, nhid, nout, w1: net.matrix('w1'), w2: net.matrix('w2'), p: net.matrix('w2tPos'), m: net.matrix('w2tNeg') };
+    this.state = { nin, nhid, nout, w1: net.matrix('w1'), w2: net.matrix('w2'), p: net.matrix('w2tPos'), m: net.matrix('w2tNeg'), errorWindow: net.errorWindow, targetTop: net.targetTop };
     this.tr = newTrace(nhid, nout);
     this.x = new Uint8Array(nin);
     const g = net.compiled.groups;

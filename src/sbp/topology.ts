@@ -7,6 +7,7 @@ import type { ConnectionDesc, GroupDesc, NetworkDesc, RewardChannelDesc } from '
 import { LOADED_FROM, PLASTIC, PLASTIC_NAMES, type PlasticName, type SbpSizes } from './matrices';
 import { CONN_TYPES, CORE_RANGES, INFER_GATES, NEURON_TYPES, SBP_RULE, SBP_TEPOCH, TRAIN_GATES, type ConnTypeName } from './params';
 import { gatingPlan, robustInference, robustTraining, type Gating } from './gating';
+import { raiseTargetTop, widenErrorWindow, type TargetTop } from './error-window';
 
 // (re-exported for callers that build networks; the definitions live in matrices.ts)
 export { PLASTIC_NAMES, type PlasticName, type SbpSizes };
@@ -61,8 +62,11 @@ function ring(gates: number, connections: ConnectionDesc[]): void {
   for (let p = 0; p < gates; p++) connections.push(conn(gateName(p), gateName((p + 1) % gates), '1ge'));
 }
 
-/** The 12-phase training network, with the paper's gating or the robust one (gating.ts). */
-export function trainingNetwork(sizes: SbpSizes, reward: RewardSource = 'chip', gating: Gating = 'paper'): NetworkDesc {
+/**
+ * The 12-phase training network, with the paper's gating or the robust one (gating.ts), and
+ * the paper's error window or a wider one (error-window.ts; default 0, the paper's).
+ */
+export function trainingNetwork(sizes: SbpSizes, reward: RewardSource = 'chip', gating: Gating = 'paper', errorWindow = 0, targetTop: TargetTop = 512): NetworkDesc {
   const { input: nin, hidden: nhid, output: nout } = sizes;
   const groups: GroupDesc[] = [
     group('input', nin, 'generator'),
@@ -152,7 +156,7 @@ export function trainingNetwork(sizes: SbpSizes, reward: RewardSource = 'chip', 
     l.roundingStream = LOADED_FROM[name];
   }
   const desc: NetworkDesc = { name: `sbp-train-${nin}-${nhid}-${nout}`, groups, connections: c, rewardChannels };
-  return gating === 'paper' ? desc : robustTraining(desc, gatingPlan(sizes, gating));
+  return raiseTargetTop(widenErrorWindow(gating === 'paper' ? desc : robustTraining(desc, gatingPlan(sizes, gating)), errorWindow), targetTop);
 }
 
 /** The 4-phase inference network with fixed weights W1 (hidden x in) and W2 (out x hidden). */

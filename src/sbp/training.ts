@@ -37,6 +37,10 @@ export interface SbpChipOptions {
   lean?: boolean;
   /** Gating variant (gating.ts; default 'paper'). */
   gating?: Gating;
+  /** The error window (error-window.ts; default 0, the paper's). */
+  errorWindow?: number;
+  /** The missed-target window's upper edge (error-window.ts; default 512, the paper's). */
+  targetTop?: 512 | 1024;
 }
 
 /** Counter bucket of the 12 startup steps before the first sample. */
@@ -77,6 +81,10 @@ export class SbpTrainingChip {
   readonly order: Order;
   readonly reward: RewardSource;
   readonly gating: Gating;
+  /** A missed target counts for an output potential in (-errorWindow, 512] (error-window.ts). */
+  readonly errorWindow: number;
+  /** ...and up to targetTop (512: the paper; 1024: a margin). */
+  readonly targetTop: 512 | 1024;
   readonly compiled: CompiledNetwork;
   readonly chip: Chip;
   /** Samples streamed through the network so far. */
@@ -92,7 +100,9 @@ export class SbpTrainingChip {
     this.order = opts.order ?? 'chip';
     this.reward = opts.reward ?? 'chip';
     this.gating = opts.gating ?? 'paper';
-    const net = trainingNetwork(opts.sizes, this.reward, this.gating);
+    this.errorWindow = opts.errorWindow ?? 0;
+    this.targetTop = opts.targetTop ?? 512;
+    const net = trainingNetwork(opts.sizes, this.reward, this.gating, this.errorWindow, this.targetTop);
     this.compiled = compileTraining(net, this.order, TRAIN_BUCKETS, opts);
     if (this.gating === 'robust' && typeof SYNFIRE_DEVICE !== 'boolean') {
       // robust gating promises headroom for every reachable weight matrix: refuse a network it

@@ -77,6 +77,10 @@ export interface VerifyOptions {
    * in the oracle from generators it seeds itself from the chip seed (1) and the stream names.
    */
   lrShift?: number;
+  /** The error window of the chip under test and the oracle (error-window.ts; default 0, the paper's). */
+  errorWindow?: number;
+  /** The missed-target window's upper edge (error-window.ts; default 512, the paper's). */
+  targetTop?: 512 | 1024;
 }
 
 /** One discrepancy between the chip and the oracle (or a broken invariant). */
@@ -110,6 +114,10 @@ export interface VerifyActivity {
   dNeg: number;
   d1Pos: number;
   d1Neg: number;
+  /** Of dPos, those only the error window let through: a potential in (-W, 0] (error-window.ts; 0 without it). */
+  dPosWindow: number;
+  /** Of dPos, those only the target margin let through: a target that fired, potential in (512, 1024] (0 without it). */
+  dPosMargin: number;
 }
 
 export interface VerifyResult {
@@ -217,7 +225,8 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
 
   const tSetup = Date.now();
   const kernel = opts.kernel ?? 'fast';
-  const net = new SbpTrainingChip({ sizes, order, reward, placement: opts.placement, kernel, rowSum: opts.rowSum, gating: opts.gating, seed: CHIP_SEED });
+  const errorWindow = opts.errorWindow ?? 0;
+  const net = new SbpTrainingChip({ sizes, order, reward, placement: opts.placement, kernel, rowSum: opts.rowSum, gating: opts.gating, seed: CHIP_SEED, errorWindow, targetTop: opts.targetTop });
   loadWeights(net, w);
   const state: OracleState = {
     nin,
@@ -227,6 +236,8 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
     w2: copyMatrix(w.w2),
     p: copyMatrix(w.w2tPos),
     m: copyMatrix(w.w2tNeg),
+    errorWindow,
+    targetTop: opts.targetTop,
   };
   const shift = opts.lrShift ?? 0;
   if (shift > 0) {
@@ -246,7 +257,7 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
   const t0 = Date.now();
   const setupSeconds = (t0 - tSetup) / 1000;
 
-  const activity: VerifyActivity = { h: 0, o: 0, dPos: 0, dNeg: 0, d1Pos: 0, d1Neg: 0 };
+  const activity: VerifyActivity = { h: 0, o: 0, dPos: 0, dNeg: 0, d1Pos: 0, d1Neg: 0, dPosWindow: 0, dPosMargin: 0 };
   let mismatches = 0;
   let violations = 0;
   let first: Mismatch | undefined;
@@ -302,6 +313,8 @@ export function verifyRun(opts: VerifyOptions): VerifyResult {
     for (let o = 0; o < nout; o++) {
       activity.o += tr.o[o];
       activity.dPos += tr.dPos[o];
+      if (tr.dPos[o] && tr.out[o] <= 0) activity.dPosWindow++;
+      if (tr.dPos[o] && tr.o[o]) activity.dPosMargin++;
       activity.dNeg += tr.dNeg[o];
     }
 
@@ -489,7 +502,7 @@ function buildChecks(
     ['o', 3, tr.o, 'o in phase 3 = [W2h > 512]'],
     ['o', 5, tr.dPos, 'o in phase 5 = d+'],
     ['o', 9, tr.dNeg, 'o in phase 9 = d- (delay 4)'],
-    ['o_copy', 3, tr.oLow, 'o_copy in phase 3 = o< = [W2h > 0]'],
+    ['o_copy', 3, tr.oLow, `o_copy in phase 3 = o< = [W2h > ${net.errorWindow > 0 ? -net.errorWindow : 0}]`],
     ['o_copy', 5, tr.dPos, 'o_copy in phase 5 = d+'],
     ['o_copy', 9, tr.dNeg, 'o_copy in phase 9 = d- (delay 4)'],
     ['o_copy2', 3, tr.oHigh, 'o_copy2 in phase 3 = o> = [W2h > 1024]'],

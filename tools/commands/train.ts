@@ -20,6 +20,7 @@ import { networkFileToJson } from '../../src/net/network-file';
 import { modelToJson, type ModelInfo } from '../../src/sbp/model';
 import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
+import { checkErrorWindow, MAX_ERROR_WINDOW, type TargetTop } from '../../src/sbp/error-window';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { checkLrHalvings, halvingStart, TrainingSession, type SessionOptions } from '../../src/sbp/session';
 import { describeShadow, emptyShadowReport } from '../../src/sbp/shadow-checks';
@@ -77,6 +78,8 @@ export const command: Command = {
       { name: 'shift', type: 'int', min: 0, max: MAX_SHIFT, default: 0, metavar: 'R', help: 'train on shifted crops: each training sample of each epoch is binarized through a crop window moved by up to R pixels in each direction, the position drawn from the data order\'s generator; the test set is never shifted (docs/sbp-network.md)' },
       { name: 'lr-halving', type: 'string', metavar: 'E1,E2,...', help: 'halve the expected learning step at these epochs (multiples of 0.5, at most 6 of them): the learning engine then moves a weight by one LSB with probability 1/2, 1/4, ... (stochastic rounding; docs/sbp-network.md)' },
       { name: 'lr-warmup', type: 'number', min: 0, max: 1000, default: 0, metavar: 'E', help: 'halve the learning step once more until epoch E (a multiple of 0.5), on top of --lr-halving: the step doubles at E (docs/sbp-network.md)' },
+      { name: 'error-window', type: 'int', min: 0, max: MAX_ERROR_WINDOW, default: 0, metavar: 'W', help: 'count a missed target (d+) for an output potential in (-W, 512] instead of the paper\'s (0, 512]: one more gate synapse on the chip, the oracle extended to match; W a multiple of 64 (docs/sbp-network.md)' },
+      { name: 'target-top', type: 'choice', choices: ['512', '1024'], default: '512', help: 'a missed target (d+) counts until its output potential exceeds this: 512, the paper (until the output fires), or 1024, a margin (until it passes the upper copy\'s threshold) (docs/sbp-network.md)' },
       { name: 'shadow', type: 'flag', help: 'run the integer oracle in lock step beside the chip: count the samples after which a weight left the oracle (departures) and the spikes outside their phases' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
       { name: 'seeds', type: 'string', metavar: 'S1,S2,...', help: 'train one run per seed (file options get a .s<seed> suffix) and report mean and spread' },
@@ -93,6 +96,8 @@ export const command: Command = {
     if (layers.length > 1) {
       if ((o.shift as number) > 0) throw new UserError('--shift: shifted crops train one hidden layer; drop --shift or give --hidden H', 2);
       if ((o.lrWarmup as number) > 0) throw new UserError('--lr-warmup: the learning-rate schedule is for one hidden layer; drop --lr-warmup or give --hidden H', 2);
+      if ((o.errorWindow as number) > 0) throw new UserError('--error-window: the wider error window is for one hidden layer; drop --error-window or give --hidden H', 2);
+      if (o.targetTop !== '512') throw new UserError('--target-top: the target margin is for one hidden layer; drop --target-top or give --hidden H', 2);
       return runDeepTrain(o, io, layers);
     }
     if (o.seeds !== undefined) return runSeeds(o, io);
@@ -196,7 +201,10 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     if (prev.shift === undefined) prev.shift = 0;
     // and those from before --lr-warmup existed had none
     if (prev.lrWarmup === undefined) prev.lrWarmup = 0;
-    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden', 'gating', 'shift', 'lrWarmup'] as const) {
+    // and those from before --error-window existed had the paper's
+    if (prev.errorWindow === undefined) prev.errorWindow = 0;
+    if (prev.targetTop === undefined) prev.targetTop = '512';
+    for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden', 'gating', 'shift', 'lrWarmup', 'errorWindow', 'targetTop'] as const) {
       if (prev[key] !== undefined && o[key] !== undefined && o[key] !== prev[key] && o[key] !== defaultOf(key))
         throw new UserError(`--resume: option ${key} = ${String(o[key])} differs from the checkpoint's ${String(prev[key])}`);
       if (prev[key] !== undefined) o[key] = prev[key];
@@ -210,6 +218,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   // (a bad schedule fails before the data is loaded)
   const warmup = o.lrWarmup as number;
   const halvings = lrHalvings(o.lrHalving as string | undefined, warmup);
+  const errorWindow = o.errorWindow as number;
+  checkErrorWindow(errorWindow, '--error-window');
+  const targetTop = Number(o.targetTop) as TargetTop;
   // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
   const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const dataset = o.dataset as 'mnist' | 'fashion';
@@ -258,6 +269,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     shadow: o.shadow as boolean,
     lrHalvings: halvings,
     lrWarmup: warmup,
+    errorWindow,
+    targetTop,
     shift,
   };
   const session = new TrainingSession(sopts, train, test, weights);
@@ -277,7 +290,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       samples.push({ active: train.indices.subarray(train.offsets[i], train.offsets[i + 1]), label: train.labels[i] });
     }
     session.sampleInEpoch = 0;
-    const file = trainingNetworkFile({ weights, samples, order: sopts.order, reward: sopts.reward, placement: sopts.placement, limits: sopts.limits, chips: sopts.chips, gating: sopts.gating });
+    const file = trainingNetworkFile({ weights, samples, order: sopts.order, reward: sopts.reward, placement: sopts.placement, limits: sopts.limits, chips: sopts.chips, gating: sopts.gating, errorWindow, targetTop });
     atomicWriteFile(o.exportNetwork as string, networkFileToJson(file));
     info(`network file written to ${o.exportNetwork as string} (${trainLimit} samples)`);
   }
@@ -287,7 +300,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   resetMeasurement(chip);
   const stats = session.net.compiled.stats;
   info(
-    `synfire train: ${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output} on ${stats.cores} cores (${stats.compartments.toLocaleString('en-US')} compartments, ${stats.synapses.toLocaleString('en-US')} synapses, ${stats.plasticSynapses.toLocaleString('en-US')} plastic), ${sopts.epochs} epoch(s) of ${trainLimit.toLocaleString('en-US')} samples, seed ${seed}, order ${sopts.order}, gating ${sopts.gating}`,
+    `synfire train: ${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output} on ${stats.cores} cores (${stats.compartments.toLocaleString('en-US')} compartments, ${stats.synapses.toLocaleString('en-US')} synapses, ${stats.plasticSynapses.toLocaleString('en-US')} plastic), ${sopts.epochs} epoch(s) of ${trainLimit.toLocaleString('en-US')} samples, seed ${seed}, order ${sopts.order}, gating ${sopts.gating}${errorWindow || targetTop !== 512 ? `, missed-target window (-${errorWindow}, ${targetTop}]` : ''}`,
   );
 
   // --workers N > 1 (one seed): each evaluation is split over N worker threads
@@ -310,7 +323,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
   async function trainAndReport(): Promise<number> {
     const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
-    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs, lrHalving: o.lrHalving, shift: shiftRadius, lrWarmup: warmup };
+    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs, lrHalving: o.lrHalving, shift: shiftRadius, lrWarmup: warmup, errorWindow, targetTop: o.targetTop };
     const saveCheckpoint = () => {
       if (!checkpointFile) return;
       atomicWriteFile(checkpointFile, encodeCheckpoint(session.checkpoint({ options })));
@@ -397,6 +410,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
       shadow: sopts.shadow ? session.shadow ?? emptyShadowReport() : null,
       lrHalvings: sopts.lrHalvings ?? [],
       lrWarmup: warmup,
+      errorWindow,
+      targetTop,
       shift: shiftRadius,
       network: { compartments: stats.compartments, synapses: stats.synapses, plasticSynapses: stats.plasticSynapses, cores: stats.cores },
       // null with --test-limit 0 (nothing evaluated)

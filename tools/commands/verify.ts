@@ -14,6 +14,7 @@ import { weightsFromJson } from '../../src/sbp/weights-file';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
 import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
+import { checkErrorWindow, MAX_ERROR_WINDOW } from '../../src/sbp/error-window';
 import type { Command, CliIO } from '../cli';
 import { createProgress, formatCount } from '../progress';
 import { DEFAULT_HIDDEN, hiddenListOption, hiddenSizes } from './options';
@@ -37,6 +38,8 @@ export const command: Command = {
       hiddenListOption(true),
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
       { name: 'lr-shift', type: 'int', default: 0, min: 0, max: MAX_LR_SHIFT, metavar: 'K', help: 'verify a learning step of 2^-K LSB (train --lr-halving): every update a stochastic rounding, the oracle drawing from rounding streams it seeds itself' },
+      { name: 'error-window', type: 'int', default: 0, min: 0, max: MAX_ERROR_WINDOW, metavar: 'W', help: 'verify a wider error window (train --error-window): a missed target counts for an output potential in (-W, 512], W a multiple of 64 (docs/sbp-network.md)' },
+      { name: 'target-top', type: 'choice', choices: ['512', '1024'], default: '512', help: 'verify a target margin (train --target-top): a missed target counts until its potential exceeds 512 (the paper) or 1024' },
       { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: "chip simulation kernel: the fast kernel with its WebAssembly SIMD parts ('wasm', what train runs) or in portable JavaScript ('js'), or 'naive' (every synapse, every copy in its own memory)" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
@@ -93,6 +96,9 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const reward = o.reward as 'chip' | 'host';
   const kernel = o.kernel as 'wasm' | 'js' | 'naive';
   const gating = o.gating as Gating;
+  const errorWindow = o.errorWindow as number;
+  checkErrorWindow(errorWindow, '--error-window');
+  const targetTop = Number(o.targetTop) as 512 | 1024;
   const shuffle = !(o.noShuffle as boolean);
   const quiet = (o.quiet as boolean) || io.json;
 
@@ -108,7 +114,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const indices = sampleOrder(train.count, n, seed, shuffle);
 
   const label = `${dataset} ${sizes.input}-${sizes.hidden}-${sizes.output}`;
-  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, gating ${gating}, kernel ${kernel}, seed ${seed}${o.lrShift ? `, learning step 2^-${o.lrShift as number} LSB` : ''}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
+  if (!quiet) io.err(`synfire verify: ${formatCount(n)} ${label} samples, order ${order}, reward ${reward}, gating ${gating}, kernel ${kernel}, seed ${seed}${o.lrShift ? `, learning step 2^-${o.lrShift as number} LSB` : ''}${errorWindow || targetTop !== 512 ? `, missed-target window (-${errorWindow}, ${targetTop}]` : ''}${file ? `, weights ${file}` : ''}${shuffle ? '' : ', file order'}`);
   const progress = createProgress({ total: n, label: 'verify', io, quiet });
   const r = verifyRun({
     sizes,
@@ -121,6 +127,8 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
     keepGoing: o.keepGoing as boolean,
     gating,
     lrShift: o.lrShift as number,
+    errorWindow,
+    targetTop,
     onSample(done, bad) {
       progress.update(done, { mismatches: String(bad) });
     },
@@ -143,6 +151,8 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
         order,
         reward,
         gating,
+        errorWindow,
+        targetTop,
         kernel,
         seed,
         shuffle,
@@ -167,7 +177,7 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
       io.out(
         `  samples with any discrepancy: ${formatCount(r.samplesWithDiscrepancies ?? 0)}; weights ${r.firstWeightMismatch ? `first differ from the oracle at sample ${r.firstWeightMismatch.sample}` : 'equal the oracle throughout'}`,
       );
-    io.out(`  exercised: d+ ${formatCount(a.dPos)}, d- ${formatCount(a.dNeg)}, d1+ ${formatCount(a.d1Pos)}, d1- ${formatCount(a.d1Neg)} spikes`);
+    io.out(`  exercised: d+ ${formatCount(a.dPos)}${errorWindow ? ` (${formatCount(a.dPosWindow)} of them at a potential <= 0, in the wider window)` : ''}${targetTop !== 512 ? ` (${formatCount(a.dPosMargin)} on a target that fired, in the margin)` : ''}, d- ${formatCount(a.dNeg)}, d1+ ${formatCount(a.d1Pos)}, d1- ${formatCount(a.d1Neg)} spikes`);
     io.out(`  at the end: ${formatCount(r.saturatedLow)} weights at ${PLASTIC.min}, ${formatCount(r.saturatedHigh)} at +${PLASTIC.max}; P != -M at ${formatCount(r.pmAsymmetry)} entries`);
     io.out(`  ${r.msPerSample.toFixed(3)} ms/sample, ${r.wallSeconds.toFixed(1)} s`);
   }
@@ -185,6 +195,8 @@ function runDeepVerify(o: Record<string, unknown>, io: CliIO, layers: number[]):
   if (o.reward !== 'chip') throw new UserError('verify: several hidden layers take the reward from the gating chain only (--reward chip)', 2);
   if (o.keepGoing) throw new UserError('verify: --keep-going is for one hidden layer; several hidden layers stop at the first discrepancy', 2);
   if (o.lrShift !== 0) throw new UserError('verify: --lr-shift is for one hidden layer', 2);
+  if (o.errorWindow !== 0) throw new UserError('verify: --error-window is for one hidden layer', 2);
+  if (o.targetTop !== '512') throw new UserError('verify: --target-top is for one hidden layer', 2);
   const dataset = o.dataset as 'mnist' | 'fashion';
   const n = o.samples as number;
   const seed = o.seed as number;
