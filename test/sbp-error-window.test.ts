@@ -257,6 +257,7 @@ describe('synfire train --error-window and --target-top', () => {
     expect(deepTop.stderr).toMatch(/--target-top: the target margin is for one hidden layer/);
     const badTop = runCli([...common, '--target-top', '768']);
     expect(badTop.status).toBe(2);
+    expect(badTop.stderr).toMatch(/--target-top: the missed-target window ends at 512 \(the paper\) or 1024 \(a margin\), got 768/);
     const v = runCli(['verify', '--hidden', '16', '--samples', '200', '--error-window', '1024', '--kernel', 'js', '--json']);
     expect(v.status, v.stderr).toBe(0);
     const r = JSON.parse(v.stdout);

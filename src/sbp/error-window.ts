@@ -15,6 +15,7 @@
 import type { NetworkDesc } from '../net/network';
 import { UserError } from '../errors';
 import { plasticScale, splitWeight } from './gating';
+import type { TargetTop } from './oracle';
 
 /** The largest window: one unit (1.0 = 1,024 weight units) below 0, four times over. */
 export const MAX_ERROR_WINDOW = 4096;
@@ -31,11 +32,12 @@ export function checkErrorWindow(w: number, where: string): void {
   }
 }
 
-/**
- * The upper edge of the missed-target window: 512 (the paper: a target counts as missed until
- * it fires) or 1024 (a margin: until its potential exceeds 1024, the upper copy's threshold).
- */
-export type TargetTop = 512 | 1024;
+export type { TargetTop };
+
+/** Throws a UserError naming `where` unless `top` is 512 or 1024. */
+export function checkTargetTop(top: number, where: string): asserts top is TargetTop {
+  if (top !== 512 && top !== 1024) throw new UserError(`${where}: the missed-target window ends at 512 (the paper) or 1024 (a margin), got ${top}`, 2);
+}
 
 /**
  * With the margin, d+ is inhibited by the upper copy o> = [z > 1024] instead of by o = [z > 512]:

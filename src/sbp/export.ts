@@ -14,7 +14,7 @@ import type { SbpWeights } from './weights-file';
 import { compileNetwork } from '../net/compile';
 import type { CompileOptions, ConnectionDesc } from '../net/network';
 import { networkFileFrom, type InputSpike, type NetworkFile } from '../net/network-file';
-import type { Order } from './oracle';
+import type { Order, TargetTop } from './oracle';
 import { phaseStep, TRAIN_GATES } from './params';
 import type { Gating } from './gating';
 import { PLASTIC_CONNECTIONS, PLASTIC_NAMES, trainingNetwork, type RewardSource, type SbpSizes } from './topology';
@@ -42,7 +42,7 @@ export interface TrainingExport {
   /** The error window (error-window.ts; default 0, the paper's). */
   errorWindow?: number;
   /** The missed-target window's upper edge (error-window.ts; default 512, the paper's). */
-  targetTop?: 512 | 1024;
+  targetTop?: TargetTop;
 }
 
 /** The sBP training network, its weights and the samples' input spikes as a network file. */

@@ -16,6 +16,12 @@ import { HALF, UNIT } from './params';
 
 export type Order = 'chip' | 'reference';
 
+/**
+ * The upper edge of the missed-target window: 512 (the paper: a target counts as missed until
+ * it fires) or 1024 (a margin: until its potential exceeds 1024, the upper copy's threshold).
+ */
+export type TargetTop = 512 | 1024;
+
 export interface OracleState {
   nin: number;
   nhid: number;
@@ -39,7 +45,7 @@ export interface OracleState {
    * The upper edge of the missed-target window (error-window.ts, TargetTop): 1024 counts a
    * missed target until its potential exceeds 1024, d+ = o< & t & !o>. Absent: 512, d+ = o< & t & !o.
    */
-  targetTop?: 512 | 1024;
+  targetTop?: TargetTop;
 }
 
 /**

@@ -24,7 +24,7 @@ import type { SbpWeights } from './matrices';
 import type { CompileOptions, CoreLimits } from '../net/network';
 import { Evaluator, type EvalSetup, type TestMetrics } from './inference';
 import type { Gating } from './gating';
-import type { Order } from './oracle';
+import type { Order, TargetTop } from './oracle';
 import { PLASTIC_NAMES, type RewardSource, type SbpSizes } from './topology';
 import { Shadow } from './shadow';
 import type { ShadowReport } from './shadow-checks';
@@ -66,7 +66,7 @@ export interface SessionOptions {
   /** The error window (error-window.ts; default 0, the paper's (0, 512]). */
   errorWindow?: number;
   /** The missed-target window's upper edge (error-window.ts; default 512, the paper's). */
-  targetTop?: 512 | 1024;
+  targetTop?: TargetTop;
   /**
    * Train on shifted crops: each sample of each epoch through a crop window moved by up to
    * `radius` pixels (preprocess.ts, cropActive), the position drawn from the data PRNG after

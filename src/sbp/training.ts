@@ -12,7 +12,7 @@ import type { CompileOptions, CoreLimits, NetworkDesc } from '../net/network';
 import type { Gating } from './gating';
 import { requireHeadroom, trainingSchedule } from './headroom';
 import { UserError } from '../errors';
-import type { Order } from './oracle';
+import type { Order, TargetTop } from './oracle';
 import { phaseStep, TRAIN_GATES } from './params';
 import { LOADED_FROM, PLASTIC_NAMES, type PlasticName, type SbpSizes, type WeightMatrixName } from './matrices';
 import { PLASTIC_CONNECTIONS, trainingNetwork, type RewardSource } from './topology';
@@ -40,7 +40,7 @@ export interface SbpChipOptions {
   /** The error window (error-window.ts; default 0, the paper's). */
   errorWindow?: number;
   /** The missed-target window's upper edge (error-window.ts; default 512, the paper's). */
-  targetTop?: 512 | 1024;
+  targetTop?: TargetTop;
 }
 
 /** Counter bucket of the 12 startup steps before the first sample. */
@@ -84,7 +84,7 @@ export class SbpTrainingChip {
   /** A missed target counts for an output potential in (-errorWindow, 512] (error-window.ts). */
   readonly errorWindow: number;
   /** ...and up to targetTop (512: the paper; 1024: a margin). */
-  readonly targetTop: 512 | 1024;
+  readonly targetTop: TargetTop;
   readonly compiled: CompiledNetwork;
   readonly chip: Chip;
   /** Samples streamed through the network so far. */

@@ -22,7 +22,7 @@ import type { SpikeDataset } from '../data/preprocess';
 import { UserError } from '../errors';
 import { matrixShape, PLASTIC, WEIGHT_FILE_MATRICES, type SbpWeights } from './matrices';
 import type { Gating } from './gating';
-import { newTrace, oracleTrain, type Order, type OracleState, type OracleTrace } from './oracle';
+import { newTrace, oracleTrain, type Order, type OracleState, type OracleTrace, type TargetTop } from './oracle';
 import { Prng, streamSeed } from '../chip/prng';
 import { setLearningShift } from './learning-rate';
 import { TRAIN_GATES } from './params';
@@ -80,7 +80,7 @@ export interface VerifyOptions {
   /** The error window of the chip under test and the oracle (error-window.ts; default 0, the paper's). */
   errorWindow?: number;
   /** The missed-target window's upper edge (error-window.ts; default 512, the paper's). */
-  targetTop?: 512 | 1024;
+  targetTop?: TargetTop;
 }
 
 /** One discrepancy between the chip and the oracle (or a broken invariant). */

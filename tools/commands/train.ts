@@ -20,7 +20,7 @@ import { networkFileToJson } from '../../src/net/network-file';
 import { modelToJson, type ModelInfo } from '../../src/sbp/model';
 import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
-import { checkErrorWindow, MAX_ERROR_WINDOW, type TargetTop } from '../../src/sbp/error-window';
+import { checkErrorWindow, checkTargetTop, MAX_ERROR_WINDOW } from '../../src/sbp/error-window';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { checkLrHalvings, halvingStart, TrainingSession, type SessionOptions } from '../../src/sbp/session';
 import { describeShadow, emptyShadowReport } from '../../src/sbp/shadow-checks';
@@ -79,7 +79,7 @@ export const command: Command = {
       { name: 'lr-halving', type: 'string', metavar: 'E1,E2,...', help: 'halve the expected learning step at these epochs (multiples of 0.5, at most 6 of them): the learning engine then moves a weight by one LSB with probability 1/2, 1/4, ... (stochastic rounding; docs/sbp-network.md)' },
       { name: 'lr-warmup', type: 'number', min: 0, max: 1000, default: 0, metavar: 'E', help: 'halve the learning step once more until epoch E (a multiple of 0.5), on top of --lr-halving: the step doubles at E (docs/sbp-network.md)' },
       { name: 'error-window', type: 'int', min: 0, max: MAX_ERROR_WINDOW, default: 0, metavar: 'W', help: 'count a missed target (d+) for an output potential in (-W, 512] instead of the paper\'s (0, 512]: one more gate synapse on the chip, the oracle extended to match; W a multiple of 64 (docs/sbp-network.md)' },
-      { name: 'target-top', type: 'choice', choices: ['512', '1024'], default: '512', help: 'a missed target (d+) counts until its output potential exceeds this: 512, the paper (until the output fires), or 1024, a margin (until it passes the upper copy\'s threshold) (docs/sbp-network.md)' },
+      { name: 'target-top', type: 'int', default: 512, metavar: '512|1024', help: 'a missed target (d+) counts until its output potential exceeds this: 512, the paper (until the output fires), or 1024, a margin (until it passes the upper copy\'s threshold) (docs/sbp-network.md)' },
       { name: 'shadow', type: 'flag', help: 'run the integer oracle in lock step beside the chip: count the samples after which a weight left the oracle (departures) and the spikes outside their phases' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
       { name: 'seeds', type: 'string', metavar: 'S1,S2,...', help: 'train one run per seed (file options get a .s<seed> suffix) and report mean and spread' },
@@ -97,7 +97,7 @@ export const command: Command = {
       if ((o.shift as number) > 0) throw new UserError('--shift: shifted crops train one hidden layer; drop --shift or give --hidden H', 2);
       if ((o.lrWarmup as number) > 0) throw new UserError('--lr-warmup: the learning-rate schedule is for one hidden layer; drop --lr-warmup or give --hidden H', 2);
       if ((o.errorWindow as number) > 0) throw new UserError('--error-window: the wider error window is for one hidden layer; drop --error-window or give --hidden H', 2);
-      if (o.targetTop !== '512') throw new UserError('--target-top: the target margin is for one hidden layer; drop --target-top or give --hidden H', 2);
+      if (o.targetTop !== 512) throw new UserError('--target-top: the target margin is for one hidden layer; drop --target-top or give --hidden H', 2);
       return runDeepTrain(o, io, layers);
     }
     if (o.seeds !== undefined) return runSeeds(o, io);
@@ -203,7 +203,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
     if (prev.lrWarmup === undefined) prev.lrWarmup = 0;
     // and those from before --error-window existed had the paper's
     if (prev.errorWindow === undefined) prev.errorWindow = 0;
-    if (prev.targetTop === undefined) prev.targetTop = '512';
+    prev.targetTop = Number(prev.targetTop ?? 512);
     for (const key of ['dataset', 'seed', 'order', 'reward', 'noShuffle', 'trainLimit', 'hidden', 'gating', 'shift', 'lrWarmup', 'errorWindow', 'targetTop'] as const) {
       if (prev[key] !== undefined && o[key] !== undefined && o[key] !== prev[key] && o[key] !== defaultOf(key))
         throw new UserError(`--resume: option ${key} = ${String(o[key])} differs from the checkpoint's ${String(prev[key])}`);
@@ -220,7 +220,8 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   const halvings = lrHalvings(o.lrHalving as string | undefined, warmup);
   const errorWindow = o.errorWindow as number;
   checkErrorWindow(errorWindow, '--error-window');
-  const targetTop = Number(o.targetTop) as TargetTop;
+  const targetTop = o.targetTop as number;
+  checkTargetTop(targetTop, '--target-top');
   // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
   const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const dataset = o.dataset as 'mnist' | 'fashion';
@@ -323,7 +324,7 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
 
   async function trainAndReport(): Promise<number> {
     const checkpointFile = (o.checkpoint as string | undefined) ?? (o.resume as string | undefined);
-    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs, lrHalving: o.lrHalving, shift: shiftRadius, lrWarmup: warmup, errorWindow, targetTop: o.targetTop };
+    const options = { dataset, hidden, seed, order: sopts.order, reward: sopts.reward, gating: sopts.gating, noShuffle: !sopts.shuffle, trainLimit, epochs: sopts.epochs, lrHalving: o.lrHalving, shift: shiftRadius, lrWarmup: warmup, errorWindow, targetTop };
     const saveCheckpoint = () => {
       if (!checkpointFile) return;
       atomicWriteFile(checkpointFile, encodeCheckpoint(session.checkpoint({ options })));

@@ -14,7 +14,7 @@ import { weightsFromJson } from '../../src/sbp/weights-file';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
 import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
-import { checkErrorWindow, MAX_ERROR_WINDOW } from '../../src/sbp/error-window';
+import { checkErrorWindow, checkTargetTop, MAX_ERROR_WINDOW } from '../../src/sbp/error-window';
 import type { Command, CliIO } from '../cli';
 import { createProgress, formatCount } from '../progress';
 import { DEFAULT_HIDDEN, hiddenListOption, hiddenSizes } from './options';
@@ -39,7 +39,7 @@ export const command: Command = {
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
       { name: 'lr-shift', type: 'int', default: 0, min: 0, max: MAX_LR_SHIFT, metavar: 'K', help: 'verify a learning step of 2^-K LSB (train --lr-halving): every update a stochastic rounding, the oracle drawing from rounding streams it seeds itself' },
       { name: 'error-window', type: 'int', default: 0, min: 0, max: MAX_ERROR_WINDOW, metavar: 'W', help: 'verify a wider error window (train --error-window): a missed target counts for an output potential in (-W, 512], W a multiple of 64 (docs/sbp-network.md)' },
-      { name: 'target-top', type: 'choice', choices: ['512', '1024'], default: '512', help: 'verify a target margin (train --target-top): a missed target counts until its potential exceeds 512 (the paper) or 1024' },
+      { name: 'target-top', type: 'int', default: 512, metavar: '512|1024', help: 'verify a target margin (train --target-top): a missed target counts until its potential exceeds 512 (the paper) or 1024' },
       { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: "chip simulation kernel: the fast kernel with its WebAssembly SIMD parts ('wasm', what train runs) or in portable JavaScript ('js'), or 'naive' (every synapse, every copy in its own memory)" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
@@ -98,7 +98,8 @@ async function runVerify(o: Record<string, unknown>, io: CliIO): Promise<number>
   const gating = o.gating as Gating;
   const errorWindow = o.errorWindow as number;
   checkErrorWindow(errorWindow, '--error-window');
-  const targetTop = Number(o.targetTop) as 512 | 1024;
+  const targetTop = o.targetTop as number;
+  checkTargetTop(targetTop, '--target-top');
   const shuffle = !(o.noShuffle as boolean);
   const quiet = (o.quiet as boolean) || io.json;
 
@@ -196,7 +197,7 @@ function runDeepVerify(o: Record<string, unknown>, io: CliIO, layers: number[]):
   if (o.keepGoing) throw new UserError('verify: --keep-going is for one hidden layer; several hidden layers stop at the first discrepancy', 2);
   if (o.lrShift !== 0) throw new UserError('verify: --lr-shift is for one hidden layer', 2);
   if (o.errorWindow !== 0) throw new UserError('verify: --error-window is for one hidden layer', 2);
-  if (o.targetTop !== '512') throw new UserError('verify: --target-top is for one hidden layer', 2);
+  if (o.targetTop !== 512) throw new UserError('verify: --target-top is for one hidden layer', 2);
   const dataset = o.dataset as 'mnist' | 'fashion';
   const n = o.samples as number;
   const seed = o.seed as number;
