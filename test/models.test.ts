@@ -1,7 +1,7 @@
 // Model files (src/sbp/model.ts, tools/model-file.ts): --load-weights NAME, the settings a model
 // records, --save-model, and plain synfire-weights/1 files still loading.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -83,10 +83,36 @@ describe('model files', () => {
     expect(weights.sizes).toEqual([400, 16, 10]);
     expect(model).toMatchObject({ name: 'next', dataset: 'mnist', gating: 'robust', order: 'chip', reward: 'chip', test: trained.test });
     expect(model!.trainedWith).toMatch(/^synfire train .*--train-limit 30.*--gating robust|^synfire train .*--hidden 16/);
+    // trained with the paper's missed-target error, (0, 512], it records no error window
+    expect('errorWindow' in model! || 'targetTop' in model!).toBe(false);
     // and evaluating the model again by name gives the recorded accuracy
     const again = run(['train', '--load-weights', 'next', '--epochs', '0', '--test-limit', '50', '--json', '--quiet']);
     expect(again.status, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).test).toEqual(model!.test);
+  });
+
+  it('a model trained with a wider error window and a target margin records both, and training, verify and profile use them', () => {
+    const r = run(['train', '--load-weights', 'plain.json', '--train-limit', '30', '--test-limit', '20', '--gating', 'robust', '--error-window', '1024', '--target-top', '1024', '--save-model', 'models/margin.json', '--json', '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    const { model } = modelFromJson(readFileSync(join(dir, 'models', 'margin.json'), 'utf8'), 'margin.json');
+    expect(model).toMatchObject({ errorWindow: 1024, targetTop: 1024 });
+    // continuing its training keeps them, as do verify and profile, without being told
+    const t = run(['train', '--load-weights', 'margin', '--train-limit', '10', '--test-limit', '0', '--json', '--quiet']);
+    expect(t.status, t.stderr).toBe(0);
+    expect(JSON.parse(t.stdout)).toMatchObject({ errorWindow: 1024, targetTop: 1024 });
+    const v = run(['verify', '--load-weights', 'margin', '--samples', '20', '--json', '--quiet']);
+    expect(v.status, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ mismatches: 0, errorWindow: 1024, targetTop: 1024 });
+    const p = run(['profile', '--load-weights', 'margin', '--samples', '3', '--json']);
+    expect(p.status, p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout)).toMatchObject({ gating: 'robust', errorWindow: 1024, targetTop: 1024 });
+    // a contradicting option is refused, and a bad recorded value names the file and field
+    const c = run(['verify', '--load-weights', 'margin', '--samples', '5', '--error-window', '0', '--quiet']);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/margin.json: the model was trained with --error-window 1024, not 0/);
+    const text = readFileSync(join(dir, 'models', 'margin.json'), 'utf8');
+    expect(() => modelFromJson(text.replace('"errorWindow":1024', '"errorWindow":1000'), 'w.json')).toThrow(/w.json: model.errorWindow: the error window must be a multiple of 64/);
+    expect(() => modelFromJson(text.replace('"targetTop":1024', '"targetTop":700'), 't.json')).toThrow(/t.json: model.targetTop: .*512 .* or 1024/);
   });
 
   it('without --hidden a plain weight file sets the hidden size; a contradicting --hidden is named', () => {
@@ -97,5 +123,30 @@ describe('model files', () => {
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/plain\.json: sizes 400-16-10 do not match the network 400-20-10/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('the shipped models (models/)', () => {
+  const shipped = join(__dirname, '..', 'models');
+  const files = readdirSync(shipped).filter((f) => f.endsWith('.json'));
+
+  it('each is a valid model that records its data set and gating; together at most 5 MB; the README lists exactly these', () => {
+    expect(files.length).toBeGreaterThan(0);
+    let bytes = 0;
+    for (const f of files) {
+      bytes += statSync(join(shipped, f)).size;
+      const { weights, model } = modelFromJson(readFileSync(join(shipped, f), 'utf8'), f);
+      expect(model, f).not.toBeNull();
+      expect(model!.name, f).toBe(f.slice(0, -5));
+      expect(['mnist', 'fashion'], f).toContain(model!.dataset);
+      expect(['paper', 'robust'], f).toContain(model!.gating);
+      expect(weights.sizes[0], f).toBe(model!.dataset === 'mnist' ? 400 : 784);
+    }
+    expect(bytes).toBeLessThanOrEqual(5_000_000);
+    const readme = readFileSync(join(shipped, 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]).sort();
+    expect(rows).toEqual(files.map((f) => f.slice(0, -5)).sort());
+    // the README's byte count is the folder's
+    expect(readme).toContain(`hold ${bytes.toLocaleString('en-US')} bytes`);
   });
 });

@@ -201,6 +201,9 @@ describe('buildProfileReport on the ring (one cycle = one "sample" of 3 phases)'
     placement: 'paper',
     sizes: { input: 1, hidden: 1, output: 1 },
     paperNetwork: false,
+    gating: 'paper',
+    errorWindow: 0,
+    targetTop: 512,
   });
 
   it('gives energy per sample by kind from the counts x Table 2 energies', () => {
@@ -239,7 +242,7 @@ describe('buildProfileReport on the ring (one cycle = one "sample" of 3 phases)'
     c2.chip.setBucket(3);
     c2.chip.step();
     expect(() =>
-      buildProfileReport({ mode: 'infer', compiled: c2, constants: getConstants('loihi1-davies2018'), samples: 1, warmupSamples: 0, phases: 3, tiles: t2, barrierNs: b2, includeStatic: false, placement: 'paper', sizes: { input: 1, hidden: 1, output: 1 }, paperNetwork: false }),
+      buildProfileReport({ mode: 'infer', compiled: c2, constants: getConstants('loihi1-davies2018'), samples: 1, warmupSamples: 0, phases: 3, tiles: t2, barrierNs: b2, includeStatic: false, placement: 'paper', sizes: { input: 1, hidden: 1, output: 1 }, paperNetwork: false, gating: 'paper', errorWindow: 0, targetTop: 512 }),
     ).toThrow(/bucket 3/);
   });
 

@@ -165,6 +165,25 @@ describe('the chip with a wider error window equals the extended oracle', () => 
     expect(r.invariantViolations).toBe(0);
     expect(r.activity.dPosWindow).toBeGreaterThan(0);
   });
+
+  it('profile takes them: the window costs one synapse per output (g03 onto o_copy), the margin none (it moves one), and the report names both', () => {
+    const prof = (extra: string[]) => {
+      const p = runCli(['profile', '--hidden', '16', '--samples', '3', '--gating', 'robust', ...extra, '--json']);
+      expect(p.status, p.stderr).toBe(0);
+      return JSON.parse(p.stdout);
+    };
+    const paper = prof([]);
+    const wide = prof(['--error-window', '1024']);
+    const both = prof(['--error-window', '1024', '--target-top', '1024']);
+    expect(paper).toMatchObject({ gating: 'robust', errorWindow: 0, targetTop: 512 });
+    expect(both).toMatchObject({ errorWindow: 1024, targetTop: 1024 });
+    expect(wide.network.synapses - paper.network.synapses).toBe(10);
+    expect(both.network.synapses).toBe(wide.network.synapses);
+    expect(both.network.compartments).toBe(paper.network.compartments);
+    const deep = runCli(['profile', '--hidden', '16,8', '--samples', '3', '--target-top', '1024']);
+    expect(deep.status).toBe(2);
+    expect(deep.stderr).toMatch(/--error-window and --target-top are for one hidden layer/);
+  });
 });
 
 describe('the window on the chip', () => {

@@ -51,13 +51,14 @@ export function loadWeightsArg(arg: string, o: Record<string, unknown>, spec: Co
   const { weights, model } = modelFromJson(new TextDecoder().decode(readUserFile(file, 'weights')), file);
   if (model) {
     if (model.gating !== undefined && !isGating(model.gating)) throw new UserError(`${file}: model.gating is ${JSON.stringify(model.gating)}, expected paper or robust`);
-    for (const key of ['dataset', 'gating', 'order', 'reward'] as const) {
-      const want = model[key];
+    // each recorded setting, for the commands that have its option
+    for (const key of ['dataset', 'gating', 'order', 'reward', 'error-window', 'target-top'] as const) {
+      const k = camelCase(key);
+      const want = model[k as keyof ModelInfo];
       const opt = spec.options.find((x) => x.name === key);
       if (want === undefined || !opt) continue;
-      const k = camelCase(key);
       if (!wasGiven(o, k)) o[k] = want;
-      else if (o[k] !== want) throw new UserError(`${file}: the model was trained with --${key} ${want}, not ${String(o[k])}`, 2);
+      else if (o[k] !== want) throw new UserError(`${file}: the model was trained with --${key} ${String(want)}, not ${String(o[k])}`, 2);
     }
   }
   // without --hidden, the file's hidden layer is the network's (a plain weight file's too)

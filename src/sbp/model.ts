@@ -12,6 +12,8 @@
  */
 import { UserError } from '../errors';
 import { weightsFromJson, weightsToJson, type SbpWeights } from './weights-file';
+import { checkErrorWindow, checkTargetTop } from './error-window';
+import type { TargetTop } from './oracle';
 
 /** The settings a model records. Absent fields mean the command's defaults. */
 export interface ModelInfo {
@@ -30,6 +32,13 @@ export interface ModelInfo {
   trainedWith?: string;
   epochs?: number;
   seed?: number;
+  /**
+   * Training only: where the missed-target error counted, (-errorWindow, targetTop]
+   * (error-window.ts). Absent means the paper's (0, 512]. Inference does not depend on it;
+   * continuing the training, verifying or profiling it does.
+   */
+  errorWindow?: number;
+  targetTop?: TargetTop;
 }
 
 const CHOICES: Record<string, string[]> = {
@@ -65,6 +74,8 @@ export function modelFromJson(text: string, fileName: string): { weights: SbpWei
     const v = obj[key];
     if (v !== undefined && !(typeof v === 'number' && v >= 0 && Math.floor(v) === v)) throw new UserError(`${fileName}: model.${key} must be an integer >= 0`);
   }
+  if (obj.errorWindow !== undefined) checkErrorWindow(obj.errorWindow as number, `${fileName}: model.errorWindow`);
+  if (obj.targetTop !== undefined) checkTargetTop(obj.targetTop as number, `${fileName}: model.targetTop`);
   if (obj.dataset !== undefined) {
     const nin = obj.dataset === 'mnist' ? 400 : 784;
     if (weights.sizes[0] !== nin) throw new UserError(`${fileName}: model.dataset ${String(obj.dataset)} has ${nin} inputs but the weights have ${weights.sizes[0]}`);

@@ -18,6 +18,8 @@ import { UserError } from '../errors';
 import type { SbpWeights } from './weights-file';
 import type { CompiledNetwork } from '../net/compile';
 import type { Gating } from './gating';
+import { checkErrorWindow, checkTargetTop } from './error-window';
+import type { TargetTop } from './oracle';
 import { SbpInferenceChip } from './inference';
 import { INFER_GATES, TRAIN_GATES } from './params';
 import type { SbpSizes } from './topology';
@@ -34,6 +36,10 @@ export function stepsPerSample(mode: ProfileMode): number {
 export interface ProfileReport extends Omit<EnergyReport, 'network' | 'dominantKind' | 'dominantShare' | 'byCore'> {
   mode: ProfileMode;
   warmupSamples: number;
+  /** The gating variant, and where the training network's missed-target error counts (error-window.ts). */
+  gating: Gating;
+  errorWindow: number;
+  targetTop: TargetTop;
   /** The run's network and where it sits on the chip. */
   network: {
     name: string;
@@ -94,6 +100,9 @@ export interface ReportInput {
   sizes: SbpSizes;
   /** True for the paper's network and data. */
   paperNetwork: boolean;
+  gating: Gating;
+  errorWindow: number;
+  targetTop: TargetTop;
 }
 
 /** Turn a measured sBP chip into the per-sample report, beside the paper's figures. */
@@ -131,6 +140,9 @@ export function buildProfileReport(r: ReportInput): ProfileReport {
     mode: r.mode,
     samples: e.samples,
     warmupSamples: r.warmupSamples,
+    gating: r.gating,
+    errorWindow: r.errorWindow,
+    targetTop: r.targetTop,
     constants: e.constants,
     constantsSource: e.constantsSource,
     network: {
@@ -196,6 +208,13 @@ export interface ProfileOptions {
   mode: ProfileMode;
   /** Gating variant of the sBP networks (default 'paper'). */
   gating?: Gating;
+  /**
+   * Where the missed-target error counts in every training the profile runs (the measured
+   * samples in 'train', the warm-up in both modes): (-errorWindow, targetTop], default the
+   * paper's (0, 512] (error-window.ts). Inference has no error neurons.
+   */
+  errorWindow?: number;
+  targetTop?: TargetTop;
   /** Initial weights; their sizes are the network's. */
   weights: SbpWeights;
   /** The measured samples: the training split for 'train', the test split for 'infer'. */
@@ -235,6 +254,11 @@ export function runProfile(o: ProfileOptions): ProfileReport {
   const samples = o.samples;
   const warmup = o.warmupSamples ?? 0;
   const placement = o.placement ?? 'paper';
+  const gating = o.gating ?? 'paper';
+  const errorWindow = o.errorWindow ?? 0;
+  const targetTop = o.targetTop ?? 512;
+  checkErrorWindow(errorWindow, 'error window');
+  checkTargetTop(targetTop, 'target top');
   if (!(samples >= 1) || Math.floor(samples) !== samples) throw new UserError('samples must be a positive integer, got ' + samples);
   if (!(warmup >= 0) || Math.floor(warmup) !== warmup) throw new UserError('warm-up samples must be an integer >= 0, got ' + warmup);
   checkData(o.data, sizes, o.mode === 'train' ? 'training' : 'test');
@@ -245,7 +269,7 @@ export function runProfile(o: ProfileOptions): ProfileReport {
   let compiled: CompiledNetwork;
   let timing: { tiles: number; barrierNs: number };
   if (o.mode === 'train') {
-    const net = new SbpTrainingChip({ sizes, placement, gating: o.gating });
+    const net = new SbpTrainingChip({ sizes, placement, gating, errorWindow, targetTop });
     loadWeights(net, o.weights);
     const ds = o.data;
     let k = 0;
@@ -268,7 +292,7 @@ export function runProfile(o: ProfileOptions): ProfileReport {
     let w1: ArrayLike<number> = o.weights.w1;
     let w2: ArrayLike<number> = o.weights.w2;
     if (warmup > 0) {
-      const trainer = new SbpTrainingChip({ sizes, placement, gating: o.gating });
+      const trainer = new SbpTrainingChip({ sizes, placement, gating, errorWindow, targetTop });
       loadWeights(trainer, o.weights);
       for (let s = 0; s < warmup; s++) {
         const i = s % warmData.count;
@@ -278,7 +302,7 @@ export function runProfile(o: ProfileOptions): ProfileReport {
       w1 = trainer.matrix('w1');
       w2 = trainer.matrix('w2');
     }
-    const net = new SbpInferenceChip(sizes, w1, w2, { placement, gating: o.gating });
+    const net = new SbpInferenceChip(sizes, w1, w2, { placement, gating });
     compiled = net.compiled;
     timing = attachTimeModel(compiled, o.constants);
     resetMeasurement(net.chip);
@@ -304,5 +328,8 @@ export function runProfile(o: ProfileOptions): ProfileReport {
     placement,
     sizes,
     paperNetwork: o.mnist === true && sizes.input === 400 && sizes.hidden === 400 && sizes.output === 10,
+    gating,
+    errorWindow,
+    targetTop,
   });
 }

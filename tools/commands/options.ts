@@ -2,6 +2,7 @@
  * Options several subcommands share, defined once so their names, limits and help agree.
  */
 import type { OptionSpec } from '../args';
+import { MAX_ERROR_WINDOW } from '../../src/sbp/error-window';
 
 /** Hidden units of the paper's network (400-400-10). */
 export const DEFAULT_HIDDEN = 400;
@@ -38,4 +39,16 @@ export function hiddenListOption(fromWeights: boolean): OptionSpec {
 export function hiddenSizes(value: unknown): number[] | undefined {
   if (value === undefined) return undefined;
   return Array.isArray(value) ? (value as number[]) : [value as number];
+}
+
+/**
+ * --error-window W and --target-top 512|1024: where the missed-target error (d+) counts
+ * (docs/sbp-network.md, "A wider error window"). `what` says what the command does with it
+ * ("count", "verify", "profile").
+ */
+export function errorWindowOptions(what: string): OptionSpec[] {
+  return [
+    { name: 'error-window', type: 'int', min: 0, max: MAX_ERROR_WINDOW, default: 0, metavar: 'W', help: `${what} a missed target (d+) for an output potential in (-W, 512] instead of the paper's (0, 512]: one more gate synapse on the chip, the oracle extended to match; W a multiple of 64 (docs/sbp-network.md)` },
+    { name: 'target-top', type: 'int', default: 512, metavar: '512|1024', help: `${what} a missed target (d+) until its output potential exceeds this: 512, the paper (until the output fires), or 1024, a margin (until it passes the upper copy's threshold)` },
+  ];
 }

@@ -11,14 +11,14 @@ import { profileChartSvg } from '../../src/viz/profile-chart';
 import { UserError } from '../../src/errors';
 import { initialWeights } from '../../src/sbp/init';
 import { checkWeightsFit, NUM_CLASSES, type SbpWeights } from '../../src/sbp/matrices';
-import { weightsFromJson } from '../../src/sbp/weights-file';
 import type { Placement } from '../../src/sbp/training';
 import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
 import type { Command, CliIO } from '../cli';
 import { atomicWriteFile } from '../fsutil';
 import { createProgress, formatCount } from '../progress';
-import { DEFAULT_HIDDEN, hiddenListOption, hiddenSizes } from './options';
+import { DEFAULT_HIDDEN, errorWindowOptions, hiddenListOption, hiddenSizes } from './options';
+import { checkErrorWindow, checkTargetTop } from '../../src/sbp/error-window';
 import { runDeepProfile } from './profile-deep';
 import { boardNames } from '../../boards/profiles';
 import { profileNetwork } from './profile-network';
@@ -40,6 +40,7 @@ export const command: Command = {
       { name: 'constants', type: 'choice', choices: Object.keys(CONSTANT_SETS), metavar: 'NAME', help: `energy and time constant set (default ${DEFAULT_CONSTANTS}, or the board's with --network)` },
       { name: 'include-static', type: 'flag', help: 'add static power x estimated latency to the headline energy (default: dynamic only, shown separately)' },
       { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
+      ...errorWindowOptions('profile training that counts'),
       { name: 'placement', type: 'choice', choices: ['paper', 'pack', 'spread'], default: 'paper', help: "core placement: the authors' core ranges (packed when they do not hold the network), packed, or spread over the chip's cores (docs/chip-model.md)" },
       { name: 'data-dir', type: 'string', metavar: 'DIR', help: 'directory with the IDX files of the data set' },
       { name: 'plot', type: 'string', metavar: 'F.svg', help: 'write the energy and latency by phase as an SVG chart' },
@@ -61,9 +62,16 @@ export const command: Command = {
   run(opts, io) {
     if (opts.network !== undefined) return profileNetwork(opts, io);
     const layers = hiddenSizes(opts.hidden);
-    if (layers && layers.length > 1) return runDeepProfile(opts, io, layers);
+    if (layers && layers.length > 1) {
+      if ((opts.errorWindow as number) !== 0 || opts.targetTop !== 512) throw new UserError('profile: --error-window and --target-top are for one hidden layer', 2);
+      return runDeepProfile(opts, io, layers);
+    }
     // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
     const model = opts.loadWeights !== undefined ? loadWeightsArg(opts.loadWeights as string, opts, command.spec) : null;
+    const errorWindow = opts.errorWindow as number;
+    checkErrorWindow(errorWindow, '--error-window');
+    const targetTop = opts.targetTop as number;
+    checkTargetTop(targetTop, '--target-top');
     const mode = opts.mode as ProfileMode;
     const dataset = opts.dataset as DatasetName;
     const samples = (opts.samples as number | undefined) ?? DEFAULT_SAMPLES[mode];
@@ -76,6 +84,7 @@ export const command: Command = {
     const data = loadDataset(dataset, mode === 'train' ? 'train' : 'test', { dataDir });
     const warmupData = mode === 'infer' && warmup > 0 ? loadDataset(dataset, 'train', { dataDir }) : undefined;
     const weights = chooseWeights(opts, { name: dataset, numInputs: data.numInputs }, model);
+    const weightsFrom = model !== null ? `the weights of ${model.file}` : `initial weights (seed ${opts.seed as number})`;
 
     const progress = { warmup: undefined as ReturnType<typeof createProgress> | undefined, measure: undefined as ReturnType<typeof createProgress> | undefined };
     const report = runProfile({
@@ -89,6 +98,8 @@ export const command: Command = {
       includeStatic: opts.includeStatic === true,
       placement: opts.placement as Placement,
       gating: opts.gating as Gating,
+      errorWindow,
+      targetTop,
       mnist: dataset === 'mnist',
       onProgress(stage, done, total) {
         let p = progress[stage];
@@ -107,7 +118,7 @@ export const command: Command = {
       if (!io.json) io.err(`wrote ${plot}`);
     }
     if (io.json) io.out(JSON.stringify(report));
-    else printReport(report, io, dataset);
+    else printReport(report, io, dataset, weightsFrom);
     return 0;
   },
 };
@@ -160,11 +171,13 @@ const KIND_TEXT: Record<string, string> = {
   static: 'static power x time',
 };
 
-function printReport(r: ProfileReport, io: CliIO, dataset: string): void {
+function printReport(r: ProfileReport, io: CliIO, dataset: string, weightsFrom: string): void {
   const out = (s = '') => io.out(s);
   const modeText = r.mode === 'train' ? 'on-chip training' : 'inference';
   const n = r.network;
-  out(`synfire profile: ${modeText} of the sBP ${n.sizes.join('-')} network on ${dataset}, ${formatCount(r.samples)} samples` + (r.warmupSamples > 0 ? ` after ${formatCount(r.warmupSamples)} warm-up training samples` : ' from initial weights'));
+  out(`synfire profile: ${modeText} of the sBP ${n.sizes.join('-')} network on ${dataset}, ${formatCount(r.samples)} samples` + ` from ${weightsFrom}` + (r.warmupSamples > 0 ? ` after ${formatCount(r.warmupSamples)} warm-up training samples` : ''));
+  const window = r.errorWindow !== 0 || r.targetTop !== 512 ? `, missed-target window (-${r.errorWindow}, ${r.targetTop}]` : '';
+  out(`  gating ${r.gating}${window}`);
   out(`  constants ${r.constants}: ${r.constantsSource}`);
   out(`  ${formatCount(n.compartments)} compartments, ${formatCount(n.synapses)} synapses (${formatCount(n.plasticSynapses)} plastic) on ${n.cores} cores in ${n.tiles} tiles (placement ${n.placement}); barrier ${num(r.barrierNs)} ns per step`);
   if (!n.paperNetwork) out('  note: the paper measured the 400-400-10 network on MNIST; this run differs, so the ratios compare different networks');

@@ -20,7 +20,7 @@ import { networkFileToJson } from '../../src/net/network-file';
 import { modelToJson, type ModelInfo } from '../../src/sbp/model';
 import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
-import { checkErrorWindow, checkTargetTop, MAX_ERROR_WINDOW } from '../../src/sbp/error-window';
+import { checkErrorWindow, checkTargetTop, type TargetTop } from '../../src/sbp/error-window';
 import type { TestMetrics } from '../../src/sbp/inference';
 import { checkLrHalvings, halvingStart, TrainingSession, type SessionOptions } from '../../src/sbp/session';
 import { describeShadow, emptyShadowReport } from '../../src/sbp/shadow-checks';
@@ -31,7 +31,7 @@ import { createProgress } from '../progress';
 import { createWasmRowSumKernel } from '../wasm-row-sum';
 import { EvalPool } from '../eval-pool';
 import { BOARDS, boardNames } from '../../boards/profiles';
-import { hiddenListOption, hiddenSizes } from './options';
+import { errorWindowOptions, hiddenListOption, hiddenSizes } from './options';
 import { deepCheckpointLayers, runDeepTrain } from './train-deep';
 import type { Placement } from '../../src/sbp/training';
 
@@ -78,8 +78,7 @@ export const command: Command = {
       { name: 'shift', type: 'int', min: 0, max: MAX_SHIFT, default: 0, metavar: 'R', help: 'train on shifted crops: each training sample of each epoch is binarized through a crop window moved by up to R pixels in each direction, the position drawn from the data order\'s generator; the test set is never shifted (docs/sbp-network.md)' },
       { name: 'lr-halving', type: 'string', metavar: 'E1,E2,...', help: 'halve the expected learning step at these epochs (multiples of 0.5, at most 6 of them): the learning engine then moves a weight by one LSB with probability 1/2, 1/4, ... (stochastic rounding; docs/sbp-network.md)' },
       { name: 'lr-warmup', type: 'number', min: 0, max: 1000, default: 0, metavar: 'E', help: 'halve the learning step once more until epoch E (a multiple of 0.5), on top of --lr-halving: the step doubles at E (docs/sbp-network.md)' },
-      { name: 'error-window', type: 'int', min: 0, max: MAX_ERROR_WINDOW, default: 0, metavar: 'W', help: 'count a missed target (d+) for an output potential in (-W, 512] instead of the paper\'s (0, 512]: one more gate synapse on the chip, the oracle extended to match; W a multiple of 64 (docs/sbp-network.md)' },
-      { name: 'target-top', type: 'int', default: 512, metavar: '512|1024', help: 'a missed target (d+) counts until its output potential exceeds this: 512, the paper (until the output fires), or 1024, a margin (until it passes the upper copy\'s threshold) (docs/sbp-network.md)' },
+      ...errorWindowOptions('count'),
       { name: 'shadow', type: 'flag', help: 'run the integer oracle in lock step beside the chip: count the samples after which a weight left the oracle (departures) and the spikes outside their phases' },
       { name: 'quiet', type: 'flag', help: 'no progress output' },
       { name: 'seeds', type: 'string', metavar: 'S1,S2,...', help: 'train one run per seed (file options get a .s<seed> suffix) and report mean and spread' },
@@ -218,12 +217,12 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
   // (a bad schedule fails before the data is loaded)
   const warmup = o.lrWarmup as number;
   const halvings = lrHalvings(o.lrHalving as string | undefined, warmup);
+  // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
+  const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const errorWindow = o.errorWindow as number;
   checkErrorWindow(errorWindow, '--error-window');
   const targetTop = o.targetTop as number;
   checkTargetTop(targetTop, '--target-top');
-  // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
-  const loaded = o.loadWeights ? loadWeightsArg(o.loadWeights as string, o, command.spec) : null;
   const dataset = o.dataset as 'mnist' | 'fashion';
 
   const train = loadDataset(dataset, 'train', { dataDir: o.dataDir as string | undefined });
@@ -390,6 +389,9 @@ async function runTrain(o: Record<string, unknown>, io: CliIO): Promise<number> 
         test: final?.test,
         trainedWith: (o.modelNote as string | undefined) ?? trainingCommand(o, loaded ? (loaded.model?.trainedWith ?? `weights ${loaded.file}`) : null),
       };
+      // training settings beyond the paper's, so continuing, verifying or profiling it uses them
+      if (errorWindow !== 0) info.errorWindow = errorWindow;
+      if (targetTop !== 512) info.targetTop = targetTop as TargetTop;
       // epochs and seed describe this run only when it started from the seed's initialization
       if (!loaded) {
         info.epochs = session.epoch;

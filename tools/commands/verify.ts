@@ -14,10 +14,10 @@ import { weightsFromJson } from '../../src/sbp/weights-file';
 import { verifyRun, type Mismatch } from '../../src/sbp/verify';
 import { loadWeightsArg } from '../model-file';
 import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
-import { checkErrorWindow, checkTargetTop, MAX_ERROR_WINDOW } from '../../src/sbp/error-window';
+import { checkErrorWindow, checkTargetTop } from '../../src/sbp/error-window';
 import type { Command, CliIO } from '../cli';
 import { createProgress, formatCount } from '../progress';
-import { DEFAULT_HIDDEN, hiddenListOption, hiddenSizes } from './options';
+import { DEFAULT_HIDDEN, errorWindowOptions, hiddenListOption, hiddenSizes } from './options';
 import { deepInitialWeights, deepVerify } from '../../src/sbp/deep-training';
 import { loadLayeredWeights } from './train-deep';
 
@@ -38,8 +38,7 @@ export const command: Command = {
       hiddenListOption(true),
       { name: 'reward', type: 'choice', choices: ['chip', 'host'], default: 'chip', help: "reward source: the gating chain on the chip, or a host spike schedule" },
       { name: 'lr-shift', type: 'int', default: 0, min: 0, max: MAX_LR_SHIFT, metavar: 'K', help: 'verify a learning step of 2^-K LSB (train --lr-halving): every update a stochastic rounding, the oracle drawing from rounding streams it seeds itself' },
-      { name: 'error-window', type: 'int', default: 0, min: 0, max: MAX_ERROR_WINDOW, metavar: 'W', help: 'verify a wider error window (train --error-window): a missed target counts for an output potential in (-W, 512], W a multiple of 64 (docs/sbp-network.md)' },
-      { name: 'target-top', type: 'int', default: 512, metavar: '512|1024', help: 'verify a target margin (train --target-top): a missed target counts until its potential exceeds 512 (the paper) or 1024' },
+      ...errorWindowOptions('verify a chip that counts'),
       { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
       { name: 'kernel', type: 'choice', choices: ['wasm', 'js', 'naive'], default: 'wasm', help: "chip simulation kernel: the fast kernel with its WebAssembly SIMD parts ('wasm', what train runs) or in portable JavaScript ('js'), or 'naive' (every synapse, every copy in its own memory)" },
       { name: 'no-shuffle', type: 'flag', help: 'take the samples in file order instead of a seeded permutation' },
