@@ -106,6 +106,9 @@ describe('model files', () => {
     const p = run(['profile', '--load-weights', 'margin', '--samples', '3', '--json']);
     expect(p.status, p.stderr).toBe(0);
     expect(JSON.parse(p.stdout)).toMatchObject({ gating: 'robust', errorWindow: 1024, targetTop: 1024 });
+    const ra = run(['raster', '--load-weights', 'margin', '--out', 'margin.svg', '--train-first', '0', '--sample', '0', '--json']);
+    expect(ra.status, ra.stderr).toBe(0);
+    expect(JSON.parse(ra.stdout)).toMatchObject({ sizes: [400, 16, 10], gating: 'robust', errorWindow: 1024, targetTop: 1024 });
     // a contradicting option is refused, and a bad recorded value names the file and field
     const c = run(['verify', '--load-weights', 'margin', '--samples', '5', '--error-window', '0', '--quiet']);
     expect(c.status).toBe(2);

@@ -2,6 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '../src/data/datasets';
+import { initialWeights } from '../src/sbp/init';
 import { rasterChart } from '../src/viz/svg';
 import { runCli, tempDir } from './fixtures';
 
@@ -219,6 +220,44 @@ describe('synfire raster', () => {
     const missing = run('--out', join(tmp, 'x.svg'), '--load-weights', join(tmp, 'nope.json'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('nope.json');
+  });
+});
+
+describe('synfire raster --gating, --error-window, --load-weights NAME', () => {
+  it('draws the robust gating by default, the paper\'s on request, and a wider window where the output potentials say', () => {
+    const json = (...a: string[]) => {
+      const r = run('--out', join(tmp, 'w.svg'), '--train-first', '0', '--sample', '0', '--json', ...a);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as RasterJson & { gating: string; errorWindow: number; targetTop: number };
+    };
+    const robust = json();
+    const paper = json('--gating', 'paper');
+    const wide = json('--error-window', '1024', '--target-top', '1024');
+    expect([robust.gating, paper.gating, wide.gating]).toEqual(['robust', 'paper', 'robust']);
+    expect([wide.errorWindow, wide.targetTop]).toEqual([1024, 1024]);
+    expect(readFileSync(join(tmp, 'w.svg'), 'utf8')).toContain('missed-target window (-1024, 1024]');
+    // independently: z = W2 [W1 x > 512] of sample 0 from the seed-1 initial weights; the lower
+    // copy o< fires in phase 3 for z > 0, and for z > -1024 with the window
+    const ds = loadDataset('mnist', 'train');
+    const w = initialWeights({ input: 400, hidden: 400, output: 10 }, 1);
+    const h: number[] = [];
+    for (let j = 0; j < 400; j++) {
+      let s = 0;
+      for (let q = ds.offsets[0]; q < ds.offsets[1]; q++) s += w.w1[j * 400 + ds.indices[q]];
+      h.push(s > 512 ? 1 : 0);
+    }
+    const z: number[] = [];
+    for (let k = 0; k < 10; k++) {
+      let s = 0;
+      for (let j = 0; j < 400; j++) s += h[j] * w.w2[k * 400 + j];
+      z.push(s);
+    }
+    const phase3 = (j: RasterJson, g: string) => j.phases[3].spikes[g];
+    expect(phase3(robust, 'o')).toBe(z.filter((v) => v > 512).length);
+    expect(phase3(robust, 'o_copy')).toBe(z.filter((v) => v > 0).length);
+    expect(phase3(paper, 'o_copy')).toBe(z.filter((v) => v > 0).length);
+    expect(phase3(wide, 'o_copy')).toBe(z.filter((v) => v > -1024).length);
+    expect(phase3(wide, 'o_copy')).toBeGreaterThan(phase3(robust, 'o_copy'));
   });
 });
 

@@ -7,6 +7,7 @@ import { loadDataset, type DatasetName } from '../../src/data/datasets';
 import { UserError } from '../../src/errors';
 import { deepActivePhases, deepPhases, family, rewardPhases, blockStart, gateName, layerName } from '../../src/sbp/deep';
 import { deepInitialWeights, DeepTrainingChip } from '../../src/sbp/deep-training';
+import type { Gating } from '../../src/sbp/gating';
 import { NUM_CLASSES } from '../../src/sbp/matrices';
 import { phaseStep } from '../../src/sbp/params';
 import { PhaseRecord } from '../../src/sbp/training';
@@ -63,7 +64,7 @@ export function runDeepRaster(opts: Record<string, unknown>, io: CliIO, layers: 
   const sizes = [ds.numInputs, ...layers, NUM_CLASSES];
   const L = layers.length;
   const P = deepPhases(L);
-  const net = new DeepTrainingChip({ sizes, weights: deepInitialWeights(sizes, seed) });
+  const net = new DeepTrainingChip({ sizes, weights: deepInitialWeights(sizes, seed), gating: opts.gating as Gating });
   trainFirstSamples(net, ds, trainFirst, io);
   const g = net.compiled.groups;
   const record = new PhaseRecord(net.chip.numCompartments, P);

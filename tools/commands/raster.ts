@@ -22,15 +22,17 @@ import { UserError } from '../../src/errors';
 import type { GroupLayout } from '../../src/net/compile';
 import { initialWeights } from '../../src/sbp/init';
 import { phaseStep, TRAIN_GATES } from '../../src/sbp/params';
-import { checkWeightsFit, NUM_CLASSES, type SbpSizes, type SbpWeights } from '../../src/sbp/matrices';
+import { checkWeightsFit, NUM_CLASSES, type SbpSizes } from '../../src/sbp/matrices';
 import { gateName } from '../../src/sbp/topology';
-import { weightsFromJson } from '../../src/sbp/weights-file';
 import { loadWeights, PhaseRecord, SbpTrainingChip } from '../../src/sbp/training';
 import { rasterChart, type PhaseSpan, type RasterRow } from '../../src/viz/svg';
 import type { CliIO, Command } from '../cli';
-import { atomicWriteFile, readUserFile } from '../fsutil';
+import { atomicWriteFile } from '../fsutil';
 import { formatCount } from '../progress';
-import { DEFAULT_HIDDEN, hiddenListOption, hiddenSizes } from './options';
+import { DEFAULT_HIDDEN, errorWindowOptions, hiddenListOption, hiddenSizes } from './options';
+import { DEFAULT_GATING, GATINGS, type Gating } from '../../src/sbp/gating';
+import { checkErrorWindow, checkTargetTop, type TargetTop } from '../../src/sbp/error-window';
+import { loadWeightsArg } from '../model-file';
 import { runDeepRaster, trainFirstSamples } from './raster-deep';
 
 /** How many samples after the trained ones are tried when looking for one with errors. */
@@ -331,13 +333,6 @@ export function rasterSvg(
   });
 }
 
-function loadWeightFile(file: string, ds: SpikeDataset, dataset: DatasetName, hidden: number | undefined): SbpWeights {
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(readUserFile(file, 'weight file'));
-  const w = weightsFromJson(text, file);
-  checkWeightsFit(w, file, { name: dataset, numInputs: ds.numInputs }, hidden);
-  return w;
-}
-
 export const command: Command = {
   spec: {
     name: 'raster',
@@ -355,7 +350,9 @@ export const command: Command = {
       { name: 'seed', type: 'int', default: 1, metavar: 'S', help: 'seed of the initial weights (ignored with --load-weights)' },
       hiddenListOption(true),
       { name: 'train-first', type: 'int', default: 200, min: 0, metavar: 'N', help: 'train on samples 0..N-1 before the drawn one' },
-      { name: 'load-weights', type: 'string', metavar: 'FILE', help: 'start from the weights in this synfire-weights/1 JSON file' },
+      { name: 'load-weights', type: 'string', metavar: 'F.json|NAME', help: 'start from these weights: a synfire-weights/1 file or a model in models/ by name (its recorded settings apply)' },
+      { name: 'gating', type: 'choice', choices: GATINGS, default: DEFAULT_GATING, help: "'robust': headroom proven for every reachable weight matrix (docs/gating.md); 'paper': the authors' gate weights, inhibition and exponents" },
+      ...errorWindowOptions('draw a training network that counts'),
       {
         name: 'max-neurons',
         type: 'int',
@@ -373,13 +370,22 @@ export const command: Command = {
     const outDir = dirname(resolve(out));
     if (!existsSync(outDir)) throw new UserError(`cannot write '${out}': directory '${outDir}' does not exist`);
     const layers = hiddenSizes(opts.hidden);
-    if (layers && layers.length > 1) return runDeepRaster(opts, io, layers, out);
+    if (layers && layers.length > 1) {
+      if ((opts.errorWindow as number) !== 0 || opts.targetTop !== 512) throw new UserError('raster: --error-window and --target-top are for one hidden layer', 2);
+      return runDeepRaster(opts, io, layers, out);
+    }
+    // a model file (src/sbp/model.ts) sets the options it records before the data is chosen
+    const model = opts.loadWeights !== undefined ? loadWeightsArg(opts.loadWeights as string, opts, command.spec) : null;
+    const gating = opts.gating as Gating;
+    const errorWindow = opts.errorWindow as number;
+    checkErrorWindow(errorWindow, '--error-window');
+    const targetTop = opts.targetTop as number;
+    checkTargetTop(targetTop, '--target-top');
     const dataset = opts.dataset as DatasetName;
     const trainFirst = opts.trainFirst as number;
     const maxNeurons = opts.maxNeurons as number;
     const wanted = opts.sample as number | undefined;
     const hiddenOpt = opts.hidden as number | undefined;
-    const weightFile = opts.loadWeights as string | undefined;
 
     const ds = loadDataset(dataset, 'train');
     if (wanted !== undefined && wanted >= ds.count) {
@@ -390,10 +396,11 @@ export const command: Command = {
       throw new UserError(`no sample is left after --train-first ${trainFirst}; choose one with --sample K`);
     }
 
-    const w = weightFile !== undefined ? loadWeightFile(weightFile, ds, dataset, hiddenOpt) : undefined;
+    const w = model !== null ? model.weights : undefined;
+    if (model !== null) checkWeightsFit(model.weights, model.file, { name: dataset, numInputs: ds.numInputs }, hiddenOpt);
     const sizes: SbpSizes = { input: ds.numInputs, hidden: w ? w.sizes[1] : (hiddenOpt ?? DEFAULT_HIDDEN), output: NUM_CLASSES };
     const seed = opts.seed as number;
-    const net = new SbpTrainingChip({ sizes });
+    const net = new SbpTrainingChip({ sizes, gating, errorWindow, targetTop: targetTop as TargetTop });
     loadWeights(net, w ?? initialWeights(sizes, seed));
 
     trainFirstSamples(net, ds, trainFirst, io);
@@ -416,7 +423,8 @@ export const command: Command = {
       );
     }
 
-    const weightsFrom = weightFile !== undefined ? `weights from ${weightFile}` : `initial weights seed ${seed}`;
+    const window = errorWindow !== 0 || targetTop !== 512 ? `, missed-target window (-${errorWindow}, ${targetTop}]` : '';
+    const weightsFrom = (model !== null ? `weights from ${model.file}` : `initial weights seed ${seed}`) + `, gating ${gating}${window}`;
     const svg = rasterSvg(rec, { dataset, sizes, weightsFrom, maxNeurons });
     atomicWriteFile(out, svg);
 
@@ -431,6 +439,9 @@ export const command: Command = {
           outputSpikes: rec.outputSpikes,
           dataset,
           sizes: [sizes.input, sizes.hidden, sizes.output],
+          gating,
+          errorWindow,
+          targetTop,
           trainedBefore: rec.trainedBefore,
           firstStep: phaseStep(TRAIN_GATES, rec.trainedBefore, 0),
           hadErrors: rec.hadErrors,
