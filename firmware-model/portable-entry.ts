@@ -42,6 +42,7 @@ import { initialWeights } from '../src/sbp/init';
 import { newTrace, oracleTrain, type OracleState } from '../src/sbp/oracle';
 import { TrainingSession, type SessionOptions } from '../src/sbp/session';
 import type { SbpSizes } from '../src/sbp/topology';
+import type { SbpWeights } from '../src/sbp/weights-file';
 import { loadWeights, SbpTrainingChip } from '../src/sbp/training';
 import { verifyRun } from '../src/sbp/verify';
 
@@ -229,6 +230,51 @@ function copy16(m: ArrayLike<number>): Int16Array {
   return c;
 }
 
+/**
+ * The same samples again on the robust gating (the default of the CLI) with the wider
+ * missed-target window and the target margin, chip beside the oracle extended to match
+ * (src/sbp/error-window.ts): the window's gate synapse and the moved d+ inhibition run in the
+ * engine too. Prints the weight hashes and how many d+ only the window or the margin let through.
+ */
+/** Passes over the samples in the robust-window run: enough for trained outputs to fire inside the margin. */
+const ROBUST_WINDOW_EPOCHS = 6;
+
+function robustWindowRun(out: string[], sizes: SbpSizes, w0: SbpWeights, ds: SpikeDataset): void {
+  const { input: nin, hidden: nhid, output: nout } = sizes;
+  const errorWindow = 1024;
+  const targetTop = 1024;
+  const net = new SbpTrainingChip({ sizes, order: 'chip', reward: 'chip', gating: 'robust', errorWindow, targetTop });
+  loadWeights(net, w0);
+  const oracle: OracleState = { nin, nhid, nout, w1: copy16(w0.w1), w2: copy16(w0.w2), p: copy16(w0.w2tPos), m: copy16(w0.w2tNeg), errorWindow, targetTop };
+  const oracleMatrix = (name: MatrixName): Int16Array =>
+    name === 'w1' || name === 'w1c1' || name === 'w1c2' ? oracle.w1 : name === 'w2' || name === 'w2c1' || name === 'w2c2' ? oracle.w2 : name === 'w2tPos' ? oracle.p : oracle.m;
+  const trace = newTrace(nhid, nout);
+  const x = new Uint8Array(nin);
+  const o = new Uint8Array(nout);
+  let outputsAgree = 0;
+  let inWindow = 0;
+  let inMargin = 0;
+  const n = ROBUST_WINDOW_EPOCHS * ds.count;
+  for (let t = 0; t < n; t++) {
+    const s = t % ds.count;
+    const a = ds.offsets[s];
+    const b = ds.offsets[s + 1];
+    net.trainSample(ds.indices, a, b, ds.labels[s], undefined, o);
+    for (let i = 0; i < nin; i++) x[i] = 0;
+    for (let k = a; k < b; k++) x[ds.indices[k]] = 1;
+    oracleTrain(oracle, x, ds.labels[s], 'chip', trace);
+    if (bits(o) === bits(trace.o)) outputsAgree++;
+    for (let k = 0; k < nout; k++) {
+      if (trace.dPos[k] === 1 && trace.out[k] <= 0) inWindow++;
+      if (trace.dPos[k] === 1 && trace.o[k] === 1) inMargin++;
+    }
+    if ((t + 1) % ds.count === 0) {
+      out.push('robust-window weights after ' + (t + 1) + ' chip=' + hex32(matricesCrc((n) => net.matrix(n))) + ' oracle=' + hex32(matricesCrc(oracleMatrix)));
+    }
+  }
+  out.push('robust-window samples=' + n + ' window=' + errorWindow + ' top=' + targetTop + ' outputs-agree=' + outputsAgree + ' dPos-in-window=' + inWindow + ' dPos-in-margin=' + inMargin + ' compartments=' + net.compiled.stats.compartments + ' synapses=' + net.compiled.stats.synapses);
+}
+
 /** Compute the whole transcript. Deterministic: the same text on every engine. */
 export function runPortableCheck(): string {
   const out: string[] = [];
@@ -282,6 +328,8 @@ export function runPortableCheck(): string {
   const per = perSample(report, ds.count);
   out.push('energy constants=' + report.constants + ' totalPJ=' + report.energyPJ.total + ' latencyNs=' + report.latencyNs + ' edp=' + report.edpMilliJouleMs);
   out.push('energy per-sample totalPJ=' + per.energyPJ.total + ' synOpsPJ=' + per.energyPJ.synOps + ' learnPJ=' + per.energyPJ.learnVisits + ' latencyNs=' + per.latencyNs);
+
+  robustWindowRun(out, sizes, w0, ds);
 
   // inference with the trained weights: chip vs dense path
   const w1 = net.matrix('w1');

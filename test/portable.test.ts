@@ -2,7 +2,8 @@
  * The portable core (src/chip, src/net, src/sbp, src/energy, src/io) runs unchanged inside
  * embedded JavaScript engines and computes bit for bit what it computes in Node:
  * firmware-model/portable-entry.ts's transcript (Lava golden vectors, an sBP training run on
- * the chip next to the oracle, the verifier, a resumed training session, energy report,
+ * the chip next to the oracle, with the paper's gating and again with the robust gating, a
+ * wider error window and a target margin, the verifier, a resumed training session, energy report,
  * weights-JSON and checkpoint round trips, error messages) must be byte-identical in
  *  - Node (the source, imported directly),
  *  - QuickJS (quickjs-emscripten, WASM) running dist/portable.es2020.js under a memory and a
@@ -123,6 +124,23 @@ describe('portable transcript in Node', () => {
     expect(cp).not.toBeNull();
     expect(line('error checkpoint ')[0]).toContain(`expected 0x${cp![1]} (stored in the file)`);
     expect(Number(/totalPJ=([0-9.e+]+)/.exec(line('energy constants=')[0])![1])).toBeGreaterThan(0);
+  });
+
+  it('trains the robust gating with the wider window and the margin exactly as the extended oracle does, and both changes fire', () => {
+    const hashes = line('robust-window weights after ');
+    expect(hashes.length).toBe(6);
+    const paper = new Set(line('weights after ').map((h) => /chip=([0-9a-f]{8})/.exec(h)![1]));
+    for (const h of hashes) {
+      const m = /^robust-window weights after (\d+) chip=([0-9a-f]{8}) oracle=([0-9a-f]{8})$/.exec(h);
+      expect(m, h).not.toBeNull();
+      expect(m![2]).toBe(m![3]);
+      expect(paper.has(m![2])).toBe(false); // another trajectory than the paper's error
+    }
+    const m = /^robust-window samples=360 window=1024 top=1024 outputs-agree=(\d+) dPos-in-window=(\d+) dPos-in-margin=(\d+) /.exec(line('robust-window samples=')[0]);
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBe(360); // six passes over the 60 samples: the chip's outputs equal the oracle's in every one
+    expect(Number(m![2])).toBeGreaterThan(0);
+    expect(Number(m![3])).toBeGreaterThan(0);
   });
 
   it('is plain ASCII (engines print non-ASCII text differently)', () => {
