@@ -236,6 +236,12 @@ function copy16(m: ArrayLike<number>): Int16Array {
  * (src/sbp/error-window.ts): the window's gate synapse and the moved d+ inhibition run in the
  * engine too. Prints the weight hashes and how many d+ only the window or the margin let through.
  */
+/** The oracle's matrix that a chip matrix (or one of its copies) must equal. */
+function oracleMatrixOf(oracle: OracleState): (name: MatrixName) => Int16Array {
+  return (name) =>
+    name === 'w1' || name === 'w1c1' || name === 'w1c2' ? oracle.w1 : name === 'w2' || name === 'w2c1' || name === 'w2c2' ? oracle.w2 : name === 'w2tPos' ? oracle.p : oracle.m;
+}
+
 /** Passes over the samples in the robust-window run: enough for trained outputs to fire inside the margin. */
 const ROBUST_WINDOW_EPOCHS = 6;
 
@@ -246,8 +252,7 @@ function robustWindowRun(out: string[], sizes: SbpSizes, w0: SbpWeights, ds: Spi
   const net = new SbpTrainingChip({ sizes, order: 'chip', reward: 'chip', gating: 'robust', errorWindow, targetTop });
   loadWeights(net, w0);
   const oracle: OracleState = { nin, nhid, nout, w1: copy16(w0.w1), w2: copy16(w0.w2), p: copy16(w0.w2tPos), m: copy16(w0.w2tNeg), errorWindow, targetTop };
-  const oracleMatrix = (name: MatrixName): Int16Array =>
-    name === 'w1' || name === 'w1c1' || name === 'w1c2' ? oracle.w1 : name === 'w2' || name === 'w2c1' || name === 'w2c2' ? oracle.w2 : name === 'w2tPos' ? oracle.p : oracle.m;
+  const oracleMatrix = oracleMatrixOf(oracle);
   const trace = newTrace(nhid, nout);
   const x = new Uint8Array(nin);
   const o = new Uint8Array(nout);
@@ -302,8 +307,7 @@ export function runPortableCheck(): string {
   out.push('chip cores=' + net.compiled.stats.cores + ' compartments=' + net.compiled.stats.compartments + ' synapses=' + net.compiled.stats.synapses + ' plastic=' + net.compiled.stats.plasticSynapses);
 
   const oracle: OracleState = { nin, nhid, nout, w1: copy16(w0.w1), w2: copy16(w0.w2), p: copy16(w0.w2tPos), m: copy16(w0.w2tNeg) };
-  const oracleMatrix = (name: MatrixName): Int16Array =>
-    name === 'w1' || name === 'w1c1' || name === 'w1c2' ? oracle.w1 : name === 'w2' || name === 'w2c1' || name === 'w2c2' ? oracle.w2 : name === 'w2tPos' ? oracle.p : oracle.m;
+  const oracleMatrix = oracleMatrixOf(oracle);
   const trace = newTrace(nhid, nout);
   const x = new Uint8Array(nin);
   const o = new Uint8Array(nout);
