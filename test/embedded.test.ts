@@ -21,6 +21,8 @@ import { encodeSamples, HostLink } from '../firmware-model/host-link';
 import { SerialDeviceHex } from '../firmware-model/serial-device';
 import { Prng } from '../src/chip/prng';
 import { UserError } from '../src/errors';
+import { initialWeights } from '../src/sbp/init';
+import { modelToJson } from '../src/sbp/model';
 import { COMMANDS, encodeFrame, packBits } from '../src/io/protocol';
 import { command as embeddedCommand, defaultBundleDir, embeddedRun, type EmbeddedResult } from '../tools/commands/embedded';
 import { parseArgs } from '../tools/args';
@@ -187,6 +189,22 @@ describe('synfire embedded', () => {
     expect(r.sizes).toEqual([400, 400, 10]);
     // models/README.md: 97.35% argmax(potential) on the test set; the first 20 images are no exception
     expect(r.correct).toBeGreaterThanOrEqual(18);
+  }, 120_000);
+
+  it('training a model that used a wider missed-target window says the firmware trains with the paper\'s', async () => {
+    const file = join(tmp, 'margin-model.json');
+    writeFileSync(file, modelToJson(initialWeights({ input: 400, hidden: 16, output: 10 }, 1), { name: 'margin-model', dataset: 'mnist', gating: 'robust', errorWindow: 1024, targetTop: 1024 }));
+    const said: string[] = [];
+    const o = parseArgs(embeddedCommand.spec, ['--engine', 'quickjs', '--board', BOARD, '--mode', 'train', '--load-weights', file, '--samples', '2', '--chunk', '2', '--no-node']);
+    const r = await embeddedRun(o, (s) => said.push(s));
+    expect([r.dataset, r.gating, r.mode, r.samples]).toEqual(['mnist', 'robust', 'train', 2]);
+    expect(said.filter((s) => s.startsWith('note:'))).toEqual([
+      `note: ${file} was trained with the missed-target window (-1024, 1024]; the firmware trains with the paper's (0, 512] (synfire train continues it with its own)`,
+    ]);
+    // inference has no error neurons: no note
+    const quiet: string[] = [];
+    await embeddedRun(parseArgs(embeddedCommand.spec, ['--engine', 'quickjs', '--board', BOARD, '--load-weights', file, '--samples', '2', '--chunk', '2', '--no-node']), (s) => quiet.push(s));
+    expect(quiet.filter((s) => s.startsWith('note:'))).toEqual([]);
   }, 120_000);
 
   it('quickjs-ng runs the same bundle identically', async () => {

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeFlashImage, encodeFlashImage, FLASH_MAGIC } from '../../firmware-model/flash-image';
 import { encodeSamples } from '../../firmware-model/host-link';
@@ -93,7 +93,8 @@ export function defaultBundleDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, 'boards'), resolve(here, '..', '..', 'dist', 'boards')];
   for (const c of candidates) if (existsSync(c)) return c;
-  return candidates[candidates.length - 1];
+  // not built yet: name the folder `npm run build:boards` writes (dist/boards of this package)
+  return basename(here) === 'dist' ? candidates[0] : candidates[1];
 }
 
 function datasetOf(name: string, split: 'train' | 'test', dataDir?: string): SpikeDataset {
@@ -106,7 +107,7 @@ function datasetOf(name: string, split: 'train' | 'test', dataDir?: string): Spi
  * The weights --load-weights names: a flash image, a weight file, or a model (by file or by
  * name, models/README.md), whose recorded dataset and gating become the options not given.
  */
-function startImage(arg: string, o: Record<string, unknown>): { image: Uint8Array; sizes: SbpSizes } {
+function startImage(arg: string, o: Record<string, unknown>): { image: Uint8Array; sizes: SbpSizes; window?: string } {
   const file = resolveWeightsArg(arg);
   const bytes = readUserFile(file, 'weights');
   let isImage = bytes.length >= 4;
@@ -124,10 +125,14 @@ function startImage(arg: string, o: Record<string, unknown>): { image: Uint8Arra
     }
     return { image: bytes, sizes };
   }
-  const w = loadWeightsArg(file, o, command.spec).weights;
+  const { weights: w, model } = loadWeightsArg(file, o, command.spec);
   const sizes = { input: w.sizes[0], hidden: w.sizes[1], output: w.sizes[2] };
   const toI16 = (a: ArrayLike<number>) => Int16Array.from(a as ArrayLike<number>);
-  return { image: encodeFlashImage({ sizes, samplesTrained: 0, seed: 0, w1: toI16(w.w1), w2: toI16(w.w2), w2tPos: toI16(w.w2tPos), w2tNeg: toI16(w.w2tNeg) }), sizes };
+  const image = encodeFlashImage({ sizes, samplesTrained: 0, seed: 0, w1: toI16(w.w1), w2: toI16(w.w2), w2tPos: toI16(w.w2tPos), w2tNeg: toI16(w.w2tNeg) });
+  // the firmware trains with the paper's missed-target window; say so when the model used another
+  const errorWindow = model?.errorWindow ?? 0;
+  const targetTop = model?.targetTop ?? 512;
+  return errorWindow !== 0 || targetTop !== 512 ? { image, sizes, window: `(-${errorWindow}, ${targetTop}]` } : { image, sizes };
 }
 
 const HEX_PIECE = 16384; // bytes per image piece crossing the link
@@ -223,6 +228,9 @@ export async function embeddedRun(o: Record<string, unknown>, progress?: (s: str
   requireEngine(engine);
   // weights before data: a bad file fails first
   const loaded = o.loadWeights !== undefined ? startImage(o.loadWeights as string, o) : null;
+  if (loaded?.window !== undefined && mode === 'train' && progress) {
+    progress(`note: ${o.loadWeights as string} was trained with the missed-target window ${loaded.window}; the firmware trains with the paper's (0, 512] (synfire train continues it with its own)`);
+  }
   // after the weights: a model file sets the dataset and gating it was trained with
   const dataset = o.dataset as string;
   const ds = datasetOf(dataset, mode === 'train' ? 'train' : 'test', o.dataDir as string | undefined);
