@@ -231,7 +231,7 @@ describe('synfire raster --hidden H1,H2 (command)', () => {
       const code = await rasterCommand.run(o, { json: true, isTTY: false, out: (s) => stdout.push(s), err: () => undefined });
       expect(code).toBe(0);
       const j = JSON.parse(stdout.join(''));
-      expect(j).toMatchObject({ phases: 21, sizes: [400, 24, 16, 10], hadErrors: true });
+      expect(j).toMatchObject({ phases: 21, sizes: [400, 24, 16, 10], hadErrors: true, gating: 'robust' });
       const active = deepActivePhases(2);
       for (const name in j.spikes) {
         if (/^g\d\d$/.test(name)) continue;
@@ -245,6 +245,7 @@ describe('synfire raster --hidden H1,H2 (command)', () => {
       const svg = readFileSync(out, 'utf8');
       expect(svg.startsWith('<svg')).toBe(true);
       expect(svg).toContain('21 phases');
+      expect(svg).toContain('gating robust');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -147,7 +147,7 @@ export function runDeepRaster(opts: Record<string, unknown>, io: CliIO, layers: 
       ...Array.from({ length: L }, (_, k) => ({ from: blockStart(L, L + 1 - k), to: blockStart(L, L + 1 - k) + 7, label: `error block of ${layerName(L, L + 1 - k)} (W${L + 1 - k}, ±W${L + 1 - k}ᵀ)` })),
     ],
     subtitle: [
-      `${dataset === 'mnist' ? 'MNIST' : 'Fashion-MNIST'} training sample ${sample} · label ${label} · output spikes ${outSpikes.length ? outSpikes.join(', ') : 'none'} · network ${sizes.join('-')}, initial weights seed ${seed}, trained on ${formatCount(before)} samples before`,
+      `${dataset === 'mnist' ? 'MNIST' : 'Fashion-MNIST'} training sample ${sample} · label ${label} · output spikes ${outSpikes.length ? outSpikes.join(', ') : 'none'} · network ${sizes.join('-')}, initial weights seed ${seed}, gating ${opts.gating as string}, trained on ${formatCount(before)} samples before`,
       'Green columns: reward r1 = 1 (dw = +2 where pre and post fire); red: learning with r1 = 0 (dw = −2). Numbers are exact spike counts; rows are the neurons that fire, in index order.',
     ],
     chainRows: rows.filter((r) => r.section === 'gating ring').map((r) => r.group),
@@ -156,7 +156,7 @@ export function runDeepRaster(opts: Record<string, unknown>, io: CliIO, layers: 
   });
   atomicWriteFile(out, svg);
   if (io.json) {
-    io.out(JSON.stringify({ sample, label, outputSpikes: outSpikes, dataset, sizes, phases: P, trainedBefore: before, hadErrors, spikes: counts, out }));
+    io.out(JSON.stringify({ sample, label, outputSpikes: outSpikes, dataset, sizes, gating: opts.gating, phases: P, trainedBefore: before, hadErrors, spikes: counts, out }));
   } else {
     io.out(`wrote ${out}: ${dataset} sample ${sample}, label ${label}, output spikes ${outSpikes.join(', ') || 'none'}, ${P} phases, network ${sizes.join('-')} (after ${formatCount(before)} training samples)`);
     if (!hadErrors) io.err(`note: sample ${sample} has no error in some layer`);
